@@ -1,0 +1,216 @@
+//! `pods/exec` over WebSocket (`v5.channel.k8s.io`, `v4.channel.k8s.io`): runs a simulated `curl`
+//! in the pod's network position. No process is started and no packet leaves the simulator.
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::kube_api::status;
+use crate::world::World;
+use crate::Shared;
+
+/// What running a command in a container produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecResult {
+    pub stdout: String,
+    pub stderr: String,
+    /// Exit code; `None` when the command could not be started.
+    pub exit: Option<i32>,
+    /// Set when the runtime could not start the process (the error channel's message).
+    pub start_error: Option<String>,
+}
+
+pub async fn exec_handler(
+    State(state): State<Shared>,
+    Path((ns, pod)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Response {
+    let query = query.unwrap_or_default();
+    let mut command = vec![];
+    let mut container = None;
+    for kv in query.split('&') {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        match k {
+            "command" => command.push(crate::urldecode(v)),
+            "container" => container = Some(crate::urldecode(v)),
+            _ => {}
+        }
+    }
+    let result = {
+        let w = state.lock().unwrap();
+        if w.denied_kube.iter().any(|d| d == "create pods/exec") {
+            return status(403, "Forbidden", &format!("pods \"{pod}\" is forbidden: User \"kasten-admin@kasten-demo.iam.gserviceaccount.com\" cannot create resource \"pods/exec\" in API group \"\" in the namespace \"{ns}\""), None);
+        }
+        let Some(p) = w.kube_get("Pod", &ns, &pod).cloned() else {
+            return status(404, "NotFound", &format!("pods \"{pod}\" not found"), Some(json!({"name": pod, "kind": "pods"})));
+        };
+        let cname = container.unwrap_or_else(|| p["spec"]["containers"][0]["name"].as_str().unwrap_or_default().to_string());
+        let Some(c) = p["spec"]["containers"].as_array().into_iter().flatten().find(|c| c["name"].as_str() == Some(&cname)).cloned() else {
+            return status(400, "BadRequest", &format!("container {cname} is not valid for pod {pod}"), None);
+        };
+        if command.is_empty() {
+            return status(400, "BadRequest", "you must specify at least 1 command", None);
+        }
+        run(&w, &ns, &c, &command)
+    };
+    let Ok(ws) = ws else {
+        return status(400, "BadRequest", "gke-sim serves pods/exec over WebSocket (v5.channel.k8s.io / v4.channel.k8s.io) only; SPDY is not simulated", None);
+    };
+    ws.protocols(["v5.channel.k8s.io", "v4.channel.k8s.io"]).on_upgrade(move |socket| stream_result(socket, result)).into_response()
+}
+
+async fn stream_result(mut socket: WebSocket, r: ExecResult) {
+    let frame = |ch: u8, data: &[u8]| {
+        let mut v = vec![ch];
+        v.extend_from_slice(data);
+        Message::Binary(v.into())
+    };
+    if !r.stdout.is_empty() {
+        let _ = socket.send(frame(1, r.stdout.as_bytes())).await;
+    }
+    if !r.stderr.is_empty() {
+        let _ = socket.send(frame(2, r.stderr.as_bytes())).await;
+    }
+    let st = match (&r.start_error, r.exit) {
+        (Some(msg), _) => json!({"metadata": {}, "status": "Failure", "message": msg, "reason": "InternalError",
+                                  "details": {"causes": [{"message": msg}]}, "code": 500}),
+        (None, Some(0)) => json!({"metadata": {}, "status": "Success"}),
+        (None, code) => {
+            let code = code.unwrap_or(1);
+            json!({"metadata": {}, "status": "Failure", "message": format!("command terminated with non-zero exit code: error executing command [{}], exit code {code}", "curl"),
+                   "reason": "NonZeroExitCode", "details": {"causes": [{"reason": "ExitCode", "message": code.to_string()}]}})
+        }
+    };
+    let _ = socket.send(frame(3, st.to_string().as_bytes())).await;
+    let _ = socket.send(Message::Close(Some(axum::extract::ws::CloseFrame { code: 1000, reason: "".into() }))).await;
+}
+
+fn image_base(image: &str) -> String {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    last.split([':', '@']).next().unwrap_or(last).to_string()
+}
+
+pub fn run(w: &World, ns: &str, container: &serde_json::Value, command: &[String]) -> ExecResult {
+    let image = image_base(container["image"].as_str().unwrap_or_default());
+    let bin = command[0].rsplit('/').next().unwrap_or_default();
+    let has = |b: &str| match b {
+        "curl" => w.images_with_curl.contains(&image),
+        "sh" | "cat" | "echo" | "true" => image != "gateway",
+        _ => false,
+    };
+    if !has(bin) {
+        return ExecResult {
+            stdout: String::new(),
+            stderr: String::new(),
+            exit: None,
+            start_error: Some(format!(
+                "Internal error occurred: error executing command in container: failed to exec in container: failed to start exec \"{}\": OCI runtime exec failed: exec failed: unable to start container process: exec: \"{}\": executable file not found in $PATH: unknown",
+                crate::world::uuid_like(&command.join(" ")).replace('-', ""),
+                command[0]
+            )),
+        };
+    }
+    match bin {
+        "curl" => curl(w, ns, &command[1..]),
+        "echo" => ExecResult { stdout: format!("{}\n", command[1..].join(" ")), stderr: String::new(), exit: Some(0), start_error: None },
+        "true" => ExecResult { stdout: String::new(), stderr: String::new(), exit: Some(0), start_error: None },
+        _ => ExecResult { stdout: String::new(), stderr: format!("{bin}: not simulated by gke-sim\n"), exit: Some(127), start_error: None },
+    }
+}
+
+/// Simulated curl: the flags the recipe and the plugin use.
+pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
+    let mut silent = false;
+    let mut show_error = false;
+    let mut fail = false;
+    let mut head = false;
+    let mut include = false;
+    let mut out_null = false;
+    let mut write_out = None;
+    let mut url = None;
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        let takes_value = ["-o", "--output", "-w", "--write-out", "-m", "--max-time", "--connect-timeout", "-H", "--header", "-X", "--request", "-A", "--user-agent", "-u", "--user", "--resolve", "-d", "--data"];
+        if takes_value.contains(&a.as_str()) {
+            let v = args.get(i + 1).cloned().unwrap_or_default();
+            match a.as_str() {
+                "-o" | "--output" => out_null = v == "/dev/null",
+                "-w" | "--write-out" => write_out = Some(v),
+                _ => {}
+            }
+            i += 2;
+            continue;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            match long {
+                "silent" => silent = true,
+                "show-error" => show_error = true,
+                "fail" => fail = true,
+                "head" => head = true,
+                "include" => include = true,
+                _ => {}
+            }
+        } else if let Some(short) = a.strip_prefix('-') {
+            for c in short.chars() {
+                match c {
+                    's' => silent = true,
+                    'S' => show_error = true,
+                    'f' => fail = true,
+                    'I' => head = true,
+                    'i' => include = true,
+                    _ => {}
+                }
+            }
+        } else if url.is_none() {
+            url = Some(a.clone());
+        }
+        i += 1;
+    }
+    let err = |code: i32, msg: String| ExecResult {
+        stdout: String::new(),
+        stderr: if !silent || show_error { format!("curl: ({code}) {msg}\n") } else { String::new() },
+        exit: Some(code),
+        start_error: None,
+    };
+    let Some(url) = url else { return err(2, "no URL specified".into()) };
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url.as_str()));
+    let (hostport, path) = match rest.find('/') {
+        Some(p) => (&rest[..p], &rest[p..]),
+        None => (rest, "/"),
+    };
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse::<u16>().unwrap_or(0)),
+        None => (hostport, if scheme == "https" { 443 } else { 80 }),
+    };
+    let (code, body) = match crate::controller::vpc_http(w, ns, host, port, path) {
+        Ok(r) => r,
+        Err((c, m)) => return err(c, m),
+    };
+    let reason = match code {
+        200 => "OK",
+        301 => "Moved Permanently",
+        404 => "Not Found",
+        502 => "Bad Gateway",
+        _ => "",
+    };
+    let headers = format!("HTTP/1.1 {code} {reason}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nvia: 1.1 google\r\n\r\n", body.len());
+    if fail && code >= 400 {
+        return err(22, format!("The requested URL returned error: {code}"));
+    }
+    let mut stdout = String::new();
+    if head {
+        stdout.push_str(&headers);
+    } else if !out_null {
+        if include {
+            stdout.push_str(&headers);
+        }
+        stdout.push_str(&body);
+    }
+    if let Some(wo) = write_out {
+        stdout.push_str(&wo.replace("%{http_code}", &code.to_string()).replace("\\n", "\n"));
+    }
+    ExecResult { stdout, stderr: String::new(), exit: Some(0), start_error: None }
+}

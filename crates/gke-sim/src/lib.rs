@@ -1,0 +1,354 @@
+//! gke-sim: a simulated GKE project on 127.0.0.1.
+//!
+//! One HTTP server answers as three services at once, by path:
+//! - the cluster's Kubernetes API (`/api`, `/apis`, `/version`), including `pods/exec` over
+//!   WebSocket;
+//! - Compute Engine v1 (`/compute/v1/...`), Kubernetes Engine v1 (`/v1/projects/...`) and Cloud
+//!   Resource Manager (`/crm/v1/...`), reached through gcloud's `CLOUDSDK_API_ENDPOINT_OVERRIDES_*`;
+//! - an OAuth token endpoint (`/token`) for the generated Application Default Credentials.
+//!
+//! A background task runs the controller model (GKE's ingress and NEG controllers). Addresses such
+//! as 10.128.0.100 are data only: nothing ever connects to them.
+
+pub mod controller;
+pub mod exec;
+pub mod filter;
+pub mod google;
+pub mod kube_api;
+pub mod scenario;
+pub mod schema;
+pub mod world;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+use serde_json::json;
+
+pub use world::{LoggedRequest, SimConfig, World};
+
+pub type Shared = Arc<Mutex<World>>;
+
+/// Decode `%XX` and `+` in a query value.
+pub fn urldecode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => match std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                Some(v) => {
+                    out.push(v);
+                    i += 2;
+                }
+                None => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A running simulator.
+pub struct Sim {
+    pub base_url: String,
+    pub dir: PathBuf,
+    world: Shared,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _tmp: Option<TempDir>,
+}
+
+/// A directory removed on drop (the env file, kubeconfig, ADC file and gcloud config live here).
+struct TempDir(PathBuf);
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn random_hex(n: usize) -> String {
+    use sha2::{Digest, Sha256};
+    let seed = format!(
+        "{:?}{}{:?}",
+        std::time::SystemTime::now(),
+        std::process::id(),
+        std::thread::current().id()
+    );
+    let mut out = String::new();
+    let mut h = Sha256::digest(seed.as_bytes());
+    while out.len() < n {
+        out.push_str(&h.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        h = Sha256::digest(h);
+    }
+    out.truncate(n);
+    out
+}
+
+impl Sim {
+    /// Start a simulator on its own runtime thread (for synchronous tests and the binary).
+    /// `dir`: where to write the env file and credentials; a temporary directory when `None`.
+    pub fn spawn(cfg: SimConfig, dir: Option<PathBuf>) -> anyhow::Result<Sim> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new().name("gke-sim".into()).spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = tx.send(Err(anyhow::anyhow!(e)));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                match serve(cfg).await {
+                    Ok((base, world, fut)) => {
+                        let _ = tx.send(Ok((base, world)));
+                        tokio::select! {
+                            _ = fut => {}
+                            _ = stop_rx => {}
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            });
+        })?;
+        let (base_url, world) = rx.recv().map_err(|_| anyhow::anyhow!("gke-sim thread died during start-up"))??;
+        let (dir, tmp) = match dir {
+            Some(d) => (d, None),
+            None => {
+                let d = std::env::temp_dir().join(format!("gke-sim-{}", random_hex(12)));
+                (d.clone(), Some(TempDir(d)))
+            }
+        };
+        let sim = Sim { base_url, dir, world, stop: Some(stop_tx), thread: Some(thread), _tmp: tmp };
+        sim.write_files()?;
+        Ok(sim)
+    }
+
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap()
+    }
+
+    /// Change the world (a test's arrangement), then let the controllers settle.
+    pub fn with_world<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        let mut w = self.world.lock().unwrap();
+        let r = f(&mut w);
+        controller::settle(&mut w);
+        r
+    }
+
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.world.lock().unwrap().log.clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.world.lock().unwrap().log.clear();
+    }
+
+    pub fn context_name(&self) -> String {
+        let w = self.world();
+        format!("gke_{}_{}_{}", w.project, w.location, w.cluster_name)
+    }
+
+    pub fn kubeconfig_path(&self) -> PathBuf {
+        self.dir.join("kubeconfig")
+    }
+
+    /// The environment a client needs: `(name, value)` pairs, as written to the env file.
+    pub fn env(&self) -> Vec<(String, String)> {
+        let w = self.world();
+        let b = &self.base_url;
+        vec![
+            ("KUBECONFIG".into(), self.kubeconfig_path().display().to_string()),
+            ("CLOUDSDK_CONFIG".into(), self.dir.join("gcloud").display().to_string()),
+            ("CLOUDSDK_CORE_PROJECT".into(), w.project.clone()),
+            ("CLOUDSDK_AUTH_ACCESS_TOKEN".into(), w.access_token.clone()),
+            ("CLOUDSDK_CORE_DISABLE_PROMPTS".into(), "1".into()),
+            ("CLOUDSDK_CORE_CHECK_GCE_METADATA".into(), "false".into()),
+            ("CLOUDSDK_CORE_DISABLE_USAGE_REPORTING".into(), "true".into()),
+            ("CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK".into(), "true".into()),
+            ("CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE".into(), format!("{b}/compute/v1/")),
+            ("CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER".into(), format!("{b}/")),
+            ("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER".into(), format!("{b}/crm/")),
+            ("GOOGLE_APPLICATION_CREDENTIALS".into(), self.dir.join("adc.json").display().to_string()),
+            ("GCE_METADATA_HOST".into(), "127.0.0.1:9".into()),
+            ("GCE_METADATA_ROOT".into(), "127.0.0.1:9".into()),
+            ("GCE_METADATA_IP".into(), "127.0.0.1:9".into()),
+        ]
+    }
+
+    pub fn env_file_contents(&self) -> String {
+        self.env().iter().map(|(k, v)| format!("export {k}={}\n", shell_quote(v))).collect()
+    }
+
+    fn write_files(&self) -> anyhow::Result<()> {
+        std::fs::create_dir_all(self.dir.join("gcloud"))?;
+        let ctx = self.context_name();
+        let kube_token = format!("sim-kube-{}", random_hex(24));
+        let kubeconfig = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    server: {b}\n  name: {ctx}\ncontexts:\n- context:\n    cluster: {ctx}\n    user: {ctx}\n  name: {ctx}\ncurrent-context: {ctx}\npreferences: {{}}\nusers:\n- name: {ctx}\n  user:\n    token: {kube_token}\n",
+            b = self.base_url
+        );
+        write_private(&self.kubeconfig_path(), &kubeconfig)?;
+        let (client_secret, refresh) = {
+            let w = self.world();
+            (format!("sim-secret-{}", &w.access_token[w.access_token.len() - 8..]), format!("sim-refresh-{}", random_hex(24)))
+        };
+        let adc = json!({
+            "type": "authorized_user",
+            "client_id": "gke-sim.apps.googleusercontent.com",
+            "client_secret": client_secret,
+            "refresh_token": refresh,
+            "token_uri": format!("{}/token", self.base_url),
+            "quota_project_id": self.world().project,
+        });
+        write_private(&self.dir.join("adc.json"), &serde_json::to_string_pretty(&adc)?)?;
+        Ok(())
+    }
+
+    pub fn write_env_file(&self, path: &Path) -> anyhow::Result<()> {
+        write_private(path, &self.env_file_contents())
+    }
+
+    /// Stop the server and wait for its thread.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    std::fs::write(path, contents)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}
+
+fn shell_quote(v: &str) -> String {
+    if v.chars().all(|c| c.is_ascii_alphanumeric() || "/:._-=@".contains(c)) {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\'', "'\\''"))
+    }
+}
+
+type ServeFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// Bind 127.0.0.1:0, build the world, and return the server future.
+pub async fn serve(cfg: SimConfig) -> anyhow::Result<(String, Shared, ServeFuture)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
+    let mut world = World::new(cfg, base.clone());
+    world.access_token = format!("ya29.sim-{}", random_hex(40));
+    let shared: Shared = Arc::new(Mutex::new(world));
+    let app = Router::new()
+        .route("/api/v1/namespaces/{ns}/pods/{pod}/exec", any(exec::exec_handler))
+        .fallback(dispatch)
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), gate))
+        .with_state(shared.clone());
+    let ticker = shared.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let mut w = ticker.lock().unwrap();
+            controller::tick(&mut w);
+        }
+    });
+    let fut: ServeFuture = Box::pin(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((base, shared, fut))
+}
+
+fn is_google(path: &str) -> bool {
+    path.starts_with("/compute/") || path.starts_with("/v1/") || path.starts_with("/crm/")
+}
+
+/// Every request passes here: logged, delayed by `--latency-ms`, failed by `--error-rate`, and
+/// (for Google's APIs) checked for a bearer token.
+async fn gate(State(state): State<Shared>, req: Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or_default().to_string();
+    let (latency, inject) = {
+        let mut w = state.lock().unwrap();
+        w.log.push(LoggedRequest { method: req.method().to_string(), path: path.clone(), query: query.clone() });
+        let exempt = path == "/token" || path == "/version" || path == "/api" || path == "/apis" || path == "/api/v1" || (path.starts_with("/apis/") && path.matches('/').count() <= 3);
+        let rate = w.cfg.error_rate;
+        let inject = if !exempt && rate > 0.0 && w.rand() < rate { Some(if w.rand() < 0.5 { 429 } else { 503 }) } else { None };
+        (w.cfg.latency, inject)
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if let Some(code) = inject {
+        return if is_google(&path) {
+            let msg = if code == 429 { "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service 'compute.googleapis.com'." } else { "The service is currently unavailable." };
+            google::google_error(code, msg, if code == 429 { "rateLimitExceeded" } else { "backendError" })
+        } else if code == 429 {
+            kube_api::status(429, "TooManyRequests", "Too many requests, please try again later.", Some(json!({"retryAfterSeconds": 1})))
+        } else {
+            kube_api::status(503, "ServiceUnavailable", "The server is currently unable to handle the request", None)
+        };
+    }
+    if is_google(&path) {
+        let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let token = state.lock().unwrap().access_token.clone();
+        if auth != format!("Bearer {token}") {
+            return google::google_error(
+                401,
+                "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
+                "authError",
+            );
+        }
+    }
+    next.run(req).await
+}
+
+async fn dispatch(State(state): State<Shared>, req: Request) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or_default().to_string();
+    let headers: HeaderMap = req.headers().clone();
+    let body = match axum::body::to_bytes(req.into_body(), 64 << 20).await {
+        Ok(b) => b.to_vec(),
+        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response(),
+    };
+    if path == "/token" {
+        let token = state.lock().unwrap().access_token.clone();
+        let v = json!({"access_token": token, "expires_in": 3599, "token_type": "Bearer", "scope": "https://www.googleapis.com/auth/cloud-platform"});
+        return (StatusCode::OK, [("content-type", "application/json")], v.to_string()).into_response();
+    }
+    if is_google(&path) {
+        return google::handle(state, method, path, query, body).await;
+    }
+    let _ = Body::empty();
+    kube_api::handle(state, method, path, query, headers, body).await
+}

@@ -1,0 +1,76 @@
+//! `gke-sim`: run a simulated GKE project on 127.0.0.1 until SIGINT/SIGTERM.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use gke_sim::{scenario::SCENARIOS, Sim, SimConfig};
+
+#[derive(Parser, Debug)]
+#[command(name = "gke-sim", version, about = "A simulated GKE project (Kubernetes API, Compute, Container) on 127.0.0.1",
+    after_help = "When ready, writes the env file and prints `ready`. Then:\n  source ENV_FILE && kubectl get pods -n kasten-io && gcloud compute networks subnets list")]
+struct Args {
+    /// Starting state of the world
+    #[arg(long, default_value = "fresh", value_parser = clap::builder::PossibleValuesParser::new(SCENARIOS.iter().map(|s| s.0)))]
+    scenario: String,
+    /// Where to write the shell `export` lines for kubectl, gcloud and the plugin
+    #[arg(long, default_value = "gke-sim.env")]
+    env_file: PathBuf,
+    /// Delay every response by N milliseconds
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Answer this share of API requests with 429 or 503 (0.0 to 1.0)
+    #[arg(long, default_value_t = 0.0)]
+    error_rate: f64,
+    /// Seed of the error sequence
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// How long the simulated ingress controller waits before it acts (ms)
+    #[arg(long, default_value_t = 1500)]
+    lb_delay_ms: u64,
+    /// Directory for the kubeconfig, ADC file and gcloud config (default: beside the env file)
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// List the scenarios and exit
+    #[arg(long)]
+    list_scenarios: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if args.list_scenarios {
+        for (name, desc) in SCENARIOS {
+            println!("{name:24} {desc}");
+        }
+        return Ok(());
+    }
+    if !(0.0..=1.0).contains(&args.error_rate) {
+        anyhow::bail!("--error-rate must be between 0.0 and 1.0 (got {})", args.error_rate);
+    }
+    let cfg = SimConfig {
+        scenario: args.scenario,
+        latency: Duration::from_millis(args.latency_ms),
+        error_rate: args.error_rate,
+        seed: args.seed,
+        lb_delay: Duration::from_millis(args.lb_delay_ms),
+        ..SimConfig::default()
+    };
+    let dir = args.state_dir.unwrap_or_else(|| {
+        let parent = args.env_file.parent().map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.to_path_buf() }).unwrap_or_else(|| PathBuf::from("."));
+        parent.join(format!("{}.d", args.env_file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| "gke-sim".into())))
+    });
+    let sim = Sim::spawn(cfg, Some(dir))?;
+    sim.write_env_file(&args.env_file)?;
+    println!("ready");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        anyhow::Ok(())
+    })?;
+    sim.stop();
+    Ok(())
+}
