@@ -169,6 +169,14 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
         }
         i += 1;
     }
+    if args.iter().any(|a| a == "--version" || a == "-V") {
+        return ExecResult {
+            stdout: "curl 8.14.1 (x86_64-pc-linux-gnu) libcurl/8.14.1 OpenSSL/3.5.1 zlib/1.3.1\nProtocols: http https\n".into(),
+            stderr: String::new(),
+            exit: Some(0),
+            start_error: None,
+        };
+    }
     let err = |code: i32, msg: String| ExecResult {
         stdout: String::new(),
         stderr: if !silent || show_error { format!("curl: ({code}) {msg}\n") } else { String::new() },

@@ -1,0 +1,6 @@
+use crate::cli::Global;
+use crate::printer::Printer;
+
+pub async fn run(_g: &Global, _a: &crate::cli::DemoArgs, _p: &Printer) -> anyhow::Result<u8> {
+    Err(crate::error::failed("not built yet", "use install"))
+}

@@ -1,0 +1,21 @@
+//! One module per subcommand; each turns settings into a plan or a report and returns an exit status.
+
+pub mod demo;
+pub mod doctor;
+pub mod install;
+pub mod status;
+pub mod uninstall;
+
+use crate::cli::{Cli, Command};
+use crate::printer::Printer;
+
+pub async fn run(cli: Cli, p: &Printer) -> anyhow::Result<u8> {
+    match &cli.command {
+        Command::Install(a) => install::run(&cli.global, a, p).await,
+        Command::Doctor(a) => doctor::run(&cli.global, a, p).await,
+        Command::Uninstall(a) => uninstall::run(&cli.global, a, p).await,
+        Command::Status(a) => status::run(&cli.global, a, p).await,
+        Command::Demo(a) => demo::run(&cli.global, a, p).await,
+        Command::Completion { .. } => unreachable!("handled in main"),
+    }
+}

@@ -1,0 +1,20 @@
+//! Every environment variable the plugin reads, by name. Nothing else reads the environment.
+
+pub const NO_COLOR: &str = "NO_COLOR";
+pub const KUBECONFIG: &str = "KUBECONFIG";
+pub const COMPUTE_ENDPOINT: &str = "CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE";
+pub const CONTAINER_ENDPOINT: &str = "CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER";
+pub const CRM_ENDPOINT: &str = "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER";
+pub const ADC_FILE: &str = "GOOGLE_APPLICATION_CREDENTIALS";
+pub const QUOTA_PROJECT: &str = "GOOGLE_CLOUD_QUOTA_PROJECT";
+pub const HOME: &str = "HOME";
+pub const APPDATA: &str = "APPDATA";
+pub const CLOUD_SHELL: &str = "CLOUD_SHELL";
+/// Opt in to the metadata server as the credential where DMI detection cannot see Google Cloud.
+pub const USE_METADATA: &str = "KASTEN_ILB_USE_METADATA_SERVER";
+/// Test hook: stop install after the named step (see tests/robustness.rs).
+pub const STOP_AFTER: &str = "KASTEN_ILB_TEST_STOP_AFTER";
+
+pub fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}

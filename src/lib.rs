@@ -1,0 +1,25 @@
+//! kubectl-kasten-ilb: expose the Kasten K10 dashboard on a GKE internal load balancer.
+//!
+//! Thin commands (`commands/`) over a typed plan (`plan`), observed state (`state`, `discover`),
+//! and small clients at the HTTP edge (`kube`, `gcp`). All output goes through `printer`.
+
+pub mod cidr;
+pub mod cli;
+pub mod commands;
+pub mod discover;
+pub mod env;
+pub mod error;
+pub mod firewall;
+pub mod gcp;
+pub mod kube;
+pub mod plan;
+pub mod printer;
+pub mod state;
+pub mod verify;
+
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("KASTEN_ILB_GIT_COMMIT"), ")");
+
+/// Install rustls' ring provider: the one crypto stack (call first in `main` and in tests).
+pub fn init_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -1,0 +1,198 @@
+//! Observe before mutating: everything install, doctor, uninstall and status read, gathered in as
+//! few round trips as possible (independent reads run concurrently).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Event, Node};
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use kube::Api;
+use serde_json::Value;
+
+use crate::cli::Global;
+use crate::discover::{self, ClusterInfo, K10};
+use crate::gcp::model::{short, Firewall, HealthCheck, Network, Subnetwork};
+use crate::gcp::Gcp;
+use crate::kube::{explain, Kube};
+use crate::printer::Printer;
+
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub const MANAGER: &str = "kubectl-kasten-ilb";
+/// Annotations install adds to objects it does not own, so uninstall can take back exactly those.
+pub const ADDED_ANNOTATIONS: &str = "kasten-ilb.kasten.io/added-annotations";
+pub const ADDED_PORT: &str = "kasten-ilb.kasten.io/added-container-port";
+pub const NEG_ANNOTATION: &str = "cloud.google.com/neg";
+pub const NEG_STATUS: &str = "cloud.google.com/neg-status";
+pub const BACKEND_CONFIG: &str = "cloud.google.com/backend-config";
+pub const CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
+pub const STATIC_IP: &str = "kubernetes.io/ingress.regional-static-ip-name";
+
+/// The description that marks a GCP resource as install's.
+pub fn gcp_marker(c: &ClusterInfo) -> String {
+    format!("Created by kubectl-kasten-ilb for K10 on cluster {}. Remove with `kubectl kasten-ilb uninstall`.", c.path())
+}
+
+pub fn is_ours_gcp(description: Option<&str>) -> bool {
+    description.is_some_and(|d| d.starts_with("Created by kubectl-kasten-ilb"))
+}
+
+pub fn backend_config_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("cloud.google.com", "v1", "BackendConfig"), "backendconfigs")
+}
+
+/// A Kubernetes context plus the GKE cluster behind it.
+pub struct Base {
+    pub kube: Kube,
+    pub gcp: Gcp,
+    pub cluster: ClusterInfo,
+    pub k10: K10,
+    pub nodes: Vec<Node>,
+    pub ingresses: Vec<Ingress>,
+}
+
+impl Base {
+    /// Zones of the nodes, by node name.
+    pub fn node_zones(&self) -> BTreeMap<String, String> {
+        self.nodes
+            .iter()
+            .filter_map(|n| {
+                let z = n.metadata.labels.as_ref()?.get("topology.kubernetes.io/zone")?.clone();
+                Some((n.metadata.name.clone()?, z))
+            })
+            .collect()
+    }
+
+    /// Ingresses in the namespace whose rules or default backend route to Service `gateway`.
+    pub fn gateway_ingresses(&self) -> Vec<&Ingress> {
+        self.ingresses
+            .iter()
+            .filter(|i| {
+                let j = serde_json::to_value(i).unwrap_or(Value::Null);
+                let mut svcs = vec![j["spec"]["defaultBackend"]["service"]["name"].clone()];
+                for r in j["spec"]["rules"].as_array().into_iter().flatten() {
+                    for p in r["http"]["paths"].as_array().into_iter().flatten() {
+                        svcs.push(p["backend"]["service"]["name"].clone());
+                    }
+                }
+                svcs.iter().any(|s| s == "gateway")
+            })
+            .collect()
+    }
+}
+
+/// Connect and discover: the kube context, the GKE cluster and K10, concurrently.
+pub async fn base(g: &Global, printer: &Printer) -> anyhow::Result<Base> {
+    let kube = crate::kube::connect(g, printer).await?;
+    let gcp = Gcp::new(printer)?;
+    let nodes_api: Api<Node> = Api::all(kube.client.clone());
+    let ing_api: Api<Ingress> = kube.api();
+    let lp = ListParams::default();
+    let (cluster, k10, nodes, ings) = tokio::join!(
+        discover::cluster(g, &kube, &gcp),
+        discover::k10(&kube),
+        kube.retry("list nodes", || nodes_api.list(&lp)),
+        kube.retry("list ingresses", || ing_api.list(&lp)),
+    );
+    let nodes = nodes.map_err(|e| explain(e, "listing nodes", &kube.server))?.items;
+    let ingresses = ings.map_err(|e| explain(e, "listing ingresses", &kube.server))?.items;
+    Ok(Base { cluster: cluster?, k10: k10?, nodes, ingresses, kube, gcp })
+}
+
+/// GCP state of the VPC around the cluster.
+pub struct Vpc {
+    pub network: Option<Network>,
+    /// Every subnet of the network, all regions.
+    pub subnets: Vec<Subnetwork>,
+    /// INGRESS rules of the network.
+    pub firewalls: Vec<Firewall>,
+    pub node_tags: Vec<String>,
+}
+
+impl Vpc {
+    pub fn auto_mode(&self) -> bool {
+        self.network.as_ref().and_then(|n| n.auto_create_subnetworks).unwrap_or(false)
+    }
+
+    /// Proxy-only subnets in the region.
+    pub fn proxy_subnets(&self, region: &str) -> Vec<&Subnetwork> {
+        self.subnets
+            .iter()
+            .filter(|s| short(&s.region) == region)
+            .filter(|s| matches!(s.purpose.as_deref(), Some("REGIONAL_MANAGED_PROXY" | "INTERNAL_HTTPS_LOAD_BALANCER")))
+            .collect()
+    }
+
+    /// The ACTIVE one, as GKE's controller picks it.
+    pub fn active_proxy_subnet(&self, region: &str) -> Option<&Subnetwork> {
+        self.proxy_subnets(region).into_iter().find(|s| s.role.as_deref() == Some("ACTIVE"))
+    }
+}
+
+pub fn network_filter(network: &str) -> String {
+    format!("network eq \".*/global/networks/{network}\"")
+}
+
+/// Read the network, its subnets and INGRESS firewall rules, and a node's tags, concurrently.
+pub async fn vpc(b: &Base) -> anyhow::Result<Vpc> {
+    let c = &b.cluster;
+    let gcp = &b.gcp;
+    let np = &c.network_project;
+    let net_url = gcp.compute_url(&format!("{np}/global/networks/{}", c.network));
+    let subnets_url = gcp.compute_url(&format!("{np}/aggregated/subnetworks"));
+    let fw_url = gcp.compute_url(&format!("{np}/global/firewalls"));
+    let fw_filter = format!("{} direction eq INGRESS", network_filter(&c.network));
+    let node = b.nodes.first().and_then(|n| n.spec.as_ref()?.provider_id.clone()).and_then(|p| {
+        let rest = p.strip_prefix("gce://")?.to_string();
+        let parts: Vec<&str> = rest.split('/').collect();
+        (parts.len() == 3).then(|| (parts[0].to_string(), parts[1].to_string(), parts[2].to_string()))
+    });
+    let inst_fut = async {
+        match &node {
+            Some((p, z, i)) => gcp.get_opt::<crate::gcp::model::Instance>(&gcp.compute_url(&format!("{p}/zones/{z}/instances/{i}"))).await.ok().flatten(),
+            None => None,
+        }
+    };
+    let net_filter = network_filter(&c.network);
+    let (network, subnets, firewalls, inst) = tokio::join!(
+        gcp.get_opt::<Network>(&net_url),
+        gcp.aggregated::<Subnetwork>(&subnets_url, "subnetworks", Some(&net_filter)),
+        gcp.list::<Firewall>(&fw_url, Some(&fw_filter)),
+        inst_fut,
+    );
+    let network = network.map_err(|e| discover::gcp_err(e, "reading the VPC network"))?;
+    let subnets = subnets.map_err(|e| discover::gcp_err(e, "listing subnets"))?;
+    let firewalls = firewalls.map_err(|e| discover::gcp_err(e, "listing firewall rules"))?;
+    Ok(Vpc { network, subnets, firewalls, node_tags: inst.map(|i| i.tags.items).unwrap_or_default() })
+}
+
+/// The NEG / backend service / health check name GKE gave the gateway's Service port, from the
+/// Service's `neg-status` annotation.
+pub fn neg_name(k10: &K10) -> Option<String> {
+    let raw = k10.annotation(NEG_STATUS)?;
+    let v: Value = serde_json::from_str(&raw).ok()?;
+    v["network_endpoint_groups"][k10.service_port.to_string()].as_str().map(str::to_string)
+}
+
+pub async fn health_check(b: &Base) -> Option<HealthCheck> {
+    let name = neg_name(&b.k10)?;
+    let url = b.gcp.compute_url(&format!("{}/regions/{}/healthChecks/{name}", b.cluster.r.project, b.cluster.region));
+    b.gcp.get_opt::<HealthCheck>(&url).await.ok().flatten()
+}
+
+pub async fn backend_config(b: &Base, name: &str) -> anyhow::Result<Option<DynamicObject>> {
+    let api: Api<DynamicObject> = Api::namespaced_with(b.kube.client.clone(), &b.kube.namespace, &backend_config_resource());
+    match b.kube.retry("get backendconfig", || api.get_opt(name)).await {
+        Ok(o) => Ok(o),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(None), // the CRD itself is missing
+        Err(e) => Err(explain(e, "reading BackendConfig", &b.kube.server)),
+    }
+}
+
+/// Events about an object (newest last).
+pub async fn events_for(kube: &Kube, kind: &str, name: &str) -> Vec<Event> {
+    let api: Api<Event> = kube.api();
+    let lp = ListParams::default().fields(&format!("involvedObject.kind={kind},involvedObject.name={name}"));
+    let mut evs = kube.retry("list events", || api.list(&lp)).await.map(|l| l.items).unwrap_or_default();
+    evs.sort_by_key(|e| e.last_timestamp.clone().map(|t| t.0).or_else(|| e.event_time.clone().map(|t| t.0)));
+    evs
+}

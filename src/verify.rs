@@ -1,0 +1,169 @@
+//! Proof that the load balancer works: NEG sizes per zone, backend health from `getHealth`, and
+//! `curl` from inside the cluster through `kubectl exec`.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::AttachParams;
+use kube::Api;
+use serde_json::json;
+use tokio::io::AsyncReadExt;
+
+use crate::gcp::model::{short, BackendService, GroupHealth, HealthStatus, NetworkEndpointGroup};
+use crate::state::Base;
+
+pub const DEFAULT_BACKEND_MARK: &str = "backend NotFound";
+
+/// NEGs of this name, one per zone.
+pub async fn negs(b: &Base, name: &str) -> anyhow::Result<Vec<NetworkEndpointGroup>> {
+    let url = b.gcp.compute_url(&format!("{}/aggregated/networkEndpointGroups", b.cluster.r.project));
+    b.gcp.aggregated(&url, "networkEndpointGroups", Some(&format!("name eq {name}"))).await
+}
+
+/// Ready gateway pods per zone.
+pub fn ready_per_zone(b: &Base) -> BTreeMap<String, u64> {
+    let zones = b.node_zones();
+    let mut m = BTreeMap::new();
+    for p in b.k10.pods.iter().filter(|p| p.ready) {
+        *m.entry(zones.get(&p.node).cloned().unwrap_or_else(|| "?".into())).or_insert(0) += 1;
+    }
+    m
+}
+
+/// Compare NEG sizes with ready pods: `None` when every zone with ready pods has a NEG of the
+/// right size, else what differs.
+pub fn neg_mismatch(negs: &[NetworkEndpointGroup], want: &BTreeMap<String, u64>) -> Option<String> {
+    let mut problems = vec![];
+    for (zone, n) in want {
+        match negs.iter().find(|g| short(&g.zone) == zone) {
+            Some(g) if g.size == *n => {}
+            Some(g) => problems.push(format!("{zone}: NEG has {} endpoint(s), {n} ready pod(s)", g.size)),
+            None => problems.push(format!("{zone}: no NEG, {n} ready pod(s)")),
+        }
+    }
+    (!problems.is_empty()).then(|| problems.join("; "))
+}
+
+/// Health of every endpoint behind the backend service, group by group (concurrently).
+pub async fn backend_health(b: &Base, backend: &str) -> anyhow::Result<Vec<(String, Vec<HealthStatus>)>> {
+    let c = &b.cluster;
+    let url = b.gcp.compute_url(&format!("{}/regions/{}/backendServices/{backend}", c.r.project, c.region));
+    let bs: BackendService = b.gcp.get(&url).await?;
+    let futs = bs.backends.iter().map(|be| {
+        let body = json!({"group": be.group});
+        let url = format!("{url}/getHealth");
+        async move {
+            let v = b.gcp.call(reqwest::Method::POST, &url, Some(&body), true).await?;
+            let h: GroupHealth = serde_json::from_value(v)?;
+            anyhow::Ok((be.group.clone(), h.health_status))
+        }
+    });
+    futures::future::try_join_all(futs).await
+}
+
+pub fn healthy_count(h: &[(String, Vec<HealthStatus>)]) -> (usize, usize) {
+    let all: Vec<&HealthStatus> = h.iter().flat_map(|(_, s)| s).collect();
+    (all.iter().filter(|s| s.health_state == "HEALTHY").count(), all.len())
+}
+
+/// What `curl` printed, from which pod.
+#[derive(Debug, Clone)]
+pub struct CurlResult {
+    pub pod: String,
+    pub code: u16,
+    pub body: String,
+}
+
+#[derive(Debug)]
+pub enum ExecOutcome {
+    Ran { stdout: String, stderr: String, exit: i32 },
+    /// The container has no such binary.
+    NoBinary,
+}
+
+pub async fn exec(b: &Base, pod: &str, container: Option<&str>, cmd: &[&str]) -> anyhow::Result<ExecOutcome> {
+    let pods: Api<Pod> = b.kube.api();
+    let mut ap = AttachParams::default().stdout(true).stderr(true).stdin(false);
+    if let Some(c) = container {
+        ap = ap.container(c);
+    }
+    let mut proc = pods.exec(pod, cmd.to_vec(), &ap).await.map_err(|e| anyhow::anyhow!("exec in pod {pod}: {}", crate::kube::short_kube_error(&e)))?;
+    let mut out = String::new();
+    let mut err = String::new();
+    if let Some(mut s) = proc.stdout() {
+        s.read_to_string(&mut out).await?;
+    }
+    if let Some(mut s) = proc.stderr() {
+        s.read_to_string(&mut err).await?;
+    }
+    let status = match proc.take_status() {
+        Some(f) => f.await,
+        None => None,
+    };
+    let _ = proc.join().await;
+    match status {
+        Some(s) if s.status.as_deref() == Some("Failure") => {
+            let msg = s.message.clone().unwrap_or_default();
+            if msg.contains("executable file not found") || msg.contains("no such file or directory") {
+                return Ok(ExecOutcome::NoBinary);
+            }
+            let code = s
+                .details
+                .as_ref()
+                .and_then(|d| d.causes.as_ref())
+                .and_then(|cs| cs.iter().find(|c| c.reason.as_deref() == Some("ExitCode")))
+                .and_then(|c| c.message.as_deref()?.parse().ok());
+            match code {
+                Some(c) => Ok(ExecOutcome::Ran { stdout: out, stderr: err, exit: c }),
+                None => Err(anyhow::anyhow!("exec in pod {pod} failed: {msg}")),
+            }
+        }
+        _ => Ok(ExecOutcome::Ran { stdout: out, stderr: err, exit: 0 }),
+    }
+}
+
+/// A pod (and container) that has curl: `--probe-pod`, or the first K10 pod whose image has it.
+pub async fn curl_pod(b: &Base, probe_pod: Option<&str>) -> anyhow::Result<Option<(String, Option<String>)>> {
+    let candidates: Vec<(String, Option<String>)> = match probe_pod {
+        Some(p) => vec![(p.to_string(), None)],
+        None => b.k10.curl_candidates.iter().map(|(p, c)| (p.clone(), Some(c.clone()))).collect(),
+    };
+    for (pod, c) in candidates {
+        match exec(b, &pod, c.as_deref(), &["curl", "--version"]).await {
+            Ok(ExecOutcome::Ran { exit: 0, .. }) => return Ok(Some((pod, c))),
+            other => b.kube.printer.verbose(1, &format!("no curl in pod {pod}: {other:?}")),
+        }
+    }
+    Ok(None)
+}
+
+/// `curl` a URL from inside the cluster.
+pub async fn curl(b: &Base, pod: &(String, Option<String>), url: &str) -> anyhow::Result<Result<CurlResult, String>> {
+    let out = exec(b, &pod.0, pod.1.as_deref(), &["curl", "-sS", "-m", "10", "-w", "\n%{http_code}", url]).await?;
+    match out {
+        ExecOutcome::NoBinary => Ok(Err(format!("pod {} has no curl", pod.0))),
+        ExecOutcome::Ran { stdout, stderr, exit } if exit != 0 => Ok(Err(format!("curl exited {exit}: {}", if stderr.trim().is_empty() { stdout.trim() } else { stderr.trim() }))),
+        ExecOutcome::Ran { stdout, .. } => {
+            let (body, code) = stdout.rsplit_once('\n').unwrap_or(("", stdout.as_str()));
+            Ok(Ok(CurlResult { pod: pod.0.clone(), code: code.trim().parse().unwrap_or(0), body: body.to_string() }))
+        }
+    }
+}
+
+/// The end-to-end verdict for the dashboard page and a deeper path.
+pub fn judge(page: &CurlResult, deep: &CurlResult) -> Result<String, String> {
+    if page.code != 200 || !page.body.contains("<title>Kasten</title>") {
+        let what = if page.body.contains(DEFAULT_BACKEND_MARK) {
+            "GKE's default backend answered (the path is not routed)".to_string()
+        } else if page.code == 502 {
+            "502 from the load balancer: no healthy backend".to_string()
+        } else {
+            format!("HTTP {} without <title>Kasten</title>", page.code)
+        };
+        return Err(what);
+    }
+    if deep.body.contains(DEFAULT_BACKEND_MARK) {
+        return Err("the dashboard page works but deeper paths get GKE's default backend (404): the Ingress path routes only the exact path; use pathType Prefix".into());
+    }
+    Ok(format!("HTTP 200 with <title>Kasten</title> from pod {}; deeper paths reach K10 (HTTP {})", page.pod, deep.code))
+}
