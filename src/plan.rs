@@ -227,7 +227,7 @@ pub fn compute(b: &Base, vpc: &Vpc, hc: Option<&HealthCheck>, bc: Option<&Dynami
         steps.push(Step {
             id: "proxy-subnet",
             title: "Proxy-only subnet",
-            action: Action::Reuse,
+            action: if state::is_ours_gcp(a.description.as_deref()) { Action::NoOp } else { Action::Reuse },
             target: format!("{} {}", a.name, a.ip_cidr_range),
             reason: format!(
                 "ACTIVE proxy-only subnet in {}/{}{}",
