@@ -37,11 +37,29 @@ pub fn validate(input: &str, taken: &[Taken]) -> anyhow::Result<Ipv4Net> {
     let example = "write it as an address and prefix length, e.g. --proxy-subnet-range 10.120.0.0/23";
     let s = input.trim();
     let Some((addr, len)) = s.split_once('/') else {
-        return Err(error::usage(format!("`{input}` is not a CIDR range: the /prefix length is missing"), example));
+        return Err(error::usage(
+            format!("`{input}` is not a CIDR range: the /prefix length is missing"),
+            example,
+        ));
     };
-    let addr: Ipv4Addr = addr.parse().map_err(|_| error::usage(format!("`{input}` is not a CIDR range: `{addr}` is not an IPv4 address"), example))?;
-    let len: u8 = len.parse().map_err(|_| error::usage(format!("`{input}` is not a CIDR range: `/{len}` is not a prefix length"), example))?;
-    let net = Ipv4Net::new(addr, len).map_err(|_| error::usage(format!("`{input}` is not a CIDR range: the prefix length must be 0 to 32"), example))?;
+    let addr: Ipv4Addr = addr.parse().map_err(|_| {
+        error::usage(
+            format!("`{input}` is not a CIDR range: `{addr}` is not an IPv4 address"),
+            example,
+        )
+    })?;
+    let len: u8 = len.parse().map_err(|_| {
+        error::usage(
+            format!("`{input}` is not a CIDR range: `/{len}` is not a prefix length"),
+            example,
+        )
+    })?;
+    let net = Ipv4Net::new(addr, len).map_err(|_| {
+        error::usage(
+            format!("`{input}` is not a CIDR range: the prefix length must be 0 to 32"),
+            example,
+        )
+    })?;
     if net.trunc() != net {
         return Err(error::usage(
             format!("`{input}` has bits set after the /{len} prefix"),
@@ -50,12 +68,20 @@ pub fn validate(input: &str, taken: &[Taken]) -> anyhow::Result<Ipv4Net> {
     }
     if len > MAX_PREFIX {
         return Err(error::usage(
-            format!("`{input}` is too small: a proxy-only subnet needs at least 64 addresses (/{MAX_PREFIX} or larger)"),
-            format!("Google recommends a /{DEFAULT_PREFIX}, e.g. --proxy-subnet-range {}", Ipv4Net::new(addr, DEFAULT_PREFIX).map(|n| n.trunc()).unwrap_or(net)),
+            format!(
+                "`{input}` is too small: a proxy-only subnet needs at least 64 addresses (/{MAX_PREFIX} or larger)"
+            ),
+            format!(
+                "Google recommends a /{DEFAULT_PREFIX}, e.g. --proxy-subnet-range {}",
+                Ipv4Net::new(addr, DEFAULT_PREFIX).map(|n| n.trunc()).unwrap_or(net)
+            ),
         ));
     }
     if len < 8 {
-        return Err(error::usage(format!("`{input}` is far too large for a proxy-only subnet"), format!("use a /{DEFAULT_PREFIX}")));
+        return Err(error::usage(
+            format!("`{input}` is far too large for a proxy-only subnet"),
+            format!("use a /{DEFAULT_PREFIX}"),
+        ));
     }
     if !is_private(&net) {
         return Err(error::usage(
@@ -64,7 +90,9 @@ pub fn validate(input: &str, taken: &[Taken]) -> anyhow::Result<Ipv4Net> {
         ));
     }
     if let Some(t) = taken.iter().find(|t| overlaps(&t.range, &net)) {
-        let free = pick_free(taken, len).map(|f| format!("; {f} is free")).unwrap_or_default();
+        let free = pick_free(taken, len)
+            .map(|f| format!("; {f} is free"))
+            .unwrap_or_default();
         return Err(error::usage(
             format!("`{input}` overlaps {} ({})", t.what, t.range),
             format!("choose a range that overlaps nothing in the VPC or the cluster{free}"),
@@ -84,9 +112,20 @@ pub fn pick_free(taken: &[Taken], prefix: u8) -> Option<Ipv4Net> {
     let ten_hi = u64::from(u32::from(ten.broadcast())) + 1;
     let mut spans: Vec<(u64, u64)> = vec![(start, ten_hi), (ten_lo, start)];
     for b in &private_blocks()[1..] {
-        spans.push((u64::from(u32::from(b.network())), u64::from(u32::from(b.broadcast())) + 1));
+        spans.push((
+            u64::from(u32::from(b.network())),
+            u64::from(u32::from(b.broadcast())) + 1,
+        ));
     }
-    let mut sorted: Vec<(u64, u64)> = taken.iter().map(|t| (u64::from(u32::from(t.range.network())), u64::from(u32::from(t.range.broadcast())) + 1)).collect();
+    let mut sorted: Vec<(u64, u64)> = taken
+        .iter()
+        .map(|t| {
+            (
+                u64::from(u32::from(t.range.network())),
+                u64::from(u32::from(t.range.broadcast())) + 1,
+            )
+        })
+        .collect();
     sorted.sort();
     for (lo, hi) in spans {
         let mut cand = lo.div_ceil(size) * size;
@@ -110,12 +149,18 @@ mod tests {
     use proptest::prelude::*;
 
     fn t(r: &str, w: &str) -> Taken {
-        Taken { range: r.parse().unwrap(), what: w.into() }
+        Taken {
+            range: r.parse().unwrap(),
+            what: w.into(),
+        }
     }
 
     #[test]
     fn validation_names_the_problem() {
-        let taken = vec![t("10.128.0.0/9", "the auto-mode subnet block"), t("10.52.0.0/14", "the cluster's pod range")];
+        let taken = vec![
+            t("10.128.0.0/9", "the auto-mode subnet block"),
+            t("10.52.0.0/14", "the cluster's pod range"),
+        ];
         let msg = |s: &str| format!("{:#}", validate(s, &taken).unwrap_err());
         assert!(msg("10.120.0.0").contains("prefix length is missing"));
         assert!(msg("10.120.0.300/23").contains("not an IPv4 address"));
@@ -125,15 +170,21 @@ mod tests {
         assert!(msg("10.129.0.0/23").contains("overlaps the auto-mode subnet block"));
         assert!(msg("10.53.0.0/23").contains("pod range"));
         assert_eq!(validate("10.120.0.0/23", &taken).unwrap().to_string(), "10.120.0.0/23");
-        assert_eq!(validate(" 192.168.4.0/26 ", &taken).unwrap().to_string(), "192.168.4.0/26");
+        assert_eq!(
+            validate(" 192.168.4.0/26 ", &taken).unwrap().to_string(),
+            "192.168.4.0/26"
+        );
     }
 
     #[test]
     fn picks_the_first_free_block() {
         assert_eq!(pick_free(&[], 23).unwrap().to_string(), "10.120.0.0/23");
         let taken = vec![t("10.120.0.0/22", "x"), t("10.124.0.0/23", "y")];
-        assert_eq!(pick_free(&taken, 23).unwrap().to_string(), "10.124.2.0/23");
-        assert_eq!(pick_free(&[t("10.0.0.0/8", "all of 10/8")], 23).unwrap().to_string(), "172.16.0.0/23");
+        assert_eq!(pick_free(&taken, 23).unwrap().to_string(), "10.120.4.0/23");
+        assert_eq!(
+            pick_free(&[t("10.0.0.0/8", "all of 10/8")], 23).unwrap().to_string(),
+            "172.16.0.0/23"
+        );
     }
 
     proptest! {

@@ -75,20 +75,28 @@ pub struct Global {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Plan, confirm and apply everything an internal K10 dashboard needs, then verify it
-    #[command(after_help = "Examples:\n  kubectl kasten-ilb install\n  kubectl kasten-ilb install --dry-run -o yaml\n  kubectl kasten-ilb install --yes --proxy-subnet-range 10.120.0.0/23")]
+    #[command(
+        after_help = "Examples:\n  kubectl kasten-ilb install\n  kubectl kasten-ilb install --dry-run -o yaml\n  kubectl kasten-ilb install --yes --proxy-subnet-range 10.120.0.0/23"
+    )]
     Install(InstallArgs),
     /// Check every link of the chain, read-only, and say which one is broken and how to fix it
-    #[command(after_help = "Exit status: 0 no FAIL (WARN allowed), 1 a check FAILed, 2 doctor could not run.\n\nExamples:\n  kubectl kasten-ilb doctor\n  kubectl kasten-ilb doctor -o json")]
+    #[command(
+        after_help = "Exit status: 0 no FAIL (WARN allowed), 1 a check FAILed, 2 doctor could not run.\n\nExamples:\n  kubectl kasten-ilb doctor\n  kubectl kasten-ilb doctor -o json"
+    )]
     Doctor(DoctorArgs),
     /// Remove what install created, in reverse order, and nothing else
-    #[command(after_help = "Examples:\n  kubectl kasten-ilb uninstall --dry-run\n  kubectl kasten-ilb uninstall --yes --delete-proxy-subnet")]
+    #[command(
+        after_help = "Examples:\n  kubectl kasten-ilb uninstall --dry-run\n  kubectl kasten-ilb uninstall --yes --delete-proxy-subnet"
+    )]
     Uninstall(UninstallArgs),
     /// One screen: URL, address, NEGs, backend health, recent controller events, drift
     Status(StatusArgs),
     /// Run install and doctor against a built-in simulated GKE project (no cloud account needed)
     Demo(DemoArgs),
     /// Print shell completions
-    #[command(after_help = "Examples:\n  source <(kubectl kasten-ilb completion bash)\n  kubectl kasten-ilb completion zsh > \"${fpath[1]}/_kubectl-kasten_ilb\"")]
+    #[command(
+        after_help = "Examples:\n  source <(kubectl kasten-ilb completion bash)\n  kubectl kasten-ilb completion zsh > \"${fpath[1]}/_kubectl-kasten_ilb\""
+    )]
     Completion {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
@@ -115,7 +123,9 @@ pub enum Output {
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a duration: use e.g. 90s, 15m or 1h"))?;
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration: use e.g. 90s, 15m or 1h"))?;
     let secs = match unit {
         "" | "s" => n,
         "m" => n * 60,

@@ -29,13 +29,21 @@ pub fn parse_context(ctx: &str) -> Option<ClusterRef> {
     if p.is_empty() || l.is_empty() || c.is_empty() || c.contains('_') {
         return None;
     }
-    Some(ClusterRef { project: p.into(), location: l.into(), cluster: c.into() })
+    Some(ClusterRef {
+        project: p.into(),
+        location: l.into(),
+        cluster: c.into(),
+    })
 }
 
 /// The region of a location: `us-central1-a` -> `us-central1`, `us-central1` -> itself.
 pub fn region_of(location: &str) -> String {
     let parts: Vec<&str> = location.split('-').collect();
-    if parts.len() >= 3 && parts.last().is_some_and(|z| z.len() == 1 && z.chars().all(|c| c.is_ascii_lowercase())) {
+    if parts.len() >= 3
+        && parts
+            .last()
+            .is_some_and(|z| z.len() == 1 && z.chars().all(|c| c.is_ascii_lowercase()))
+    {
         parts[..parts.len() - 1].join("-")
     } else {
         location.to_string()
@@ -64,7 +72,10 @@ impl ClusterInfo {
         self.network_project != self.r.project
     }
     pub fn path(&self) -> String {
-        format!("projects/{}/locations/{}/clusters/{}", self.r.project, self.r.location, self.r.cluster)
+        format!(
+            "projects/{}/locations/{}/clusters/{}",
+            self.r.project, self.r.location, self.r.cluster
+        )
     }
 }
 
@@ -74,7 +85,10 @@ pub async fn cluster(g: &Global, kube: &Kube, gcp: &Gcp) -> anyhow::Result<Clust
     let from_ctx = parse_context(&kube.context);
     let mut r = from_ctx.clone();
     if r.is_none() || g.project.is_some() || g.location.is_some() || g.cluster.is_some() {
-        let mut project = g.project.clone().or_else(|| from_ctx.as_ref().map(|c| c.project.clone()));
+        let mut project = g
+            .project
+            .clone()
+            .or_else(|| from_ctx.as_ref().map(|c| c.project.clone()));
         if project.is_none() {
             project = project_from_nodes(kube).await?;
         }
@@ -84,19 +98,39 @@ pub async fn cluster(g: &Global, kube: &Kube, gcp: &Gcp) -> anyhow::Result<Clust
                 "use a GKE context (`gcloud container clusters get-credentials CLUSTER --location LOCATION`), or pass --project, --location and --cluster",
             ));
         };
-        r = match (g.location.clone().or_else(|| from_ctx.as_ref().map(|c| c.location.clone())), g.cluster.clone().or_else(|| from_ctx.as_ref().map(|c| c.cluster.clone()))) {
-            (Some(location), Some(cluster)) => Some(ClusterRef { project, location, cluster }),
+        r = match (
+            g.location
+                .clone()
+                .or_else(|| from_ctx.as_ref().map(|c| c.location.clone())),
+            g.cluster
+                .clone()
+                .or_else(|| from_ctx.as_ref().map(|c| c.cluster.clone())),
+        ) {
+            (Some(location), Some(cluster)) => Some(ClusterRef {
+                project,
+                location,
+                cluster,
+            }),
             _ => Some(find_by_endpoint(gcp, &project, &kube.server).await?),
         };
     }
     let r = r.expect("resolved above");
-    let url = format!("{}v1/projects/{}/locations/{}/clusters/{}", gcp.container, r.project, r.location, r.cluster);
+    let url = format!(
+        "{}v1/projects/{}/locations/{}/clusters/{}",
+        gcp.container, r.project, r.location, r.cluster
+    );
     let c: Cluster = match gcp.get_opt(&url).await {
         Ok(Some(c)) => c,
         Ok(None) => {
             return Err(error::environment(
-                format!("GKE cluster `{}` not found in project `{}`, location `{}`", r.cluster, r.project, r.location),
-                format!("check --project/--location/--cluster, or list clusters: `gcloud container clusters list --project {}`", r.project),
+                format!(
+                    "GKE cluster `{}` not found in project `{}`, location `{}`",
+                    r.cluster, r.project, r.location
+                ),
+                format!(
+                "check --project/--location/--cluster, or list clusters: `gcloud container clusters list --project {}`",
+                r.project
+            ),
             ))
         }
         Err(e) => return Err(gcp_err(e, "reading the GKE cluster")),
@@ -105,18 +139,40 @@ pub async fn cluster(g: &Global, kube: &Kube, gcp: &Gcp) -> anyhow::Result<Clust
 }
 
 pub fn cluster_info(r: ClusterRef, c: Cluster, g: &Global) -> ClusterInfo {
-    let net_path = if c.network_config.network.is_empty() { format!("projects/{}/global/networks/{}", r.project, c.network) } else { c.network_config.network.clone() };
+    let net_path = if c.network_config.network.is_empty() {
+        format!("projects/{}/global/networks/{}", r.project, c.network)
+    } else {
+        c.network_config.network.clone()
+    };
     let segs: Vec<&str> = net_path.split('/').collect();
-    let network_project = segs.iter().position(|s| *s == "projects").and_then(|i| segs.get(i + 1)).map(|s| s.to_string()).unwrap_or_else(|| r.project.clone());
+    let network_project = segs
+        .iter()
+        .position(|s| *s == "projects")
+        .and_then(|i| segs.get(i + 1))
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| r.project.clone());
     let network = g.network.clone().unwrap_or_else(|| short(&net_path).to_string());
     let region = g.region.clone().unwrap_or_else(|| region_of(&r.location));
-    let pod_range = if !c.ip_allocation_policy.cluster_ipv4_cidr_block.is_empty() { c.ip_allocation_policy.cluster_ipv4_cidr_block.clone() } else { c.cluster_ipv4_cidr.clone() };
-    let services_range = if !c.ip_allocation_policy.services_ipv4_cidr_block.is_empty() { c.ip_allocation_policy.services_ipv4_cidr_block.clone() } else { c.services_ipv4_cidr.clone() };
+    let pod_range = if !c.ip_allocation_policy.cluster_ipv4_cidr_block.is_empty() {
+        c.ip_allocation_policy.cluster_ipv4_cidr_block.clone()
+    } else {
+        c.cluster_ipv4_cidr.clone()
+    };
+    let services_range = if !c.ip_allocation_policy.services_ipv4_cidr_block.is_empty() {
+        c.ip_allocation_policy.services_ipv4_cidr_block.clone()
+    } else {
+        c.services_ipv4_cidr.clone()
+    };
     ClusterInfo {
         region,
         network_project,
         network,
-        subnetwork: short(if c.network_config.subnetwork.is_empty() { &c.subnetwork } else { &c.network_config.subnetwork }).to_string(),
+        subnetwork: short(if c.network_config.subnetwork.is_empty() {
+            &c.subnetwork
+        } else {
+            &c.network_config.subnetwork
+        })
+        .to_string(),
         pod_range,
         services_range,
         master_range: c.private_cluster_config.master_ipv4_cidr_block.clone(),
@@ -141,29 +197,60 @@ pub fn gcp_err(e: anyhow::Error, what: &str) -> anyhow::Error {
                 error::failed(format!("{what}: {} (HTTP {})", g.message, g.status), hint)
             }
         }
-        None => error::failed(format!("{what}: {e:#}"), "check the network path to Google's APIs, then run the same command again"),
+        None => error::failed(
+            format!("{what}: {e:#}"),
+            "check the network path to Google's APIs, then run the same command again",
+        ),
     }
 }
 
 async fn project_from_nodes(kube: &Kube) -> anyhow::Result<Option<String>> {
     let nodes: Api<Node> = Api::all(kube.client.clone());
     let lp = ListParams::default().limit(1);
-    let list = kube.retry("list nodes", || nodes.list(&lp)).await.map_err(|e| explain(e, "listing nodes", &kube.server))?;
-    Ok(list.items.first().and_then(|n| n.spec.as_ref()?.provider_id.clone()).and_then(|p| p.strip_prefix("gce://").map(|r| r.split('/').next().unwrap_or_default().to_string())))
+    let list = kube
+        .retry("list nodes", || nodes.list(&lp))
+        .await
+        .map_err(|e| explain(e, "listing nodes", &kube.server))?;
+    Ok(list
+        .items
+        .first()
+        .and_then(|n| n.spec.as_ref()?.provider_id.clone())
+        .and_then(|p| {
+            p.strip_prefix("gce://")
+                .map(|r| r.split('/').next().unwrap_or_default().to_string())
+        }))
 }
 
 async fn find_by_endpoint(gcp: &Gcp, project: &str, server: &str) -> anyhow::Result<ClusterRef> {
-    let host = server.split("://").nth(1).unwrap_or(server).split(['/', ':']).next().unwrap_or_default().to_string();
+    let host = server
+        .split("://")
+        .nth(1)
+        .unwrap_or(server)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let url = format!("{}v1/projects/{project}/locations/-/clusters", gcp.container);
     let list: ClusterList = gcp.get(&url).await.map_err(|e| gcp_err(e, "listing GKE clusters"))?;
-    let found: Vec<&Cluster> = list.clusters.iter().filter(|c| c.endpoint == host || c.private_cluster_config.master_ipv4_cidr_block == host).collect();
+    let found: Vec<&Cluster> = list
+        .clusters
+        .iter()
+        .filter(|c| c.endpoint == host || c.private_cluster_config.master_ipv4_cidr_block == host)
+        .collect();
     match found.as_slice() {
-        [c] => Ok(ClusterRef { project: project.into(), location: c.location.clone(), cluster: c.name.clone() }),
+        [c] => Ok(ClusterRef {
+            project: project.into(),
+            location: c.location.clone(),
+            cluster: c.name.clone(),
+        }),
         [] => Err(error::environment(
             format!("no GKE cluster in project `{project}` has the API endpoint {host} of this context"),
             "pass --project, --location and --cluster",
         )),
-        _ => Err(error::environment(format!("several GKE clusters in project `{project}` share the endpoint {host}"), "pass --location and --cluster")),
+        _ => Err(error::environment(
+            format!("several GKE clusters in project `{project}` share the endpoint {host}"),
+            "pass --location and --cluster",
+        )),
     }
 }
 
@@ -248,28 +335,49 @@ pub async fn k10(kube: &Kube) -> anyhow::Result<K10> {
     };
     let dlist = dlist.map_err(|e| explain(e, &what, &kube.server))?.items;
     let plist = plist.map_err(|e| explain(e, &what, &kube.server))?.items;
-    let Some(deployment) = dlist.iter().find(|d| d.metadata.name.as_deref() == Some("gateway")).cloned() else {
+    let Some(deployment) = dlist
+        .iter()
+        .find(|d| d.metadata.name.as_deref() == Some("gateway"))
+        .cloned()
+    else {
         return Err(error::environment(
             format!("K10's Deployment `gateway` is not in namespace `{ns}`"),
             "the K10 chart creates it; check the installation with `helm status k10 -n kasten-io`",
         ));
     };
     let labels = deployment.metadata.labels.clone().unwrap_or_default();
-    let release = labels.get("release").or_else(|| labels.get("app.kubernetes.io/instance")).cloned().unwrap_or_else(|| "k10".into());
+    let release = labels
+        .get("release")
+        .or_else(|| labels.get("app.kubernetes.io/instance"))
+        .cloned()
+        .unwrap_or_else(|| "k10".into());
 
     let spec = service.spec.clone().unwrap_or_default();
     let ports = spec.ports.clone().unwrap_or_default();
-    let port = ports.iter().find(|p| p.port == 80).or_else(|| ports.iter().find(|p| p.name.as_deref() == Some("http"))).or(ports.first());
+    let port = ports
+        .iter()
+        .find(|p| p.port == 80)
+        .or_else(|| ports.iter().find(|p| p.name.as_deref() == Some("http")))
+        .or(ports.first());
     let Some(port) = port.cloned() else {
-        return Err(error::environment(format!("Service `gateway` in `{ns}` has no ports"), "reinstall or upgrade K10 with its chart; the gateway Service should serve port 80"));
+        return Err(error::environment(
+            format!("Service `gateway` in `{ns}` has no ports"),
+            "reinstall or upgrade K10 with its chart; the gateway Service should serve port 80",
+        ));
     };
     let target_port = match &port.target_port {
         Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n)) => Value::from(*n),
-        Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s)) => s.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(s.clone())),
+        Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s)) => s
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::from(s.clone())),
         None => Value::from(port.port),
     };
     let dj = serde_json::to_value(&deployment)?;
-    let containers = dj["spec"]["template"]["spec"]["containers"].as_array().cloned().unwrap_or_default();
+    let containers = dj["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let mut container_index = 0;
     let mut container_port = target_port.as_i64().map(|n| n as i32);
     let mut declared = false;
@@ -288,7 +396,10 @@ pub async fn k10(kube: &Kube) -> anyhow::Result<K10> {
     }
     if !declared {
         // The container that serves: the one whose probe uses the target port, else the first.
-        if let Some(i) = containers.iter().position(|c| c["readinessProbe"]["httpGet"]["port"] == target_port) {
+        if let Some(i) = containers
+            .iter()
+            .position(|c| c["readinessProbe"]["httpGet"]["port"] == target_port)
+        {
             container_index = i;
         }
         if target_port.is_string() {
@@ -311,7 +422,9 @@ pub async fn k10(kube: &Kube) -> anyhow::Result<K10> {
         })
         .map(|p| {
             let pj = serde_json::to_value(p).unwrap_or(Value::Null);
-            let ready = pj["status"]["conditions"].as_array().is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
+            let ready = pj["status"]["conditions"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
             let declares_port = pj["spec"]["containers"].as_array().into_iter().flatten().any(|c| {
                 c["ports"].as_array().into_iter().flatten().any(|p| match &target_port {
                     Value::String(n) => p["name"].as_str() == Some(n),
@@ -368,7 +481,12 @@ pub fn detect_auth(deps: &[Deployment]) -> Option<String> {
             if c["name"] == "dex" {
                 return Some("dex (OpenShift or LDAP)".into());
             }
-            if c["env"].as_array().into_iter().flatten().any(|e| e["name"] == "TOKEN_AUTH") {
+            if c["env"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|e| e["name"] == "TOKEN_AUTH")
+            {
                 return Some("token".into());
             }
         }
@@ -382,7 +500,9 @@ fn curl_candidates(pods: &[Pod]) -> Vec<(String, String)> {
     let mut out: Vec<(i32, String, String)> = vec![];
     for p in pods {
         let pj = serde_json::to_value(p).unwrap_or(Value::Null);
-        let ready = pj["status"]["conditions"].as_array().is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
+        let ready = pj["status"]["conditions"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
         if !ready {
             continue;
         }
@@ -414,7 +534,11 @@ mod tests {
     fn context_names() {
         assert_eq!(
             parse_context("gke_kasten-demo_us-central1-a_kasten-demo"),
-            Some(ClusterRef { project: "kasten-demo".into(), location: "us-central1-a".into(), cluster: "kasten-demo".into() })
+            Some(ClusterRef {
+                project: "kasten-demo".into(),
+                location: "us-central1-a".into(),
+                cluster: "kasten-demo".into()
+            })
         );
         assert_eq!(parse_context("my-renamed-context"), None);
         assert_eq!(parse_context("gke__us-central1_x"), None);

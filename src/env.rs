@@ -10,7 +10,8 @@ pub const QUOTA_PROJECT: &str = "GOOGLE_CLOUD_QUOTA_PROJECT";
 pub const HOME: &str = "HOME";
 pub const APPDATA: &str = "APPDATA";
 pub const CLOUD_SHELL: &str = "CLOUD_SHELL";
-/// Opt in to the metadata server as the credential where DMI detection cannot see Google Cloud.
+/// `1`: use the metadata server as the credential where DMI detection cannot see Google Cloud;
+/// `0`: never use it (tests set this).
 pub const USE_METADATA: &str = "KASTEN_ILB_USE_METADATA_SERVER";
 /// Test hook: stop install after the named step (see tests/robustness.rs).
 pub const STOP_AFTER: &str = "KASTEN_ILB_TEST_STOP_AFTER";

@@ -53,7 +53,11 @@ impl CliError {
 }
 
 fn make(kind: Kind, message: impl Into<String>, hint: Option<String>) -> anyhow::Error {
-    anyhow::Error::new(CliError { kind, message: message.into(), hint })
+    anyhow::Error::new(CliError {
+        kind,
+        message: message.into(),
+        hint,
+    })
 }
 
 pub fn usage(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {

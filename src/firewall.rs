@@ -28,7 +28,13 @@ pub enum Verdict {
 }
 
 fn ranges(v: &[String]) -> Vec<Ipv4Net> {
-    v.iter().filter_map(|r| r.parse::<Ipv4Net>().ok().or_else(|| r.parse::<Ipv4Addr>().ok().map(|a| Ipv4Net::new(a, 32).expect("/32")))).collect()
+    v.iter()
+        .filter_map(|r| {
+            r.parse::<Ipv4Net>()
+                .ok()
+                .or_else(|| r.parse::<Ipv4Addr>().ok().map(|a| Ipv4Net::new(a, 32).expect("/32")))
+        })
+        .collect()
 }
 
 pub fn port_matches(rules: &[FirewallRule], port: u16) -> bool {
@@ -37,7 +43,9 @@ pub fn port_matches(rules: &[FirewallRule], port: u16) -> bool {
         (proto == "tcp" || proto == "all" || proto == "6")
             && (r.ports.is_empty()
                 || r.ports.iter().any(|p| match p.split_once('-') {
-                    Some((a, b)) => a.parse::<u16>().is_ok_and(|a| a <= port) && b.parse::<u16>().is_ok_and(|b| port <= b),
+                    Some((a, b)) => {
+                        a.parse::<u16>().is_ok_and(|a| a <= port) && b.parse::<u16>().is_ok_and(|b| port <= b)
+                    }
                     None => p.parse::<u16>() == Ok(port),
                 }))
     })
@@ -68,12 +76,20 @@ fn same_network(f: &Firewall, network: &str) -> bool {
 pub fn evaluate(rules: &[Firewall], network: &str, src: &Ipv4Net, port: u16, t: &Target) -> Verdict {
     let mut best: Option<(i64, bool, String)> = None;
     for f in rules {
-        if !same_network(f, network) || f.disabled || f.direction.as_deref().unwrap_or("INGRESS") != "INGRESS" || !applies_to(f, t) {
+        if !same_network(f, network)
+            || f.disabled
+            || f.direction.as_deref().unwrap_or("INGRESS") != "INGRESS"
+            || !applies_to(f, t)
+        {
             continue;
         }
         let is_deny = !f.denied.is_empty();
         let sr = ranges(&f.source_ranges);
-        let src_match = if is_deny { sr.iter().any(|r| r.contains(src) || src.contains(r)) } else { sr.iter().any(|r| r.contains(src)) };
+        let src_match = if is_deny {
+            sr.iter().any(|r| r.contains(src) || src.contains(r))
+        } else {
+            sr.iter().any(|r| r.contains(src))
+        };
         if !src_match {
             continue;
         }
@@ -100,7 +116,12 @@ pub fn evaluate(rules: &[Firewall], network: &str, src: &Ipv4Net, port: u16, t: 
 pub fn open_to_world(rules: &[Firewall], network: &str, port: u16, t: &Target) -> Vec<String> {
     rules
         .iter()
-        .filter(|f| same_network(f, network) && !f.disabled && f.direction.as_deref().unwrap_or("INGRESS") == "INGRESS" && applies_to(f, t))
+        .filter(|f| {
+            same_network(f, network)
+                && !f.disabled
+                && f.direction.as_deref().unwrap_or("INGRESS") == "INGRESS"
+                && applies_to(f, t)
+        })
         .filter(|f| f.source_ranges.iter().any(|r| r == "0.0.0.0/0") && port_matches(&f.allowed, port))
         .map(|f| f.name.clone())
         .collect()
@@ -112,10 +133,34 @@ pub fn wrong_port_rules(rules: &[Firewall], network: &str, src: &Ipv4Net, port: 
     rules
         .iter()
         .filter(|f| same_network(f, network) && !f.disabled && f.denied.is_empty())
-        .filter(|f| !f.source_ranges.iter().any(|r| r == "0.0.0.0/0") && ranges(&f.source_ranges).iter().any(|r| r.contains(src)))
-        .filter(|f| f.allowed.iter().any(|a| a.ip_protocol.eq_ignore_ascii_case("tcp") && !a.ports.is_empty()))
+        .filter(|f| {
+            !f.source_ranges.iter().any(|r| r == "0.0.0.0/0")
+                && ranges(&f.source_ranges).iter().any(|r| r.contains(src))
+        })
+        .filter(|f| {
+            f.allowed
+                .iter()
+                .any(|a| a.ip_protocol.eq_ignore_ascii_case("tcp") && !a.ports.is_empty())
+        })
         .filter(|f| !port_matches(&f.allowed, port))
-        .map(|f| (f.name.clone(), f.allowed.iter().flat_map(|a| if a.ports.is_empty() { vec![a.ip_protocol.clone()] } else { a.ports.iter().map(|p| format!("{}:{p}", a.ip_protocol.to_lowercase())).collect() }).collect()))
+        .map(|f| {
+            (
+                f.name.clone(),
+                f.allowed
+                    .iter()
+                    .flat_map(|a| {
+                        if a.ports.is_empty() {
+                            vec![a.ip_protocol.clone()]
+                        } else {
+                            a.ports
+                                .iter()
+                                .map(|p| format!("{}:{p}", a.ip_protocol.to_lowercase()))
+                                .collect()
+                        }
+                    })
+                    .collect(),
+            )
+        })
         .collect()
 }
 
@@ -124,7 +169,10 @@ mod tests {
     use super::*;
 
     fn fw(name: &str, src: &str, ports: &[&str], prio: i64, deny: bool) -> Firewall {
-        let rule = vec![FirewallRule { ip_protocol: "tcp".into(), ports: ports.iter().map(|s| s.to_string()).collect() }];
+        let rule = vec![FirewallRule {
+            ip_protocol: "tcp".into(),
+            ports: ports.iter().map(|s| s.to_string()).collect(),
+        }];
         Firewall {
             name: name.into(),
             network: "https://x/compute/v1/projects/p/global/networks/default".into(),
@@ -139,14 +187,29 @@ mod tests {
     #[test]
     fn priorities_and_denies() {
         let src: Ipv4Net = "10.120.0.0/23".parse().unwrap();
-        let t = Target { node_tags: vec!["node".into()], pod_range: Some("10.52.0.0/14".parse().unwrap()) };
+        let t = Target {
+            node_tags: vec!["node".into()],
+            pod_range: Some("10.52.0.0/14".parse().unwrap()),
+        };
         let allow = fw("allow", "10.120.0.0/23", &["8000"], 1000, false);
-        assert_eq!(evaluate(&[allow.clone()], "default", &src, 8000, &t), Verdict::Allowed("allow".into()));
-        assert_eq!(evaluate(&[allow.clone()], "default", &src, 80, &t), Verdict::NoRule);
+        assert_eq!(
+            evaluate(std::slice::from_ref(&allow), "default", &src, 8000, &t),
+            Verdict::Allowed("allow".into())
+        );
+        assert_eq!(
+            evaluate(std::slice::from_ref(&allow), "default", &src, 80, &t),
+            Verdict::NoRule
+        );
         let deny = fw("deny", "10.0.0.0/8", &[], 900, true);
-        assert_eq!(evaluate(&[allow.clone(), deny.clone()], "default", &src, 8000, &t), Verdict::Denied("deny".into()));
+        assert_eq!(
+            evaluate(&[allow.clone(), deny.clone()], "default", &src, 8000, &t),
+            Verdict::Denied("deny".into())
+        );
         let deny_low = fw("deny-low", "10.0.0.0/8", &[], 2000, true);
-        assert_eq!(evaluate(&[allow.clone(), deny_low], "default", &src, 8000, &t), Verdict::Allowed("allow".into()));
+        assert_eq!(
+            evaluate(&[allow.clone(), deny_low], "default", &src, 8000, &t),
+            Verdict::Allowed("allow".into())
+        );
         let mut disabled = allow.clone();
         disabled.disabled = true;
         assert_eq!(evaluate(&[disabled], "default", &src, 8000, &t), Verdict::NoRule);
@@ -154,11 +217,17 @@ mod tests {
         tagged.target_tags = vec!["other".into()];
         assert_eq!(evaluate(&[tagged], "default", &src, 8000, &t), Verdict::NoRule);
         let range = fw("range", "10.120.0.0/23", &["7000-9000"], 1000, false);
-        assert_eq!(evaluate(&[range], "default", &src, 8000, &t), Verdict::Allowed("range".into()));
+        assert_eq!(
+            evaluate(&[range], "default", &src, 8000, &t),
+            Verdict::Allowed("range".into())
+        );
         let partial = fw("partial", "10.120.0.0/24", &["8000"], 1000, false);
         assert_eq!(evaluate(&[partial], "default", &src, 8000, &t), Verdict::NoRule);
         let wrong = fw("wrong", "10.120.0.0/23", &["80"], 1000, false);
-        assert_eq!(wrong_port_rules(&[wrong], "default", &src, 8000), vec![("wrong".to_string(), vec!["tcp:80".to_string()])]);
+        assert_eq!(
+            wrong_port_rules(&[wrong], "default", &src, 8000),
+            vec![("wrong".to_string(), vec!["tcp:80".to_string()])]
+        );
         let world = fw("world", "0.0.0.0/0", &["8000"], 1000, false);
         assert_eq!(open_to_world(&[world], "default", 8000, &t), vec!["world".to_string()]);
     }

@@ -23,7 +23,8 @@ pub struct Kube {
 pub async fn connect(g: &Global, printer: &Printer) -> anyhow::Result<Kube> {
     let hint = "point at a GKE cluster: `gcloud container clusters get-credentials CLUSTER --location LOCATION`, or pass --kubeconfig/--context";
     let kc = match &g.kubeconfig {
-        Some(p) => Kubeconfig::read_from(p).map_err(|e| error::environment(format!("cannot read kubeconfig {}: {e}", p.display()), hint))?,
+        Some(p) => Kubeconfig::read_from(p)
+            .map_err(|e| error::environment(format!("cannot read kubeconfig {}: {e}", p.display()), hint))?,
         None => Kubeconfig::read().map_err(|e| error::environment(format!("no usable kubeconfig: {e}"), hint))?,
     };
     let context = match g.context.clone().or_else(|| kc.current_context.clone()) {
@@ -33,7 +34,14 @@ pub async fn connect(g: &Global, printer: &Printer) -> anyhow::Result<Kube> {
     let Some(named) = kc.contexts.iter().find(|c| c.name == context) else {
         let names: Vec<&str> = kc.contexts.iter().map(|c| c.name.as_str()).collect();
         return Err(error::environment(
-            format!("context `{context}` is not in the kubeconfig (contexts: {})", if names.is_empty() { "none".to_string() } else { names.join(", ") }),
+            format!(
+                "context `{context}` is not in the kubeconfig (contexts: {})",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ),
             "pick one with --context, or list them with `kubectl config get-contexts`",
         ));
     };
@@ -45,12 +53,22 @@ pub async fn connect(g: &Global, printer: &Printer) -> anyhow::Result<Kube> {
         .and_then(|c| c.cluster.as_ref())
         .and_then(|c| c.server.clone())
         .unwrap_or_default();
-    let opts = KubeConfigOptions { context: Some(context.clone()), ..Default::default() };
+    let opts = KubeConfigOptions {
+        context: Some(context.clone()),
+        ..Default::default()
+    };
     let config = kube::Config::from_custom_kubeconfig(kc, &opts)
         .await
         .map_err(|e| error::environment(format!("cannot use context `{context}`: {e}"), hint))?;
-    let client = kube::Client::try_from(config).map_err(|e| error::environment(format!("cannot build a Kubernetes client for `{context}`: {e}"), hint))?;
-    Ok(Kube { client, context, server, namespace: g.namespace.clone(), printer: printer.clone() })
+    let client = kube::Client::try_from(config)
+        .map_err(|e| error::environment(format!("cannot build a Kubernetes client for `{context}`: {e}"), hint))?;
+    Ok(Kube {
+        client,
+        context,
+        server,
+        namespace: g.namespace.clone(),
+        printer: printer.clone(),
+    })
 }
 
 pub fn is_retryable(e: &kube::Error) -> bool {
@@ -84,10 +102,25 @@ impl Kube {
             .with_max_delay(Duration::from_secs(5))
             .with_max_times(8)
             .with_jitter();
+        // Transport errors (connection refused, reset) are retried twice only: an unreachable
+        // API server should fail fast with its hint.
+        let transport = std::sync::atomic::AtomicUsize::new(0);
         f.retry(backoff)
-            .when(is_retryable)
+            .when(|e: &kube::Error| match e {
+                kube::Error::HyperError(_) | kube::Error::Service(_) => {
+                    transport.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < 2
+                }
+                other => is_retryable(other),
+            })
             .notify(|e: &kube::Error, d: Duration| {
-                self.printer.verbose(1, &format!("retry: {what} failed ({}); retrying in {} ms", short_kube_error(e), d.as_millis()));
+                self.printer.verbose(
+                    1,
+                    &format!(
+                        "retry: {what} failed ({}); retrying in {} ms",
+                        short_kube_error(e),
+                        d.as_millis()
+                    ),
+                );
             })
             .await
     }

@@ -12,7 +12,10 @@ use crate::discover::K10;
 use crate::error;
 use crate::firewall::{self, Verdict};
 use crate::gcp::model::{short, HealthCheck};
-use crate::state::{self, Base, Vpc, ADDED_ANNOTATIONS, ADDED_PORT, BACKEND_CONFIG, CLASS_ANNOTATION, MANAGED_BY_LABEL, MANAGER, NEG_ANNOTATION, STATIC_IP};
+use crate::state::{
+    self, Base, Vpc, ADDED_ANNOTATIONS, ADDED_PORT, BACKEND_CONFIG, CLASS_ANNOTATION, MANAGED_BY_LABEL, MANAGER,
+    NEG_ANNOTATION, STATIC_IP,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Action {
@@ -74,7 +77,9 @@ pub struct Plan {
 
 impl Plan {
     pub fn is_noop(&self) -> bool {
-        self.steps.iter().all(|s| matches!(s.action, Action::NoOp | Action::Reuse))
+        self.steps
+            .iter()
+            .all(|s| matches!(s.action, Action::NoOp | Action::Reuse))
     }
     pub fn step(&self, id: &str) -> Option<&Step> {
         self.steps.iter().find(|s| s.id == id)
@@ -109,12 +114,15 @@ pub fn backend_config_name(release: &str) -> String {
 
 /// `1.33.5-gke.1308000` >= `1.16.5-gke.10`?
 pub fn version_ok(v: &str) -> bool {
-    let nums: Vec<u64> = v.split(['.', '-']).filter_map(|p| p.trim_start_matches("gke").parse().ok()).collect();
+    let nums: Vec<u64> = v
+        .split(['.', '-'])
+        .filter_map(|p| p.trim_start_matches("gke").parse().ok())
+        .collect();
     let want = [1u64, 16, 5, 10];
-    for i in 0..4 {
+    for (i, w) in want.iter().enumerate() {
         let have = nums.get(i).copied().unwrap_or(0);
-        if have != want[i] {
-            return have > want[i];
+        if have != *w {
+            return have > *w;
         }
     }
     false // equal to 1.16.5-gke.10: must be *later*
@@ -125,21 +133,37 @@ pub fn taken_ranges(b: &Base, vpc: &Vpc) -> Vec<Taken> {
     let mut t = vec![];
     for s in &vpc.subnets {
         if let Ok(r) = s.ip_cidr_range.parse() {
-            t.push(Taken { range: r, what: format!("subnet `{}` in {}", s.name, short(&s.region)) });
+            t.push(Taken {
+                range: r,
+                what: format!("subnet `{}` in {}", s.name, short(&s.region)),
+            });
         }
         for sr in &s.secondary_ip_ranges {
             if let Ok(r) = sr.ip_cidr_range.parse() {
-                t.push(Taken { range: r, what: format!("secondary range `{}` of subnet `{}`", sr.range_name, s.name) });
+                t.push(Taken {
+                    range: r,
+                    what: format!("secondary range `{}` of subnet `{}`", sr.range_name, s.name),
+                });
             }
         }
     }
-    for (r, what) in [(&b.cluster.pod_range, "the cluster's pod range"), (&b.cluster.services_range, "the cluster's Service range"), (&b.cluster.master_range, "the cluster's control-plane range")] {
+    for (r, what) in [
+        (&b.cluster.pod_range, "the cluster's pod range"),
+        (&b.cluster.services_range, "the cluster's Service range"),
+        (&b.cluster.master_range, "the cluster's control-plane range"),
+    ] {
         if let Ok(r) = r.parse() {
-            t.push(Taken { range: r, what: what.into() });
+            t.push(Taken {
+                range: r,
+                what: what.into(),
+            });
         }
     }
     if vpc.auto_mode() {
-        t.push(Taken { range: cidr::AUTO_MODE_BLOCK.parse().expect("constant"), what: "10.128.0.0/9, reserved for the subnets of an auto-mode VPC".into() });
+        t.push(Taken {
+            range: cidr::AUTO_MODE_BLOCK.parse().expect("constant"),
+            what: "10.128.0.0/9, reserved for the subnets of an auto-mode VPC".into(),
+        });
     }
     t
 }
@@ -161,8 +185,14 @@ pub fn preconditions(b: &Base, s: &Settings) -> anyhow::Result<i32> {
     }
     if !version_ok(&c.version) {
         return Err(error::environment(
-            format!("cluster version {} is too old: internal Ingress needs GKE later than 1.16.5-gke.10", c.version),
-            format!("upgrade the control plane: `gcloud container clusters upgrade {} --location {} --master`", c.r.cluster, c.r.location),
+            format!(
+                "cluster version {} is too old: internal Ingress needs GKE later than 1.16.5-gke.10",
+                c.version
+            ),
+            format!(
+                "upgrade the control plane: `gcloud container clusters upgrade {} --location {} --master`",
+                c.r.cluster, c.r.location
+            ),
         ));
     }
     let k = &b.k10;
@@ -174,7 +204,10 @@ pub fn preconditions(b: &Base, s: &Settings) -> anyhow::Result<i32> {
     }
     if k.service_port != 80 && k.service_port_name.as_deref() != Some("http") {
         return Err(error::environment(
-            format!("Service `gateway` in `{}` has no port 80 (it serves port {}): this is not the layout of the K10 chart", k.namespace, k.service_port),
+            format!(
+                "Service `gateway` in `{}` has no port 80 (it serves port {}): this is not the layout of the K10 chart",
+                k.namespace, k.service_port
+            ),
             "restore the chart's Service (`helm upgrade --reuse-values`), or check that -n points at K10",
         ));
     }
@@ -196,12 +229,22 @@ pub fn preconditions(b: &Base, s: &Settings) -> anyhow::Result<i32> {
 /// Does the readinessProbe let GKE infer a passing health check once the port is declared?
 pub fn probe_usable(k: &K10, port: i32) -> bool {
     match &k.probe {
-        Some(p) => p.scheme == "HTTP" && !p.has_host && (p.port.as_i64() == Some(i64::from(port)) || (p.port.is_string() && p.port == k.target_port)),
+        Some(p) => {
+            p.scheme == "HTTP"
+                && !p.has_host
+                && (p.port.as_i64() == Some(i64::from(port)) || (p.port.is_string() && p.port == k.target_port))
+        }
         None => false,
     }
 }
 
-pub fn compute(b: &Base, vpc: &Vpc, hc: Option<&HealthCheck>, bc: Option<&DynamicObject>, s: &Settings) -> anyhow::Result<Plan> {
+pub fn compute(
+    b: &Base,
+    vpc: &Vpc,
+    hc: Option<&HealthCheck>,
+    bc: Option<&DynamicObject>,
+    s: &Settings,
+) -> anyhow::Result<Plan> {
     let port = preconditions(b, s)?;
     let c = &b.cluster;
     let k = &b.k10;
@@ -219,7 +262,12 @@ pub fn compute(b: &Base, vpc: &Vpc, hc: Option<&HealthCheck>, bc: Option<&Dynami
     let active = vpc.active_proxy_subnet(&c.region);
     let proxy_range: Ipv4Net;
     if let Some(a) = active {
-        proxy_range = a.ip_cidr_range.parse().map_err(|_| error::failed(format!("subnet `{}` has an unreadable range `{}`", a.name, a.ip_cidr_range), "check it with `gcloud compute networks subnets describe`"))?;
+        proxy_range = a.ip_cidr_range.parse().map_err(|_| {
+            error::failed(
+                format!("subnet `{}` has an unreadable range `{}`", a.name, a.ip_cidr_range),
+                "check it with `gcloud compute networks subnets describe`",
+            )
+        })?;
         let legacy = a.purpose.as_deref() == Some("INTERNAL_HTTPS_LOAD_BALANCER");
         if s.proxy_range.is_some() {
             warnings.push(format!("--proxy-subnet-range is ignored: `{}` ({}) is already the ACTIVE proxy-only subnet, and a region and VPC can have only one", a.name, a.ip_cidr_range));
@@ -227,35 +275,58 @@ pub fn compute(b: &Base, vpc: &Vpc, hc: Option<&HealthCheck>, bc: Option<&Dynami
         steps.push(Step {
             id: "proxy-subnet",
             title: "Proxy-only subnet",
-            action: if state::is_ours_gcp(a.description.as_deref()) { Action::NoOp } else { Action::Reuse },
+            action: if state::is_ours_gcp(a.description.as_deref()) {
+                Action::NoOp
+            } else {
+                Action::Reuse
+            },
             target: format!("{} {}", a.name, a.ip_cidr_range),
             reason: format!(
                 "ACTIVE proxy-only subnet in {}/{}{}",
                 c.region,
                 c.network,
-                if legacy { " (legacy purpose INTERNAL_HTTPS_LOAD_BALANCER: works, migrate when convenient)" } else { "" }
+                if legacy {
+                    " (legacy purpose INTERNAL_HTTPS_LOAD_BALANCER: works, migrate when convenient)"
+                } else {
+                    ""
+                }
             ),
             command: None,
             change: Change::None,
             diff: None,
         });
     } else if let Some(backup) = proxies.iter().find(|p| p.role.as_deref() == Some("BACKUP")) {
-        proxy_range = backup.ip_cidr_range.parse().unwrap_or_else(|_| "0.0.0.0/32".parse().expect("constant"));
+        proxy_range = backup
+            .ip_cidr_range
+            .parse()
+            .unwrap_or_else(|_| "0.0.0.0/32".parse().expect("constant"));
         steps.push(Step {
             id: "proxy-subnet",
             title: "Proxy-only subnet",
             action: Action::Update,
             target: format!("{} {}", backup.name, backup.ip_cidr_range),
-            reason: format!("only a BACKUP proxy-only subnet exists in {}/{}: promote it to ACTIVE", c.region, c.network),
-            command: Some(format!("gcloud compute networks subnets update {} --role=ACTIVE --region={} --project={np}", backup.name, c.region)),
-            change: Change::PromoteSubnet { name: backup.name.clone(), body: json!({"role": "ACTIVE", "fingerprint": backup.fingerprint}) },
+            reason: format!(
+                "only a BACKUP proxy-only subnet exists in {}/{}: promote it to ACTIVE",
+                c.region, c.network
+            ),
+            command: Some(format!(
+                "gcloud compute networks subnets update {} --role=ACTIVE --region={} --project={np}",
+                backup.name, c.region
+            )),
+            change: Change::PromoteSubnet {
+                name: backup.name.clone(),
+                body: json!({"role": "ACTIVE", "fingerprint": backup.fingerprint}),
+            },
             diff: None,
         });
     } else {
         let range = match user_range {
             Some(r) => r,
             None => cidr::pick_free(&taken, cidr::DEFAULT_PREFIX).ok_or_else(|| {
-                error::environment("no free /23 is left in private address space for a proxy-only subnet", "pass a smaller free range with --proxy-subnet-range (a /26 at least)")
+                error::environment(
+                    "no free /23 is left in private address space for a proxy-only subnet",
+                    "pass a smaller free range with --proxy-subnet-range (a /26 at least)",
+                )
             })?,
         };
         proxy_range = range;
@@ -286,7 +357,10 @@ pub fn compute(b: &Base, vpc: &Vpc, hc: Option<&HealthCheck>, bc: Option<&Dynami
 
     // ---- 2. firewall
     let pod_range: Option<Ipv4Net> = c.pod_range.parse().ok();
-    let target = firewall::Target { node_tags: vpc.node_tags.clone(), pod_range };
+    let target = firewall::Target {
+        node_tags: vpc.node_tags.clone(),
+        pod_range,
+    };
     let fw_name = firewall_name(&c.r.cluster, port);
     let desired_fw = json!({
         "name": fw_name, "network": format!("projects/{np}/global/networks/{}", c.network), "direction": "INGRESS", "priority": 1000,
@@ -302,7 +376,11 @@ pub fn compute(b: &Base, vpc: &Vpc, hc: Option<&HealthCheck>, bc: Option<&Dynami
         Verdict::Allowed(rule) => steps.push(Step {
             id: "firewall",
             title: "Firewall rule",
-            action: if ours.is_some_and(|o| o.name == rule) { Action::NoOp } else { Action::Reuse },
+            action: if ours.is_some_and(|o| o.name == rule) {
+                Action::NoOp
+            } else {
+                Action::Reuse
+            },
             target: rule.clone(),
             reason: format!("`{rule}` already lets {proxy_range} reach tcp:{port} on the cluster"),
             command: None,
@@ -346,7 +424,11 @@ pub fn compute(b: &Base, vpc: &Vpc, hc: Option<&HealthCheck>, bc: Option<&Dynami
     let ns = &k.namespace;
     let hc_wrong = hc.and_then(|h| {
         let path = h.http_health_check.request_path.clone().unwrap_or_else(|| "/".into());
-        let expected = k.probe.as_ref().map(|p| p.path.clone()).unwrap_or_else(|| format!("/{}/", k.release));
+        let expected = k
+            .probe
+            .as_ref()
+            .map(|p| p.path.clone())
+            .unwrap_or_else(|| format!("/{}/", k.release));
         (path != expected && bc.is_none()).then_some(path)
     });
     let strategy = match s.health_check {
@@ -372,7 +454,10 @@ pub fn compute(b: &Base, vpc: &Vpc, hc: Option<&HealthCheck>, bc: Option<&Dynami
                 title: "Health check",
                 action: Action::NoOp,
                 target: format!("deployment/gateway containerPort {port}"),
-                reason: format!("containerPort {port} is declared: GKE infers the readinessProbe path {}", k.probe.as_ref().map(|p| p.path.as_str()).unwrap_or("/")),
+                reason: format!(
+                    "containerPort {port} is declared: GKE infers the readinessProbe path {}",
+                    k.probe.as_ref().map(|p| p.path.as_str()).unwrap_or("/")
+                ),
                 command: None,
                 change: Change::None,
                 diff: None,
@@ -408,8 +493,14 @@ pub fn compute(b: &Base, vpc: &Vpc, hc: Option<&HealthCheck>, bc: Option<&Dynami
             None => "the readinessProbe cannot be used by GKE; a BackendConfig sets the health check explicitly".into(),
         };
         let (action, reason) = match &current_spec {
-            Some(cur) if *cur == spec => (Action::NoOp, format!("BackendConfig `{name}` checks {path} on port {port}")),
-            Some(_) => (Action::Update, format!("BackendConfig `{name}` differs from the wanted health check ({path} on port {port})")),
+            Some(cur) if *cur == spec => (
+                Action::NoOp,
+                format!("BackendConfig `{name}` checks {path} on port {port}"),
+            ),
+            Some(_) => (
+                Action::Update,
+                format!("BackendConfig `{name}` differs from the wanted health check ({path} on port {port})"),
+            ),
             None => (Action::Create, why),
         };
         steps.push(Step {
@@ -418,8 +509,17 @@ pub fn compute(b: &Base, vpc: &Vpc, hc: Option<&HealthCheck>, bc: Option<&Dynami
             action,
             target: format!("backendconfig/{name} {path} :{port}"),
             reason,
-            command: (action != Action::NoOp).then(|| format!("kubectl -n {ns} apply -f backendconfig.yaml   # see --dry-run -o yaml")),
-            change: if action == Action::NoOp { Change::None } else { Change::BackendConfig { name: name.clone(), body, exists: current_spec.is_some() } },
+            command: (action != Action::NoOp)
+                .then(|| format!("kubectl -n {ns} apply -f backendconfig.yaml   # see --dry-run -o yaml")),
+            change: if action == Action::NoOp {
+                Change::None
+            } else {
+                Change::BackendConfig {
+                    name: name.clone(),
+                    body,
+                    exists: current_spec.is_some(),
+                }
+            },
             diff: None,
         });
     }
@@ -427,7 +527,10 @@ pub fn compute(b: &Base, vpc: &Vpc, hc: Option<&HealthCheck>, bc: Option<&Dynami
     // ---- 4. Service annotations
     let mut ann = serde_json::Map::new();
     let mut added = vec![];
-    let neg_ok = k.annotation(NEG_ANNOTATION).and_then(|v| serde_json::from_str::<Value>(&v).ok()).is_some_and(|v| v["ingress"] == json!(true));
+    let neg_ok = k
+        .annotation(NEG_ANNOTATION)
+        .and_then(|v| serde_json::from_str::<Value>(&v).ok())
+        .is_some_and(|v| v["ingress"] == json!(true));
     if !neg_ok {
         ann.insert(NEG_ANNOTATION.into(), json!("{\"ingress\":true}"));
         added.push(NEG_ANNOTATION);
@@ -460,22 +563,40 @@ pub fn compute(b: &Base, vpc: &Vpc, hc: Option<&HealthCheck>, bc: Option<&Dynami
             diff: None,
         });
     } else {
-        let mut prev: Vec<String> = k.annotation(ADDED_ANNOTATIONS).map(|v| v.split(',').map(str::to_string).collect()).unwrap_or_default();
+        let mut prev: Vec<String> = k
+            .annotation(ADDED_ANNOTATIONS)
+            .map(|v| v.split(',').map(str::to_string).collect())
+            .unwrap_or_default();
         for a in &added {
             if !prev.iter().any(|p| p == a) {
                 prev.push(a.to_string());
             }
         }
         ann.insert(ADDED_ANNOTATIONS.into(), json!(prev.join(",")));
-        let shown: Vec<String> = added.iter().map(|a| format!("{a}={}", ann[*a].as_str().unwrap_or_default())).collect();
+        let shown: Vec<String> = added
+            .iter()
+            .map(|a| format!("{a}={}", ann[*a].as_str().unwrap_or_default()))
+            .collect();
         steps.push(Step {
             id: "service",
             title: "Service annotations",
             action: Action::Update,
             target: "service/gateway".into(),
-            reason: format!("internal Ingress needs NEG backends{}", if added.contains(&BACKEND_CONFIG) { " and the BackendConfig reference" } else { "" }),
-            command: Some(format!("kubectl -n {ns} annotate service gateway {}", shown.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(" "))),
-            change: Change::AnnotateService { patch: json!({"metadata": {"annotations": ann}}) },
+            reason: format!(
+                "internal Ingress needs NEG backends{}",
+                if added.contains(&BACKEND_CONFIG) {
+                    " and the BackendConfig reference"
+                } else {
+                    ""
+                }
+            ),
+            command: Some(format!(
+                "kubectl -n {ns} annotate service gateway {}",
+                shown.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(" ")
+            )),
+            change: Change::AnnotateService {
+                patch: json!({"metadata": {"annotations": ann}}),
+            },
             diff: None,
         });
     }
@@ -484,15 +605,29 @@ pub fn compute(b: &Base, vpc: &Vpc, hc: Option<&HealthCheck>, bc: Option<&Dynami
     let ingress_name = s.ingress_name.clone().unwrap_or_else(|| format!("{}-ilb", k.release));
     let path = normalize_path(s.path.as_deref().unwrap_or(&format!("/{}/", k.release)))?;
     if s.tls_secret.is_some() && s.host.is_none() {
-        return Err(error::usage("--tls-secret needs --host (the certificate's host name)", "pass --host k10.example.internal"));
+        return Err(error::usage(
+            "--tls-secret needs --host (the certificate's host name)",
+            "pass --host k10.example.internal",
+        ));
     }
     let desired = ingress_body(k, &ingress_name, &path, s);
-    let existing = b.ingresses.iter().find(|i| i.metadata.name.as_deref() == Some(&ingress_name));
+    let existing = b
+        .ingresses
+        .iter()
+        .find(|i| i.metadata.name.as_deref() == Some(&ingress_name));
     for other in b.gateway_ingresses() {
         let n = other.metadata.name.clone().unwrap_or_default();
         if n != ingress_name {
-            let class = other.metadata.annotations.as_ref().and_then(|a| a.get(CLASS_ANNOTATION)).cloned().unwrap_or_else(|| "none: external!".into());
-            warnings.push(format!("Ingress `{n}` (class {class}) also routes to Service gateway; `kubectl kasten-ilb doctor` checks it"));
+            let class = other
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(CLASS_ANNOTATION))
+                .cloned()
+                .unwrap_or_else(|| "none: external!".into());
+            warnings.push(format!(
+                "Ingress `{n}` (class {class}) also routes to Service gateway; `kubectl kasten-ilb doctor` checks it"
+            ));
         }
     }
     match existing {
@@ -542,16 +677,31 @@ pub fn compute(b: &Base, vpc: &Vpc, hc: Option<&HealthCheck>, bc: Option<&Dynami
             }
         }
     }
-    Ok(Plan { steps, proxy_range, container_port: port, ingress_name, path, strategy, warnings })
+    Ok(Plan {
+        steps,
+        proxy_range,
+        container_port: port,
+        ingress_name,
+        path,
+        strategy,
+        warnings,
+    })
 }
 
 pub fn normalize_path(p: &str) -> anyhow::Result<String> {
     let t = p.trim();
     if t.is_empty() || t.contains(['*', ' ', '?', '#']) {
-        return Err(error::usage(format!("--path `{p}` is not a URL path prefix"), "use e.g. --path /k10/"));
+        return Err(error::usage(
+            format!("--path `{p}` is not a URL path prefix"),
+            "use e.g. --path /k10/",
+        ));
     }
     let inner = t.trim_matches('/');
-    Ok(if inner.is_empty() { "/".into() } else { format!("/{inner}/") })
+    Ok(if inner.is_empty() {
+        "/".into()
+    } else {
+        format!("/{inner}/")
+    })
 }
 
 pub fn ingress_body(k: &K10, name: &str, path: &str, s: &Settings) -> Value {
@@ -625,7 +775,10 @@ mod tests {
         assert_eq!(proxy_subnet_name("default"), "proxy-only-default");
         let long = firewall_name(&"c".repeat(60), 8000);
         assert!(long.len() <= 63, "{long}");
-        assert_eq!(firewall_name("kasten-demo", 8000), "kasten-ilb-kasten-demo-proxy-to-8000");
+        assert_eq!(
+            firewall_name("kasten-demo", 8000),
+            "kasten-ilb-kasten-demo-proxy-to-8000"
+        );
     }
 
     #[test]

@@ -43,7 +43,13 @@ impl Printer {
 
     /// A printer for tests and snapshots: no colour, no terminal.
     pub fn plain() -> Printer {
-        Printer { color: false, stderr_tty: false, stdin_tty: false, verbose: 0, broken: Arc::new(AtomicBool::new(false)) }
+        Printer {
+            color: false,
+            stderr_tty: false,
+            stdin_tty: false,
+            verbose: 0,
+            broken: Arc::new(AtomicBool::new(false)),
+        }
     }
 
     /// Data and results: stdout.
@@ -52,7 +58,11 @@ impl Printer {
             return;
         }
         let mut o = std::io::stdout().lock();
-        let r = if text.ends_with('\n') { o.write_all(text.as_bytes()) } else { writeln!(o, "{text}") };
+        let r = if text.ends_with('\n') {
+            o.write_all(text.as_bytes())
+        } else {
+            writeln!(o, "{text}")
+        };
         if r.is_err() {
             self.broken.store(true, Ordering::Relaxed);
         }
@@ -61,25 +71,45 @@ impl Printer {
     /// Status lines: stderr, cargo-style right-aligned verb.
     pub fn status(&self, verb: &str, msg: &str) {
         let v = format!("{verb:>12}");
-        let v = if self.stderr_color() { format!("\x1b[1;32m{v}\x1b[0m") } else { v };
+        let v = if self.stderr_color() {
+            format!("\x1b[1;32m{v}\x1b[0m")
+        } else {
+            v
+        };
         eprintln!("{v} {msg}");
     }
 
     pub fn warn(&self, msg: &str) {
-        let p = if self.stderr_color() { "\x1b[1;33mwarning\x1b[0m" } else { "warning" };
+        let p = if self.stderr_color() {
+            "\x1b[1;33mwarning\x1b[0m"
+        } else {
+            "warning"
+        };
         eprintln!("{p}: {msg}");
     }
 
     pub fn note(&self, msg: &str) {
-        let p = if self.stderr_color() { "\x1b[1;36mnote\x1b[0m" } else { "note" };
+        let p = if self.stderr_color() {
+            "\x1b[1;36mnote\x1b[0m"
+        } else {
+            "note"
+        };
         eprintln!("{p}: {msg}");
     }
 
     pub fn error(&self, msg: &str, hint: Option<&str>) {
-        let p = if self.stderr_color() { "\x1b[1;31merror\x1b[0m" } else { "error" };
+        let p = if self.stderr_color() {
+            "\x1b[1;31merror\x1b[0m"
+        } else {
+            "error"
+        };
         eprintln!("{p}: {msg}");
         if let Some(h) = hint {
-            let p = if self.stderr_color() { "\x1b[1;36mhint\x1b[0m" } else { "hint" };
+            let p = if self.stderr_color() {
+                "\x1b[1;36mhint\x1b[0m"
+            } else {
+                "hint"
+            };
             eprintln!("\n{p}: {h}");
         }
     }
@@ -117,13 +147,14 @@ impl Printer {
     pub fn table(&self, header: &[&str], rows: Vec<Vec<(String, Tone)>>) -> String {
         let mut t = Table::new();
         t.load_style(presets::UTF8_FULL_CONDENSED);
-        t.set_content_arrangement(ContentArrangement::Dynamic);
-        if !self.color {
-            // Not a terminal: a fixed width keeps output stable for logs and snapshots.
+        if self.color {
+            t.set_content_arrangement(ContentArrangement::Dynamic);
+        } else {
+            // Not a terminal: one line per row (greppable, stable for logs and snapshots).
             t.force_no_tty();
-            t.set_width(120);
+            t.set_content_arrangement(ContentArrangement::Disabled);
         }
-        t.set_header(header.iter().map(|h| Cell::new(h)));
+        t.set_header(header.iter().map(Cell::new));
         for r in rows {
             t.add_row(r.into_iter().map(|(text, tone)| {
                 let c = Cell::new(text);
@@ -148,10 +179,18 @@ impl Printer {
             let pb = indicatif::ProgressBar::new_spinner();
             pb.enable_steady_tick(Duration::from_millis(120));
             pb.set_message(msg.to_string());
-            Progress { bar: Some(pb), printer: self.clone(), last: String::new() }
+            Progress {
+                bar: Some(pb),
+                printer: self.clone(),
+                last: String::new(),
+            }
         } else {
             self.status("Waiting", msg);
-            Progress { bar: None, printer: self.clone(), last: msg.to_string() }
+            Progress {
+                bar: None,
+                printer: self.clone(),
+                last: msg.to_string(),
+            }
         }
     }
 }

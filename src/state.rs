@@ -29,7 +29,10 @@ pub const STATIC_IP: &str = "kubernetes.io/ingress.regional-static-ip-name";
 
 /// The description that marks a GCP resource as install's.
 pub fn gcp_marker(c: &ClusterInfo) -> String {
-    format!("Created by kubectl-kasten-ilb for K10 on cluster {}. Remove with `kubectl kasten-ilb uninstall`.", c.path())
+    format!(
+        "Created by kubectl-kasten-ilb for K10 on cluster {}. Remove with `kubectl kasten-ilb uninstall`.",
+        c.path()
+    )
 }
 
 pub fn is_ours_gcp(description: Option<&str>) -> bool {
@@ -37,7 +40,10 @@ pub fn is_ours_gcp(description: Option<&str>) -> bool {
 }
 
 pub fn backend_config_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("cloud.google.com", "v1", "BackendConfig"), "backendconfigs")
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("cloud.google.com", "v1", "BackendConfig"),
+        "backendconfigs",
+    )
 }
 
 /// A Kubernetes context plus the GKE cluster behind it.
@@ -95,7 +101,14 @@ pub async fn base(g: &Global, printer: &Printer) -> anyhow::Result<Base> {
     );
     let nodes = nodes.map_err(|e| explain(e, "listing nodes", &kube.server))?.items;
     let ingresses = ings.map_err(|e| explain(e, "listing ingresses", &kube.server))?.items;
-    Ok(Base { cluster: cluster?, k10: k10?, nodes, ingresses, kube, gcp })
+    Ok(Base {
+        cluster: cluster?,
+        k10: k10?,
+        nodes,
+        ingresses,
+        kube,
+        gcp,
+    })
 }
 
 /// GCP state of the VPC around the cluster.
@@ -110,7 +123,10 @@ pub struct Vpc {
 
 impl Vpc {
     pub fn auto_mode(&self) -> bool {
-        self.network.as_ref().and_then(|n| n.auto_create_subnetworks).unwrap_or(false)
+        self.network
+            .as_ref()
+            .and_then(|n| n.auto_create_subnetworks)
+            .unwrap_or(false)
     }
 
     /// Proxy-only subnets in the region.
@@ -118,13 +134,20 @@ impl Vpc {
         self.subnets
             .iter()
             .filter(|s| short(&s.region) == region)
-            .filter(|s| matches!(s.purpose.as_deref(), Some("REGIONAL_MANAGED_PROXY" | "INTERNAL_HTTPS_LOAD_BALANCER")))
+            .filter(|s| {
+                matches!(
+                    s.purpose.as_deref(),
+                    Some("REGIONAL_MANAGED_PROXY" | "INTERNAL_HTTPS_LOAD_BALANCER")
+                )
+            })
             .collect()
     }
 
     /// The ACTIVE one, as GKE's controller picks it.
     pub fn active_proxy_subnet(&self, region: &str) -> Option<&Subnetwork> {
-        self.proxy_subnets(region).into_iter().find(|s| s.role.as_deref() == Some("ACTIVE"))
+        self.proxy_subnets(region)
+            .into_iter()
+            .find(|s| s.role.as_deref() == Some("ACTIVE"))
     }
 }
 
@@ -141,14 +164,22 @@ pub async fn vpc(b: &Base) -> anyhow::Result<Vpc> {
     let subnets_url = gcp.compute_url(&format!("{np}/aggregated/subnetworks"));
     let fw_url = gcp.compute_url(&format!("{np}/global/firewalls"));
     let fw_filter = format!("{} direction eq INGRESS", network_filter(&c.network));
-    let node = b.nodes.first().and_then(|n| n.spec.as_ref()?.provider_id.clone()).and_then(|p| {
-        let rest = p.strip_prefix("gce://")?.to_string();
-        let parts: Vec<&str> = rest.split('/').collect();
-        (parts.len() == 3).then(|| (parts[0].to_string(), parts[1].to_string(), parts[2].to_string()))
-    });
+    let node = b
+        .nodes
+        .first()
+        .and_then(|n| n.spec.as_ref()?.provider_id.clone())
+        .and_then(|p| {
+            let rest = p.strip_prefix("gce://")?.to_string();
+            let parts: Vec<&str> = rest.split('/').collect();
+            (parts.len() == 3).then(|| (parts[0].to_string(), parts[1].to_string(), parts[2].to_string()))
+        });
     let inst_fut = async {
         match &node {
-            Some((p, z, i)) => gcp.get_opt::<crate::gcp::model::Instance>(&gcp.compute_url(&format!("{p}/zones/{z}/instances/{i}"))).await.ok().flatten(),
+            Some((p, z, i)) => gcp
+                .get_opt::<crate::gcp::model::Instance>(&gcp.compute_url(&format!("{p}/zones/{z}/instances/{i}")))
+                .await
+                .ok()
+                .flatten(),
             None => None,
         }
     };
@@ -162,7 +193,12 @@ pub async fn vpc(b: &Base) -> anyhow::Result<Vpc> {
     let network = network.map_err(|e| discover::gcp_err(e, "reading the VPC network"))?;
     let subnets = subnets.map_err(|e| discover::gcp_err(e, "listing subnets"))?;
     let firewalls = firewalls.map_err(|e| discover::gcp_err(e, "listing firewall rules"))?;
-    Ok(Vpc { network, subnets, firewalls, node_tags: inst.map(|i| i.tags.items).unwrap_or_default() })
+    Ok(Vpc {
+        network,
+        subnets,
+        firewalls,
+        node_tags: inst.map(|i| i.tags.items).unwrap_or_default(),
+    })
 }
 
 /// The NEG / backend service / health check name GKE gave the gateway's Service port, from the
@@ -170,17 +206,23 @@ pub async fn vpc(b: &Base) -> anyhow::Result<Vpc> {
 pub fn neg_name(k10: &K10) -> Option<String> {
     let raw = k10.annotation(NEG_STATUS)?;
     let v: Value = serde_json::from_str(&raw).ok()?;
-    v["network_endpoint_groups"][k10.service_port.to_string()].as_str().map(str::to_string)
+    v["network_endpoint_groups"][k10.service_port.to_string()]
+        .as_str()
+        .map(str::to_string)
 }
 
 pub async fn health_check(b: &Base) -> Option<HealthCheck> {
     let name = neg_name(&b.k10)?;
-    let url = b.gcp.compute_url(&format!("{}/regions/{}/healthChecks/{name}", b.cluster.r.project, b.cluster.region));
+    let url = b.gcp.compute_url(&format!(
+        "{}/regions/{}/healthChecks/{name}",
+        b.cluster.r.project, b.cluster.region
+    ));
     b.gcp.get_opt::<HealthCheck>(&url).await.ok().flatten()
 }
 
 pub async fn backend_config(b: &Base, name: &str) -> anyhow::Result<Option<DynamicObject>> {
-    let api: Api<DynamicObject> = Api::namespaced_with(b.kube.client.clone(), &b.kube.namespace, &backend_config_resource());
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(b.kube.client.clone(), &b.kube.namespace, &backend_config_resource());
     match b.kube.retry("get backendconfig", || api.get_opt(name)).await {
         Ok(o) => Ok(o),
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(None), // the CRD itself is missing
@@ -192,7 +234,16 @@ pub async fn backend_config(b: &Base, name: &str) -> anyhow::Result<Option<Dynam
 pub async fn events_for(kube: &Kube, kind: &str, name: &str) -> Vec<Event> {
     let api: Api<Event> = kube.api();
     let lp = ListParams::default().fields(&format!("involvedObject.kind={kind},involvedObject.name={name}"));
-    let mut evs = kube.retry("list events", || api.list(&lp)).await.map(|l| l.items).unwrap_or_default();
-    evs.sort_by_key(|e| e.last_timestamp.clone().map(|t| t.0).or_else(|| e.event_time.clone().map(|t| t.0)));
+    let mut evs = kube
+        .retry("list events", || api.list(&lp))
+        .await
+        .map(|l| l.items)
+        .unwrap_or_default();
+    evs.sort_by_key(|e| {
+        e.last_timestamp
+            .clone()
+            .map(|t| t.0)
+            .or_else(|| e.event_time.clone().map(|t| t.0))
+    });
     evs
 }

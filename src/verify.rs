@@ -16,8 +16,12 @@ pub const DEFAULT_BACKEND_MARK: &str = "backend NotFound";
 
 /// NEGs of this name, one per zone.
 pub async fn negs(b: &Base, name: &str) -> anyhow::Result<Vec<NetworkEndpointGroup>> {
-    let url = b.gcp.compute_url(&format!("{}/aggregated/networkEndpointGroups", b.cluster.r.project));
-    b.gcp.aggregated(&url, "networkEndpointGroups", Some(&format!("name eq {name}"))).await
+    let url = b
+        .gcp
+        .compute_url(&format!("{}/aggregated/networkEndpointGroups", b.cluster.r.project));
+    b.gcp
+        .aggregated(&url, "networkEndpointGroups", Some(&format!("name eq {name}")))
+        .await
 }
 
 /// Ready gateway pods per zone.
@@ -25,7 +29,8 @@ pub fn ready_per_zone(b: &Base) -> BTreeMap<String, u64> {
     let zones = b.node_zones();
     let mut m = BTreeMap::new();
     for p in b.k10.pods.iter().filter(|p| p.ready) {
-        *m.entry(zones.get(&p.node).cloned().unwrap_or_else(|| "?".into())).or_insert(0) += 1;
+        *m.entry(zones.get(&p.node).cloned().unwrap_or_else(|| "?".into()))
+            .or_insert(0) += 1;
     }
     m
 }
@@ -47,7 +52,10 @@ pub fn neg_mismatch(negs: &[NetworkEndpointGroup], want: &BTreeMap<String, u64>)
 /// Health of every endpoint behind the backend service, group by group (concurrently).
 pub async fn backend_health(b: &Base, backend: &str) -> anyhow::Result<Vec<(String, Vec<HealthStatus>)>> {
     let c = &b.cluster;
-    let url = b.gcp.compute_url(&format!("{}/regions/{}/backendServices/{backend}", c.r.project, c.region));
+    let url = b.gcp.compute_url(&format!(
+        "{}/regions/{}/backendServices/{backend}",
+        c.r.project, c.region
+    ));
     let bs: BackendService = b.gcp.get(&url).await?;
     let futs = bs.backends.iter().map(|be| {
         let body = json!({"group": be.group});
@@ -76,7 +84,11 @@ pub struct CurlResult {
 
 #[derive(Debug)]
 pub enum ExecOutcome {
-    Ran { stdout: String, stderr: String, exit: i32 },
+    Ran {
+        stdout: String,
+        stderr: String,
+        exit: i32,
+    },
     /// The container has no such binary.
     NoBinary,
 }
@@ -87,7 +99,10 @@ pub async fn exec(b: &Base, pod: &str, container: Option<&str>, cmd: &[&str]) ->
     if let Some(c) = container {
         ap = ap.container(c);
     }
-    let mut proc = pods.exec(pod, cmd.to_vec(), &ap).await.map_err(|e| anyhow::anyhow!("exec in pod {pod}: {}", crate::kube::short_kube_error(&e)))?;
+    let mut proc = pods
+        .exec(pod, cmd.to_vec(), &ap)
+        .await
+        .map_err(|e| anyhow::anyhow!("exec in pod {pod}: {}", crate::kube::short_kube_error(&e)))?;
     let mut out = String::new();
     let mut err = String::new();
     if let Some(mut s) = proc.stdout() {
@@ -114,11 +129,19 @@ pub async fn exec(b: &Base, pod: &str, container: Option<&str>, cmd: &[&str]) ->
                 .and_then(|cs| cs.iter().find(|c| c.reason.as_deref() == Some("ExitCode")))
                 .and_then(|c| c.message.as_deref()?.parse().ok());
             match code {
-                Some(c) => Ok(ExecOutcome::Ran { stdout: out, stderr: err, exit: c }),
+                Some(c) => Ok(ExecOutcome::Ran {
+                    stdout: out,
+                    stderr: err,
+                    exit: c,
+                }),
                 None => Err(anyhow::anyhow!("exec in pod {pod} failed: {msg}")),
             }
         }
-        _ => Ok(ExecOutcome::Ran { stdout: out, stderr: err, exit: 0 }),
+        _ => Ok(ExecOutcome::Ran {
+            stdout: out,
+            stderr: err,
+            exit: 0,
+        }),
     }
 }
 
@@ -126,7 +149,12 @@ pub async fn exec(b: &Base, pod: &str, container: Option<&str>, cmd: &[&str]) ->
 pub async fn curl_pod(b: &Base, probe_pod: Option<&str>) -> anyhow::Result<Option<(String, Option<String>)>> {
     let candidates: Vec<(String, Option<String>)> = match probe_pod {
         Some(p) => vec![(p.to_string(), None)],
-        None => b.k10.curl_candidates.iter().map(|(p, c)| (p.clone(), Some(c.clone()))).collect(),
+        None => b
+            .k10
+            .curl_candidates
+            .iter()
+            .map(|(p, c)| (p.clone(), Some(c.clone())))
+            .collect(),
     };
     for (pod, c) in candidates {
         match exec(b, &pod, c.as_deref(), &["curl", "--version"]).await {
@@ -139,13 +167,30 @@ pub async fn curl_pod(b: &Base, probe_pod: Option<&str>) -> anyhow::Result<Optio
 
 /// `curl` a URL from inside the cluster.
 pub async fn curl(b: &Base, pod: &(String, Option<String>), url: &str) -> anyhow::Result<Result<CurlResult, String>> {
-    let out = exec(b, &pod.0, pod.1.as_deref(), &["curl", "-sS", "-m", "10", "-w", "\n%{http_code}", url]).await?;
+    let out = exec(
+        b,
+        &pod.0,
+        pod.1.as_deref(),
+        &["curl", "-sS", "-m", "10", "-w", "\n%{http_code}", url],
+    )
+    .await?;
     match out {
         ExecOutcome::NoBinary => Ok(Err(format!("pod {} has no curl", pod.0))),
-        ExecOutcome::Ran { stdout, stderr, exit } if exit != 0 => Ok(Err(format!("curl exited {exit}: {}", if stderr.trim().is_empty() { stdout.trim() } else { stderr.trim() }))),
+        ExecOutcome::Ran { stdout, stderr, exit } if exit != 0 => Ok(Err(format!(
+            "curl exited {exit}: {}",
+            if stderr.trim().is_empty() {
+                stdout.trim()
+            } else {
+                stderr.trim()
+            }
+        ))),
         ExecOutcome::Ran { stdout, .. } => {
             let (body, code) = stdout.rsplit_once('\n').unwrap_or(("", stdout.as_str()));
-            Ok(Ok(CurlResult { pod: pod.0.clone(), code: code.trim().parse().unwrap_or(0), body: body.to_string() }))
+            Ok(Ok(CurlResult {
+                pod: pod.0.clone(),
+                code: code.trim().parse().unwrap_or(0),
+                body: body.to_string(),
+            }))
         }
     }
 }
@@ -165,5 +210,8 @@ pub fn judge(page: &CurlResult, deep: &CurlResult) -> Result<String, String> {
     if deep.body.contains(DEFAULT_BACKEND_MARK) {
         return Err("the dashboard page works but deeper paths get GKE's default backend (404): the Ingress path routes only the exact path; use pathType Prefix".into());
     }
-    Ok(format!("HTTP 200 with <title>Kasten</title> from pod {}; deeper paths reach K10 (HTTP {})", page.pod, deep.code))
+    Ok(format!(
+        "HTTP 200 with <title>Kasten</title> from pod {}; deeper paths reach K10 (HTTP {})",
+        page.pod, deep.code
+    ))
 }

@@ -9,8 +9,14 @@ use crate::error::exit;
 use crate::printer::Printer;
 
 pub async fn run(_g: &Global, a: &DemoArgs, p: &Printer) -> anyhow::Result<u8> {
-    p.status("Starting", "a simulated GKE project on 127.0.0.1 (gke-sim, scenario `fresh`: K10 installed, nothing exposed)");
-    let cfg = gke_sim::SimConfig { lb_delay: a.lb_delay, ..Default::default() };
+    p.status(
+        "Starting",
+        "a simulated GKE project on 127.0.0.1 (gke-sim, scenario `fresh`: K10 installed, nothing exposed)",
+    );
+    let cfg = gke_sim::SimConfig {
+        lb_delay: a.lb_delay,
+        ..Default::default()
+    };
     let sim = gke_sim::Sim::spawn(cfg, None)?;
     for (k, v) in sim.env() {
         // The plugin needs the kubeconfig, the endpoints and the ADC file; set them for this process.
@@ -21,10 +27,14 @@ pub async fn run(_g: &Global, a: &DemoArgs, p: &Printer) -> anyhow::Result<u8> {
     let install = parse(&["install", "--yes", "--kubeconfig", &kubeconfig])?;
     let doctor = parse(&["doctor", "--kubeconfig", &kubeconfig])?;
     p.out("$ kubectl kasten-ilb install --yes\n");
-    let Command::Install(ia) = &install.command else { unreachable!() };
+    let Command::Install(ia) = &install.command else {
+        unreachable!()
+    };
     crate::commands::install::run(&install.global, ia, p).await?;
     p.out("\n$ kubectl kasten-ilb doctor\n");
-    let Command::Doctor(da) = &doctor.command else { unreachable!() };
+    let Command::Doctor(da) = &doctor.command else {
+        unreachable!()
+    };
     let code = crate::commands::doctor::run(&doctor.global, da, p).await?;
     p.out("\nThat was a simulation: the address above exists only inside gke-sim. On a real cluster, run the same commands.");
     drop(sim);

@@ -2,7 +2,6 @@
 //! it. Reads happen in two concurrent rounds; the checks themselves are pure functions of what was
 //! read, so every check runs even after another failed (dependent ones are SKIPPED with the reason).
 
-
 use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
 use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::api::networking::v1::Ingress;
@@ -40,8 +39,22 @@ pub struct Check {
     pub evidence: Value,
 }
 
-fn check(id: &'static str, title: &'static str, result: Outcome, finding: impl Into<String>, hint: Option<String>, evidence: Value) -> Check {
-    Check { id, title, result, finding: finding.into(), hint, evidence }
+fn check(
+    id: &'static str,
+    title: &'static str,
+    result: Outcome,
+    finding: impl Into<String>,
+    hint: Option<String>,
+    evidence: Value,
+) -> Check {
+    Check {
+        id,
+        title,
+        result,
+        finding: finding.into(),
+        hint,
+        evidence,
+    }
 }
 
 fn skip(id: &'static str, title: &'static str, why: impl Into<String>) -> Check {
@@ -100,7 +113,11 @@ pub async fn run(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<u8> 
     match a.output {
         Output::Table => {
             p.out(&render_table(p, &checks));
-            let hints: Vec<String> = checks.iter().filter(|c| matches!(c.result, Outcome::Fail | Outcome::Warn)).filter_map(|c| c.hint.as_ref().map(|h| format!("hint ({}): {h}", c.id))).collect();
+            let hints: Vec<String> = checks
+                .iter()
+                .filter(|c| matches!(c.result, Outcome::Fail | Outcome::Warn))
+                .filter_map(|c| c.hint.as_ref().map(|h| format!("hint ({}): {h}", c.id)))
+                .collect();
             if !hints.is_empty() {
                 p.out(&format!("\n{}", hints.join("\n")));
             }
@@ -121,7 +138,11 @@ pub async fn run(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<u8> 
                 "summary": {"pass": count(Outcome::Pass), "warn": count(Outcome::Warn), "fail": count(Outcome::Fail), "skip": count(Outcome::Skip)},
                 "checks": checks,
             });
-            p.out(&if out == Output::Json { serde_json::to_string_pretty(&doc)? } else { serde_yaml::to_string(&doc)? });
+            p.out(&if out == Output::Json {
+                serde_json::to_string_pretty(&doc)?
+            } else {
+                serde_yaml::to_string(&doc)?
+            });
         }
     }
     Ok(if fails > 0 { exit::FAILED } else { exit::OK })
@@ -137,8 +158,15 @@ pub fn render_table(p: &Printer, checks: &[Check]) -> String {
                 Outcome::Fail => Tone::Bad,
                 Outcome::Skip => Tone::Dim,
             };
-            let r = serde_json::to_value(c.result).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-            vec![(c.title.to_string(), Tone::Plain), (r, tone), (c.finding.clone(), Tone::Plain)]
+            let r = serde_json::to_value(c.result)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            vec![
+                (c.title.to_string(), Tone::Plain),
+                (r, tone),
+                (c.finding.clone(), Tone::Plain),
+            ]
         })
         .collect();
     p.table(&["Check", "Result", "Finding"], rows)
@@ -153,7 +181,10 @@ async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts
     let ing_api: Api<Ingress> = kube.api();
     let ev_api: Api<Event> = kube.api();
     let lp = ListParams::default();
-    let project_guess = g.project.clone().or_else(|| discover::parse_context(&kube.context).map(|c| c.project));
+    let project_guess = g
+        .project
+        .clone()
+        .or_else(|| discover::parse_context(&kube.context).map(|c| c.project));
     // Round 1: the cluster, K10, nodes, ingresses, events, permissions.
     let (cluster, k10, nodes, ings, events, denied_kube, denied_gcp) = tokio::join!(
         discover::cluster(g, &kube, &gcp),
@@ -165,7 +196,9 @@ async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts
         denied_gcp(&gcp, project_guess.as_deref()),
     );
     let cluster = cluster?;
-    let nodes = nodes.map_err(|e| crate::kube::explain(e, "listing nodes", &kube.server))?.items;
+    let nodes = nodes
+        .map_err(|e| crate::kube::explain(e, "listing nodes", &kube.server))?
+        .items;
     let ingresses = ings.map(|l| l.items).unwrap_or_default();
     let events = events.map(|l| l.items).unwrap_or_default();
     let k10 = k10.map_err(|e| format!("{e:#}"));
@@ -173,10 +206,19 @@ async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts
         Ok(k) => k.clone(),
         Err(_) => placeholder_k10(&kube.namespace),
     };
-    let base = Base { kube, gcp, cluster, k10: base_k10, nodes, ingresses };
+    let base = Base {
+        kube,
+        gcp,
+        cluster,
+        k10: base_k10,
+        nodes,
+        ingresses,
+    };
     let denied_gcp = match denied_gcp {
         Ok(d) => Ok(d),
-        Err(_) if project_guess.as_deref() != Some(&base.cluster.r.project) => denied_gcp_for(&base.gcp, &base.cluster.r.project).await,
+        Err(_) if project_guess.as_deref() != Some(&base.cluster.r.project) => {
+            denied_gcp_for(&base.gcp, &base.cluster.r.project).await
+        }
         Err(e) => Err(e),
     };
 
@@ -186,13 +228,31 @@ async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts
     let c = &base.cluster;
     let hc_fut = async {
         match &neg {
-            Some(n) => base.gcp.get_opt::<HealthCheck>(&base.gcp.compute_url(&format!("{}/regions/{}/healthChecks/{n}", c.r.project, c.region))).await.ok().flatten(),
+            Some(n) => base
+                .gcp
+                .get_opt::<HealthCheck>(
+                    &base
+                        .gcp
+                        .compute_url(&format!("{}/regions/{}/healthChecks/{n}", c.r.project, c.region)),
+                )
+                .await
+                .ok()
+                .flatten(),
             None => None,
         }
     };
     let bs_fut = async {
         match &neg {
-            Some(n) => base.gcp.get_opt::<BackendService>(&base.gcp.compute_url(&format!("{}/regions/{}/backendServices/{n}", c.r.project, c.region))).await.ok().flatten(),
+            Some(n) => base
+                .gcp
+                .get_opt::<BackendService>(
+                    &base
+                        .gcp
+                        .compute_url(&format!("{}/regions/{}/backendServices/{n}", c.r.project, c.region)),
+                )
+                .await
+                .ok()
+                .flatten(),
             None => None,
         }
     };
@@ -204,9 +264,27 @@ async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts
     };
     let health_fut = async {
         let Some(n) = &neg else { return Ok(vec![]) };
-        let zones = k10.as_ref().ok().and_then(|k| k.annotation(state::NEG_STATUS)).and_then(|s| serde_json::from_str::<Value>(&s).ok()).map(|v| v["zones"].clone()).unwrap_or(Value::Null);
-        let groups: Vec<String> = zones.as_array().into_iter().flatten().filter_map(|z| z.as_str()).map(|z| base.gcp.compute_url(&format!("{}/zones/{z}/networkEndpointGroups/{n}", c.r.project))).collect();
-        let url = base.gcp.compute_url(&format!("{}/regions/{}/backendServices/{n}/getHealth", c.r.project, c.region));
+        let zones = k10
+            .as_ref()
+            .ok()
+            .and_then(|k| k.annotation(state::NEG_STATUS))
+            .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+            .map(|v| v["zones"].clone())
+            .unwrap_or(Value::Null);
+        let groups: Vec<String> = zones
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|z| z.as_str())
+            .map(|z| {
+                base.gcp
+                    .compute_url(&format!("{}/zones/{z}/networkEndpointGroups/{n}", c.r.project))
+            })
+            .collect();
+        let url = base.gcp.compute_url(&format!(
+            "{}/regions/{}/backendServices/{n}/getHealth",
+            c.r.project, c.region
+        ));
         let futs = groups.iter().map(|gr| {
             let body = json!({"group": gr});
             let url = url.clone();
@@ -220,9 +298,23 @@ async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts
         futures::future::try_join_all(futs).await.map_err(|e| format!("{e:#}"))
     };
     let bc_fut = async {
-        let name = k10.as_ref().ok().and_then(|k| k.annotation(BACKEND_CONFIG)).and_then(|s| serde_json::from_str::<Value>(&s).ok()).and_then(|v| v["default"].as_str().or_else(|| v["ports"].as_object()?.values().next()?.as_str()).map(str::to_string));
+        let name = k10
+            .as_ref()
+            .ok()
+            .and_then(|k| k.annotation(BACKEND_CONFIG))
+            .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+            .and_then(|v| {
+                v["default"]
+                    .as_str()
+                    .or_else(|| v["ports"].as_object()?.values().next()?.as_str())
+                    .map(str::to_string)
+            });
         match name {
-            Some(n) => state::backend_config(&base, &n).await.ok().flatten().map(|o| serde_json::to_value(o).unwrap_or(Value::Null)),
+            Some(n) => state::backend_config(&base, &n)
+                .await
+                .ok()
+                .flatten()
+                .map(|o| serde_json::to_value(o).unwrap_or(Value::Null)),
             None => None,
         }
     };
@@ -235,12 +327,21 @@ async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts
         let path = base
             .gateway_ingresses()
             .iter()
-            .find_map(|i| serde_json::to_value(i).ok()?["spec"]["rules"][0]["http"]["paths"][0]["path"].as_str().map(str::to_string))
+            .find_map(|i| {
+                serde_json::to_value(i).ok()?["spec"]["rules"][0]["http"]["paths"][0]["path"]
+                    .as_str()
+                    .map(str::to_string)
+            })
             .unwrap_or_else(|| format!("/{release}/"));
         let path = plan::normalize_path(&path).unwrap_or(path);
         let candidates: Vec<(String, Option<String>)> = match &a.probe_pod {
             Some(pp) => vec![(pp.clone(), None)],
-            None => base.k10.curl_candidates.iter().map(|(p, c)| (p.clone(), Some(c.clone()))).collect(),
+            None => base
+                .k10
+                .curl_candidates
+                .iter()
+                .map(|(p, c)| (p.clone(), Some(c.clone())))
+                .collect(),
         };
         for cand in candidates {
             let page = verify::curl(&base, &cand, &format!("http://{ip}{path}")).await;
@@ -263,7 +364,15 @@ async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts
             None => "no K10 pod with curl found".to_string(),
         }))
     };
-    let (vpc, hc, bs, negs, health, backend_config, curl) = tokio::join!(state::vpc(&base), hc_fut, bs_fut, negs_fut, health_fut, bc_fut, curl_fut);
+    let (vpc, hc, bs, negs, health, backend_config, curl) = tokio::join!(
+        state::vpc(&base),
+        hc_fut,
+        bs_fut,
+        negs_fut,
+        health_fut,
+        bc_fut,
+        curl_fut
+    );
     Ok(Facts {
         k10,
         vpc: vpc.map_err(|e| format!("{e:#}")),
@@ -301,7 +410,15 @@ fn placeholder_k10(ns: &str) -> K10 {
 }
 
 fn ingress_ip(i: &Ingress) -> Option<String> {
-    i.status.as_ref()?.load_balancer.as_ref()?.ingress.as_ref()?.first()?.ip.clone()
+    i.status
+        .as_ref()?
+        .load_balancer
+        .as_ref()?
+        .ingress
+        .as_ref()?
+        .first()?
+        .ip
+        .clone()
 }
 
 async fn denied_kube(kube: &crate::kube::Kube) -> Result<Vec<String>, String> {
@@ -324,9 +441,16 @@ async fn denied_kube(kube: &crate::kube::Kube) -> Result<Vec<String>, String> {
         };
         async move {
             let pp = PostParams::default();
-            let r = kube.retry("selfsubjectaccessreview", || api.create(&pp, &review)).await.map_err(|e| crate::kube::short_kube_error(&e))?;
+            let r = kube
+                .retry("selfsubjectaccessreview", || api.create(&pp, &review))
+                .await
+                .map_err(|e| crate::kube::short_kube_error(&e))?;
             let allowed = r.status.map(|s| s.allowed).unwrap_or(false);
-            let name = if sub.is_empty() { format!("{verb} {res}") } else { format!("{verb} {res}/{sub}") };
+            let name = if sub.is_empty() {
+                format!("{verb} {res}")
+            } else {
+                format!("{verb} {res}/{sub}")
+            };
             Ok::<_, String>((!allowed).then_some(name))
         }
     });
@@ -343,9 +467,26 @@ async fn denied_gcp(gcp: &crate::gcp::Gcp, project: Option<&str>) -> Result<Vec<
 
 async fn denied_gcp_for(gcp: &crate::gcp::Gcp, project: &str) -> Result<Vec<String>, String> {
     let url = format!("{}v1/projects/{project}:testIamPermissions", gcp.crm);
-    let v = gcp.call(reqwest::Method::POST, &url, Some(&json!({"permissions": GCP_NEEDS})), true).await.map_err(|e| format!("{e:#}"))?;
-    let granted: Vec<&str> = v["permissions"].as_array().into_iter().flatten().filter_map(|x| x.as_str()).collect();
-    Ok(GCP_NEEDS.iter().filter(|p| !granted.contains(p)).map(|p| p.to_string()).collect())
+    let v = gcp
+        .call(
+            reqwest::Method::POST,
+            &url,
+            Some(&json!({"permissions": GCP_NEEDS})),
+            true,
+        )
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    let granted: Vec<&str> = v["permissions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.as_str())
+        .collect();
+    Ok(GCP_NEEDS
+        .iter()
+        .filter(|p| !granted.contains(p))
+        .map(|p| p.to_string())
+        .collect())
 }
 
 /// Known controller messages -> (cause, fix).
@@ -367,7 +508,86 @@ pub fn explain_event(msg: &str) -> Option<(&'static str, &'static str)> {
     table.iter().find(|(k, _, _)| msg.contains(k)).map(|(_, c, f)| (*c, *f))
 }
 
+/// Which checks each check depends on: a FAIL (or blocked SKIP) upstream turns a FAIL here into a
+/// SKIP that names the root cause, so each broken world shows one FAIL where the fix is.
+const DEPENDS: &[(&str, &[&str])] = &[
+    ("firewall", &["cluster", "proxy-subnet"]),
+    ("health-check", &["cluster", "k10"]),
+    ("address", &["cluster", "proxy-subnet", "ingress", "events"]),
+    ("negs", &["cluster", "k10", "service", "ingress"]),
+    (
+        "backends",
+        &["cluster", "k10", "firewall", "service", "health-check", "negs"],
+    ),
+    (
+        "e2e",
+        &[
+            "cluster",
+            "k10",
+            "proxy-subnet",
+            "firewall",
+            "service",
+            "health-check",
+            "ingress",
+            "address",
+            "negs",
+            "backends",
+        ],
+    ),
+];
+
+fn root_causes(mut checks: Vec<Check>) -> Vec<Check> {
+    for i in 0..checks.len() {
+        let id = checks[i].id;
+        // Controller warnings explained by a failing upstream check are evidence, not a new cause.
+        if id == "events" && checks[i].result == Outcome::Fail {
+            let up = checks[..i]
+                .iter()
+                .find(|c| {
+                    c.result == Outcome::Fail && ["cluster", "proxy-subnet", "service", "ingress"].contains(&c.id)
+                })
+                .map(|c| c.id);
+            if let Some(up) = up {
+                checks[i].result = Outcome::Warn;
+                checks[i].finding = format!("{} (explained by {up})", checks[i].finding);
+            }
+        }
+        let Some((_, deps)) = DEPENDS.iter().find(|(d, _)| *d == id) else {
+            continue;
+        };
+        if checks[i].result != Outcome::Fail {
+            continue;
+        }
+        let blocker = checks[..i].iter().find(|c| {
+            deps.contains(&c.id)
+                && (c.result == Outcome::Fail || (c.result == Outcome::Skip && c.finding.starts_with("blocked by")))
+        });
+        let root = blocker.map(|b| {
+            if b.result == Outcome::Skip {
+                b.finding
+                    .trim_start_matches("blocked by ")
+                    .split(':')
+                    .next()
+                    .unwrap_or(b.id)
+                    .to_string()
+            } else {
+                b.id.to_string()
+            }
+        });
+        if let Some(root) = root {
+            checks[i].result = Outcome::Skip;
+            checks[i].finding = format!("blocked by {root}: {}", checks[i].finding);
+            checks[i].hint = None;
+        }
+    }
+    checks
+}
+
 fn evaluate(f: &Facts) -> Vec<Check> {
+    root_causes(evaluate_raw(f))
+}
+
+fn evaluate_raw(f: &Facts) -> Vec<Check> {
     let b = &f.base;
     let c = &b.cluster;
     let ns = &b.kube.namespace;
@@ -430,7 +650,14 @@ fn evaluate(f: &Facts) -> Vec<Check> {
     let k10 = match &f.k10 {
         Ok(k) => Some(k),
         Err(e) => {
-            out.push(check("k10", "K10", Outcome::Fail, e.clone(), Some(format!("is K10 installed in `{ns}`? pass its namespace with -n")), Value::Null));
+            out.push(check(
+                "k10",
+                "K10",
+                Outcome::Fail,
+                e.clone(),
+                Some(format!("is K10 installed in `{ns}`? pass its namespace with -n")),
+                Value::Null,
+            ));
             None
         }
     };
@@ -452,10 +679,23 @@ fn evaluate(f: &Facts) -> Vec<Check> {
     let vpc = f.vpc.as_ref().ok();
     let mut proxy_range = None;
     match vpc {
-        None => out.push(check("proxy-subnet", "Proxy-only subnet", Outcome::Fail, format!("could not read the VPC: {}", f.vpc.as_ref().err().cloned().unwrap_or_default()), None, Value::Null)),
+        None => out.push(check(
+            "proxy-subnet",
+            "Proxy-only subnet",
+            Outcome::Fail,
+            format!(
+                "could not read the VPC: {}",
+                f.vpc.as_ref().err().cloned().unwrap_or_default()
+            ),
+            None,
+            Value::Null,
+        )),
         Some(v) => {
             let all = v.proxy_subnets(&c.region);
-            let ev = json!(all.iter().map(|s| json!({"name": s.name, "range": s.ip_cidr_range, "purpose": s.purpose, "role": s.role})).collect::<Vec<_>>());
+            let ev = json!(all
+                .iter()
+                .map(|s| json!({"name": s.name, "range": s.ip_cidr_range, "purpose": s.purpose, "role": s.role}))
+                .collect::<Vec<_>>());
             match v.active_proxy_subnet(&c.region) {
                 Some(a) => {
                     proxy_range = a.ip_cidr_range.parse::<ipnet::Ipv4Net>().ok();
@@ -491,7 +731,10 @@ fn evaluate(f: &Facts) -> Vec<Check> {
     let port = k10.and_then(|k| k.container_port);
     match (vpc, proxy_range, port) {
         (Some(v), Some(src), Some(port)) => {
-            let t = firewall::Target { node_tags: v.node_tags.clone(), pod_range: c.pod_range.parse().ok() };
+            let t = firewall::Target {
+                node_tags: v.node_tags.clone(),
+                pod_range: c.pod_range.parse().ok(),
+            };
             let world = firewall::open_to_world(&v.firewalls, &c.network, port as u16, &t);
             let wrong = firewall::wrong_port_rules(&v.firewalls, &c.network, &src, port as u16);
             let verdict = firewall::evaluate(&v.firewalls, &c.network, &src, port as u16, &t);
@@ -516,17 +759,32 @@ fn evaluate(f: &Facts) -> Vec<Check> {
                 }
             });
         }
-        (_, None, _) => out.push(skip("firewall", "Firewall", "needs an ACTIVE proxy-only subnet")),
-        (_, _, None) => out.push(skip("firewall", "Firewall", "needs the gateway's container port")),
-        (None, _, _) => out.push(skip("firewall", "Firewall", "needs the VPC")),
+        (_, None, _) => out.push(skip(
+            "firewall",
+            "Firewall",
+            "blocked by proxy-subnet: there is no ACTIVE proxy-only subnet to allow",
+        )),
+        (_, _, None) => out.push(skip(
+            "firewall",
+            "Firewall",
+            "blocked by k10: the gateway's container port is unknown",
+        )),
+        (None, _, _) => out.push(skip(
+            "firewall",
+            "Firewall",
+            "blocked by proxy-subnet: the VPC could not be read",
+        )),
     }
 
     // 7. Service annotations, BackendConfig
     match k10 {
-        None => out.push(skip("service", "Service gateway", "needs K10")),
+        None => out.push(skip("service", "Service gateway", "blocked by k10: K10 not found")),
         Some(k) => {
             let neg_raw = k.annotation(NEG_ANNOTATION);
-            let neg_ok = neg_raw.as_ref().and_then(|v| serde_json::from_str::<Value>(v).ok()).is_some_and(|v| v["ingress"] == json!(true));
+            let neg_ok = neg_raw
+                .as_ref()
+                .and_then(|v| serde_json::from_str::<Value>(v).ok())
+                .is_some_and(|v| v["ingress"] == json!(true));
             let status = state::neg_name(k);
             let bc_raw = k.annotation(BACKEND_CONFIG);
             let mut ev = json!({"neg": neg_raw, "negStatus": k.annotation(state::NEG_STATUS), "backendConfig": bc_raw});
@@ -534,14 +792,20 @@ fn evaluate(f: &Facts) -> Vec<Check> {
                 None => None,
                 Some(raw) => match serde_json::from_str::<Value>(raw) {
                     Err(_) => Some("BackendConfig annotation is invalid json".to_string()),
-                    Ok(v) if v.get("default").is_none() && v.get("ports").is_none() => Some("no BackendConfig's found in annotation".to_string()),
+                    Ok(v) if v.get("default").is_none() && v.get("ports").is_none() => {
+                        Some("no BackendConfig's found in annotation".to_string())
+                    }
                     Ok(_) => match &f.backend_config {
-                        None => Some(format!("the BackendConfig named in {BACKEND_CONFIG} ({raw}) does not exist")),
+                        None => Some(format!(
+                            "the BackendConfig named in {BACKEND_CONFIG} ({raw}) does not exist"
+                        )),
                         Some(bc) => {
                             ev["backendConfigSpec"] = bc["spec"].clone();
                             let hc = &bc["spec"]["healthCheck"];
                             match (hc["timeoutSec"].as_i64(), hc["checkIntervalSec"].as_i64()) {
-                                (Some(t), Some(i)) if t > i => Some(format!("BackendConfig healthCheck timeoutSec {t} > checkIntervalSec {i}")),
+                                (Some(t), Some(i)) if t > i => Some(format!(
+                                    "BackendConfig healthCheck timeoutSec {t} > checkIntervalSec {i}"
+                                )),
                                 _ => None,
                             }
                         }
@@ -562,17 +826,34 @@ fn evaluate(f: &Facts) -> Vec<Check> {
 
     // 8. health check: predicted vs actual
     match k10 {
-        None => out.push(skip("health-check", "Health check", "needs K10")),
+        None => out.push(skip("health-check", "Health check", "blocked by k10: K10 not found")),
         Some(k) => {
             let port = k.container_port.unwrap_or(0);
-            let bc_hc = f.backend_config.as_ref().map(|bc| bc["spec"]["healthCheck"].clone()).filter(|h| h.is_object());
+            let bc_hc = f
+                .backend_config
+                .as_ref()
+                .map(|bc| bc["spec"]["healthCheck"].clone())
+                .filter(|h| h.is_object());
             let probe_path = k.probe.as_ref().map(|p| p.path.clone());
             let (pred_path, pred_port, source) = match &bc_hc {
-                Some(h) if h["requestPath"].is_string() => (h["requestPath"].as_str().unwrap_or("/").to_string(), h["port"].as_i64().unwrap_or(i64::from(port)), "the BackendConfig"),
-                _ if k.declared && plan::probe_usable(k, port) => (probe_path.clone().unwrap_or_else(|| "/".into()), i64::from(port), "the readinessProbe (containerPort declared)"),
-                _ => ("/".to_string(), i64::from(port), "GKE's default (no declared containerPort matches the targetPort, so the probe is ignored)"),
+                Some(h) if h["requestPath"].is_string() => (
+                    h["requestPath"].as_str().unwrap_or("/").to_string(),
+                    h["port"].as_i64().unwrap_or(i64::from(port)),
+                    "the BackendConfig",
+                ),
+                _ if k.declared && plan::probe_usable(k, port) => (
+                    probe_path.clone().unwrap_or_else(|| "/".into()),
+                    i64::from(port),
+                    "the readinessProbe (containerPort declared)",
+                ),
+                _ => (
+                    "/".to_string(),
+                    i64::from(port),
+                    "GKE's default (no declared containerPort matches the targetPort, so the probe is ignored)",
+                ),
             };
-            let good_path = |p: &str| p != "/" && (Some(p) == probe_path.as_deref() || p.starts_with(&format!("/{}/", k.release)));
+            let good_path =
+                |p: &str| p != "/" && (Some(p) == probe_path.as_deref() || p.starts_with(&format!("/{}/", k.release)));
             let ev = json!({"predicted": {"path": pred_path, "port": pred_port, "source": source}, "actual": f.hc.as_ref().map(|h| json!({"name": h.name, "path": h.http_health_check.request_path, "port": h.http_health_check.port, "portSpecification": h.http_health_check.port_specification}))});
             out.push(match &f.hc {
                 None if good_path(&pred_path) => check("health-check", "Health check", Outcome::Pass, format!("GKE will probe {pred_path} on :{pred_port} (from {source})"), None, ev),
@@ -611,7 +892,14 @@ fn evaluate(f: &Facts) -> Vec<Check> {
     // 9. Ingress
     let all_ings: Vec<&Ingress> = ings.clone();
     if all_ings.is_empty() {
-        out.push(check("ingress", "Ingress", Outcome::Fail, format!("no Ingress in `{ns}` routes to Service gateway"), Some("`kubectl kasten-ilb install`".into()), Value::Null));
+        out.push(check(
+            "ingress",
+            "Ingress",
+            Outcome::Fail,
+            format!("no Ingress in `{ns}` routes to Service gateway"),
+            Some("`kubectl kasten-ilb install`".into()),
+            Value::Null,
+        ));
     } else {
         let mut worst = Outcome::Pass;
         let mut findings = vec![];
@@ -642,19 +930,50 @@ fn evaluate(f: &Facts) -> Vec<Check> {
                     }
                     if pth["backend"]["service"]["name"] == "gateway" {
                         let port = &pth["backend"]["service"]["port"];
-                        let ok = k10.is_some_and(|k| port["number"].as_i64() == Some(i64::from(k.service_port)) || port["name"].as_str() == k.service_port_name.as_deref());
+                        let ok = k10.is_some_and(|k| {
+                            port["number"].as_i64() == Some(i64::from(k.service_port))
+                                || port["name"].as_str() == k.service_port_name.as_deref()
+                        });
                         if !ok && k10.is_some() {
-                            bad(Outcome::Fail, format!("backend port {} is not a port of Service gateway", if port["number"].is_null() { port["name"].clone() } else { port["number"].clone() }), "route to gateway port 80".into());
+                            bad(
+                                Outcome::Fail,
+                                format!(
+                                    "backend port {} is not a port of Service gateway",
+                                    if port["number"].is_null() {
+                                        port["name"].clone()
+                                    } else {
+                                        port["number"].clone()
+                                    }
+                                ),
+                                "route to gateway port 80".into(),
+                            );
                         }
                     }
                 }
             }
         }
-        let names: Vec<String> = all_ings.iter().map(|i| i.metadata.name.clone().unwrap_or_default()).collect();
+        let names: Vec<String> = all_ings
+            .iter()
+            .map(|i| i.metadata.name.clone().unwrap_or_default())
+            .collect();
         out.push(if findings.is_empty() {
-            check("ingress", "Ingress", Outcome::Pass, format!("{}: class gce-internal, Prefix path to gateway", names.join(", ")), None, json!({"ingresses": names}))
+            check(
+                "ingress",
+                "Ingress",
+                Outcome::Pass,
+                format!("{}: class gce-internal, Prefix path to gateway", names.join(", ")),
+                None,
+                json!({"ingresses": names}),
+            )
         } else {
-            check("ingress", "Ingress", worst, findings.join("; "), hint, json!({"ingresses": names}))
+            check(
+                "ingress",
+                "Ingress",
+                worst,
+                findings.join("; "),
+                hint,
+                json!({"ingresses": names}),
+            )
         });
     }
 
@@ -665,7 +984,9 @@ fn evaluate(f: &Facts) -> Vec<Check> {
         .filter(|e| e.type_.as_deref() == Some("Warning"))
         .filter(|e| {
             let io = &e.involved_object;
-            (io.kind.as_deref() == Some("Ingress") && names_of(&all_ings).contains(&io.name.clone().unwrap_or_default())) || (io.kind.as_deref() == Some("Service") && io.name.as_deref() == Some("gateway"))
+            (io.kind.as_deref() == Some("Ingress")
+                && names_of(&all_ings).contains(&io.name.clone().unwrap_or_default()))
+                || (io.kind.as_deref() == Some("Service") && io.name.as_deref() == Some("gateway"))
         })
         .collect();
     evs.sort_by_key(|e| e.last_timestamp.clone().map(|t| t.0));
@@ -674,7 +995,14 @@ fn evaluate(f: &Facts) -> Vec<Check> {
         out.push(skip("events", "Controller events", "no Ingress"));
     } else if let Some(e) = evs.last() {
         let msg = e.message.clone().unwrap_or_default();
-        let (cause, fix) = explain_event(&msg).map(|(c, f)| (c.to_string(), f.to_string())).unwrap_or_else(|| ("not a known message".into(), "see `kubectl describe ingress` and Google's troubleshooting page for GKE Ingress".into()));
+        let (cause, fix) = explain_event(&msg)
+            .map(|(c, f)| (c.to_string(), f.to_string()))
+            .unwrap_or_else(|| {
+                (
+                    "not a known message".into(),
+                    "see `kubectl describe ingress` and Google's troubleshooting page for GKE Ingress".into(),
+                )
+            });
         out.push(check(
             "events",
             "Controller events",
@@ -684,32 +1012,82 @@ fn evaluate(f: &Facts) -> Vec<Check> {
             json!(evs.iter().rev().take(5).map(|e| json!({"reason": e.reason, "object": e.involved_object.name, "message": e.message, "count": e.count})).collect::<Vec<_>>()),
         ));
     } else {
-        out.push(check("events", "Controller events", Outcome::Pass, "no Warning events for the Ingress or Service gateway", None, json!([])));
+        out.push(check(
+            "events",
+            "Controller events",
+            Outcome::Pass,
+            "no Warning events for the Ingress or Service gateway",
+            None,
+            json!([]),
+        ));
     }
 
     // 11. address
     let ip = all_ings.iter().find_map(|i| ingress_ip(i));
     match &ip {
         _ if all_ings.is_empty() => out.push(skip("address", "Address", "no Ingress")),
-        None => out.push(check("address", "Address", Outcome::Fail, "the Ingress has no address yet", Some("see the Controller events and Proxy-only subnet checks; a new Ingress takes a few minutes".into()), Value::Null)),
+        None => out.push(check(
+            "address",
+            "Address",
+            Outcome::Fail,
+            "the Ingress has no address yet",
+            Some("see the Controller events and Proxy-only subnet checks; a new Ingress takes a few minutes".into()),
+            Value::Null,
+        )),
         Some(ip) => {
-            let private = ip.parse::<ipnet::Ipv4Net>().ok().or_else(|| ip.parse::<std::net::Ipv4Addr>().ok().map(|a| ipnet::Ipv4Net::new(a, 32).expect("/32"))).is_some_and(|n| crate::cidr::is_private(&n));
+            let private = ip
+                .parse::<ipnet::Ipv4Net>()
+                .ok()
+                .or_else(|| {
+                    ip.parse::<std::net::Ipv4Addr>()
+                        .ok()
+                        .map(|a| ipnet::Ipv4Net::new(a, 32).expect("/32"))
+                })
+                .is_some_and(|n| crate::cidr::is_private(&n));
             out.push(if private {
-                check("address", "Address", Outcome::Pass, format!("{ip} (internal)"), None, json!({"ip": ip}))
+                check(
+                    "address",
+                    "Address",
+                    Outcome::Pass,
+                    format!("{ip} (internal)"),
+                    None,
+                    json!({"ip": ip}),
+                )
             } else {
-                check("address", "Address", Outcome::Fail, format!("{ip} is an EXTERNAL address: the dashboard is reachable from the internet"), Some(format!("make the Ingress internal: annotation {CLASS_ANNOTATION}: gce-internal")), json!({"ip": ip}))
+                check(
+                    "address",
+                    "Address",
+                    Outcome::Fail,
+                    format!("{ip} is an EXTERNAL address: the dashboard is reachable from the internet"),
+                    Some(format!(
+                        "make the Ingress internal: annotation {CLASS_ANNOTATION}: gce-internal"
+                    )),
+                    json!({"ip": ip}),
+                )
             });
         }
     }
 
     // 12. NEGs
     match (k10, &f.negs) {
-        (None, _) => out.push(skip("negs", "NEGs", "needs K10")),
-        (Some(k), _) if state::neg_name(k).is_none() => out.push(skip("negs", "NEGs", "no NEG yet (Service gateway has no neg-status)")),
-        (_, Err(e)) => out.push(check("negs", "NEGs", Outcome::Fail, format!("cannot list NEGs: {e}"), None, Value::Null)),
+        (None, _) => out.push(skip("negs", "NEGs", "blocked by k10: K10 not found")),
+        (Some(k), _) if state::neg_name(k).is_none() => {
+            out.push(skip("negs", "NEGs", "no NEG yet (Service gateway has no neg-status)"))
+        }
+        (_, Err(e)) => out.push(check(
+            "negs",
+            "NEGs",
+            Outcome::Fail,
+            format!("cannot list NEGs: {e}"),
+            None,
+            Value::Null,
+        )),
         (Some(_), Ok(negs)) => {
             let want = verify::ready_per_zone(b);
-            let ev = json!(negs.iter().map(|g| json!({"name": g.name, "zone": short(&g.zone), "size": g.size})).collect::<Vec<_>>());
+            let ev = json!(negs
+                .iter()
+                .map(|g| json!({"name": g.name, "zone": short(&g.zone), "size": g.size}))
+                .collect::<Vec<_>>());
             out.push(match verify::neg_mismatch(negs, &want) {
                 None => check("negs", "NEGs", Outcome::Pass, negs.iter().map(|g| format!("{} {}", short(&g.zone), g.size)).collect::<Vec<_>>().join(", "), None, ev),
                 Some(m) => check("negs", "NEGs", Outcome::Fail, m, Some(format!("check the targetPort of Service gateway and its NEG events: `kubectl -n {ns} describe service gateway`")), ev),
@@ -720,10 +1098,22 @@ fn evaluate(f: &Facts) -> Vec<Check> {
     // 13. backend health
     match &f.health {
         _ if f.bs.is_none() && f.hc.is_none() => out.push(skip("backends", "Backend health", "no backend service yet")),
-        Err(e) => out.push(check("backends", "Backend health", Outcome::Fail, format!("getHealth failed: {e}"), None, Value::Null)),
+        Err(e) => out.push(check(
+            "backends",
+            "Backend health",
+            Outcome::Fail,
+            format!("getHealth failed: {e}"),
+            None,
+            Value::Null,
+        )),
         Ok(h) => {
             let (healthy, total) = verify::healthy_count(h);
-            let bad: Vec<String> = h.iter().flat_map(|(_, s)| s).filter(|s| s.health_state != "HEALTHY").map(|s| format!("{}:{}", s.ip_address, s.port.unwrap_or(0))).collect();
+            let bad: Vec<String> = h
+                .iter()
+                .flat_map(|(_, s)| s)
+                .filter(|s| s.health_state != "HEALTHY")
+                .map(|s| format!("{}:{}", s.ip_address, s.port.unwrap_or(0)))
+                .collect();
             let ev = json!({"healthy": healthy, "total": total, "unhealthy": bad});
             out.push(if total == 0 {
                 check("backends", "Backend health", Outcome::Fail, "no endpoints have a health status", Some("see the NEGs check".into()), ev)
@@ -739,15 +1129,34 @@ fn evaluate(f: &Facts) -> Vec<Check> {
     match &f.curl {
         None if ip.is_none() => out.push(skip("e2e", "In-cluster curl", "no address")),
         None => out.push(skip("e2e", "In-cluster curl", "skipped (--no-exec)")),
-        Some(Err(e)) if e.contains("no K10 pod with curl") || e.contains("has no curl") => {
-            out.push(check("e2e", "In-cluster curl", Outcome::Warn, e.clone(), Some("pass --probe-pod POD (a pod with curl in the namespace)".into()), Value::Null))
-        }
-        Some(Err(e)) => out.push(check("e2e", "In-cluster curl", Outcome::Fail, e.clone(), Some("see the checks above".into()), Value::Null)),
+        Some(Err(e)) if e.contains("no K10 pod with curl") || e.contains("has no curl") => out.push(check(
+            "e2e",
+            "In-cluster curl",
+            Outcome::Warn,
+            e.clone(),
+            Some("pass --probe-pod POD (a pod with curl in the namespace)".into()),
+            Value::Null,
+        )),
+        Some(Err(e)) => out.push(check(
+            "e2e",
+            "In-cluster curl",
+            Outcome::Fail,
+            e.clone(),
+            Some("see the checks above".into()),
+            Value::Null,
+        )),
         Some(Ok((page, deep))) => {
             let ev = json!({"pod": page.pod, "pageStatus": page.code, "deepStatus": deep.code});
             out.push(match verify::judge(page, deep) {
                 Ok(m) => check("e2e", "In-cluster curl", Outcome::Pass, m, None, ev),
-                Err(m) => check("e2e", "In-cluster curl", Outcome::Fail, m, Some("see the checks above".into()), ev),
+                Err(m) => check(
+                    "e2e",
+                    "In-cluster curl",
+                    Outcome::Fail,
+                    m,
+                    Some("see the checks above".into()),
+                    ev,
+                ),
             });
         }
     }
@@ -755,5 +1164,7 @@ fn evaluate(f: &Facts) -> Vec<Check> {
 }
 
 fn names_of(ings: &[&Ingress]) -> Vec<String> {
-    ings.iter().map(|i| i.metadata.name.clone().unwrap_or_default()).collect()
+    ings.iter()
+        .map(|i| i.metadata.name.clone().unwrap_or_default())
+        .collect()
 }

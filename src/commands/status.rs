@@ -13,15 +13,36 @@ use crate::verify;
 
 pub async fn run(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<u8> {
     let b = state::base(g, p).await?;
-    let ours: Vec<_> = b.ingresses.iter().filter(|i| i.metadata.labels.as_ref().and_then(|l| l.get(MANAGED_BY_LABEL)).is_some_and(|v| v == MANAGER)).collect();
+    let ours: Vec<_> = b
+        .ingresses
+        .iter()
+        .filter(|i| {
+            i.metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(MANAGED_BY_LABEL))
+                .is_some_and(|v| v == MANAGER)
+        })
+        .collect();
     let Some(ing) = ours.first() else {
-        return Err(error::environment(format!("no Ingress of kubectl-kasten-ilb in `{}`", b.k10.namespace), "`kubectl kasten-ilb install` creates one; `kubectl kasten-ilb doctor` checks Ingresses made another way"));
+        return Err(error::environment(
+            format!("no Ingress of kubectl-kasten-ilb in `{}`", b.k10.namespace),
+            "`kubectl kasten-ilb install` creates one; `kubectl kasten-ilb doctor` checks Ingresses made another way",
+        ));
     };
     let name = ing.metadata.name.clone().unwrap_or_default();
     let j = serde_json::to_value(ing)?;
-    let ip = j["status"]["loadBalancer"]["ingress"][0]["ip"].as_str().map(str::to_string);
-    let path = j["spec"]["rules"][0]["http"]["paths"][0]["path"].as_str().unwrap_or("/").to_string();
-    let class = j["metadata"]["annotations"][CLASS_ANNOTATION].as_str().unwrap_or("<none>").to_string();
+    let ip = j["status"]["loadBalancer"]["ingress"][0]["ip"]
+        .as_str()
+        .map(str::to_string);
+    let path = j["spec"]["rules"][0]["http"]["paths"][0]["path"]
+        .as_str()
+        .unwrap_or("/")
+        .to_string();
+    let class = j["metadata"]["annotations"][CLASS_ANNOTATION]
+        .as_str()
+        .unwrap_or("<none>")
+        .to_string();
     let neg = state::neg_name(&b.k10);
     let (negs, health, vpc, events) = tokio::join!(
         async {
@@ -59,7 +80,10 @@ pub async fn run(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<u8> 
     if let Some(port) = b.k10.container_port {
         let fw = plan::firewall_name(&b.cluster.r.cluster, port);
         let has_ours = vpc.firewalls.iter().any(|f| f.name == fw);
-        let any_ours = vpc.firewalls.iter().any(|f| state::is_ours_gcp(f.description.as_deref()));
+        let any_ours = vpc
+            .firewalls
+            .iter()
+            .any(|f| state::is_ours_gcp(f.description.as_deref()));
         if any_ours && !has_ours {
             drift.push(format!("firewall rule {fw} is gone"));
         }
@@ -68,8 +92,15 @@ pub async fn run(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<u8> 
         drift.push(format!("no ACTIVE proxy-only subnet in {}", b.cluster.region));
     }
     let (healthy, total) = health.as_ref().map(|h| verify::healthy_count(h)).unwrap_or((0, 0));
-    let evs: Vec<Value> = events.iter().rev().take(5).map(|e| json!({"type": e.type_, "reason": e.reason, "message": e.message, "count": e.count})).collect();
-    let url = ip.as_ref().map(|ip| format!("http://{ip}{}", plan::normalize_path(&path).unwrap_or(path.clone())));
+    let evs: Vec<Value> = events
+        .iter()
+        .rev()
+        .take(5)
+        .map(|e| json!({"type": e.type_, "reason": e.reason, "message": e.message, "count": e.count}))
+        .collect();
+    let url = ip
+        .as_ref()
+        .map(|ip| format!("http://{ip}{}", plan::normalize_path(&path).unwrap_or(path.clone())));
     let doc = json!({
         "ingress": format!("{}/{name}", b.k10.namespace), "class": class, "url": url, "address": ip,
         "negs": negs.iter().map(|n| json!({"zone": short(&n.zone), "size": n.size})).collect::<Vec<_>>(),
@@ -80,18 +111,47 @@ pub async fn run(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<u8> 
         Output::Table => {
             let mut s = String::new();
             s.push_str(&format!("Ingress    {}/{name} (class {class})\n", b.k10.namespace));
-            s.push_str(&format!("URL        {}\n", url.clone().unwrap_or_else(|| "(no address yet)".into())));
-            s.push_str(&format!("NEGs       {}\n", if negs.is_empty() { "none".to_string() } else { negs.iter().map(|n| format!("{} {}", short(&n.zone), n.size)).collect::<Vec<_>>().join(", ") }));
+            s.push_str(&format!(
+                "URL        {}\n",
+                url.clone().unwrap_or_else(|| "(no address yet)".into())
+            ));
+            s.push_str(&format!(
+                "NEGs       {}\n",
+                if negs.is_empty() {
+                    "none".to_string()
+                } else {
+                    negs.iter()
+                        .map(|n| format!("{} {}", short(&n.zone), n.size))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            ));
             s.push_str(&format!("Backends   {healthy}/{total} HEALTHY\n"));
             s.push_str("Events\n");
             for e in events.iter().rev().take(5) {
-                s.push_str(&format!("  {} {}: {}\n", e.type_.clone().unwrap_or_default(), e.reason.clone().unwrap_or_default(), e.message.clone().unwrap_or_default()));
+                s.push_str(&format!(
+                    "  {} {}: {}\n",
+                    e.type_.clone().unwrap_or_default(),
+                    e.reason.clone().unwrap_or_default(),
+                    e.message.clone().unwrap_or_default()
+                ));
             }
-            s.push_str(&format!("Drift      {}", if drift.is_empty() { "none".to_string() } else { drift.join("; ") }));
+            s.push_str(&format!(
+                "Drift      {}",
+                if drift.is_empty() {
+                    "none".to_string()
+                } else {
+                    drift.join("; ")
+                }
+            ));
             p.out(&s);
         }
         Output::Json => p.out(&serde_json::to_string_pretty(&doc)?),
         Output::Yaml => p.out(&serde_yaml::to_string(&doc)?),
     }
-    Ok(if drift.is_empty() && ip.is_some() && total > 0 && healthy == total { exit::OK } else { exit::FAILED })
+    Ok(if drift.is_empty() && ip.is_some() && total > 0 && healthy == total {
+        exit::OK
+    } else {
+        exit::FAILED
+    })
 }

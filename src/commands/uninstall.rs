@@ -33,8 +33,14 @@ impl Removal {
         match self {
             Removal::Ingress(n) => ("Ingress".into(), format!("ingress/{n}")),
             Removal::BackendConfig(n) => ("BackendConfig".into(), format!("backendconfig/{n}")),
-            Removal::ServiceAnnotations(a) => ("Service annotations".into(), format!("service/gateway: {}", a.join(", "))),
-            Removal::ContainerPort { container, port } => ("Container port".into(), format!("deployment/gateway: containerPort {port} of {container}")),
+            Removal::ServiceAnnotations(a) => (
+                "Service annotations".into(),
+                format!("service/gateway: {}", a.join(", ")),
+            ),
+            Removal::ContainerPort { container, port } => (
+                "Container port".into(),
+                format!("deployment/gateway: containerPort {port} of {container}"),
+            ),
             Removal::Firewall(n) => ("Firewall rule".into(), n.clone()),
             Removal::ProxySubnet(n) => ("Proxy-only subnet".into(), n.clone()),
         }
@@ -49,7 +55,9 @@ pub async fn run(g: &Global, a: &UninstallArgs, p: &Printer) -> anyhow::Result<u
     let mut plan: Vec<Removal> = vec![];
     let mut kept: Vec<String> = vec![];
 
-    let owned = |l: Option<&std::collections::BTreeMap<String, String>>| l.and_then(|l| l.get(MANAGED_BY_LABEL)).is_some_and(|v| v == MANAGER);
+    let owned = |l: Option<&std::collections::BTreeMap<String, String>>| {
+        l.and_then(|l| l.get(MANAGED_BY_LABEL)).is_some_and(|v| v == MANAGER)
+    };
     for i in &b.ingresses {
         if owned(i.metadata.labels.as_ref()) {
             plan.push(Removal::Ingress(i.metadata.name.clone().unwrap_or_default()));
@@ -62,15 +70,22 @@ pub async fn run(g: &Global, a: &UninstallArgs, p: &Printer) -> anyhow::Result<u
         }
     }
     if let Some(added) = b.k10.annotation(ADDED_ANNOTATIONS) {
-        plan.push(Removal::ServiceAnnotations(added.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()));
+        plan.push(Removal::ServiceAnnotations(
+            added.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        ));
     }
     let dann = b.k10.deployment.metadata.annotations.clone().unwrap_or_default();
     if let Some(v) = dann.get(ADDED_PORT) {
         let (container, port) = v.split_once(':').unwrap_or(("gateway", "8000"));
-        plan.push(Removal::ContainerPort { container: container.into(), port: port.parse().unwrap_or(8000) });
+        plan.push(Removal::ContainerPort {
+            container: container.into(),
+            port: port.parse().unwrap_or(8000),
+        });
     }
     for f in &vpc.firewalls {
-        if state::is_ours_gcp(f.description.as_deref()) && f.description.as_deref().is_some_and(|d| d.contains(&c.path())) {
+        if state::is_ours_gcp(f.description.as_deref())
+            && f.description.as_deref().is_some_and(|d| d.contains(&c.path()))
+        {
             plan.push(Removal::Firewall(f.name.clone()));
         }
     }
@@ -91,11 +106,25 @@ pub async fn run(g: &Global, a: &UninstallArgs, p: &Printer) -> anyhow::Result<u
         }
         return Ok(exit::OK);
     }
-    let rows = plan.iter().enumerate().map(|(i, r)| {
-        let (what, target) = r.describe();
-        vec![((i + 1).to_string(), Tone::Plain), (what, Tone::Plain), ("Delete".into(), Tone::Bad), (target, Tone::Plain)]
-    }).collect();
-    p.out(&format!("Uninstall plan for {} (namespace {}):\n{}", c.path(), b.k10.namespace, p.table(&["#", "Step", "Action", "Resource"], rows)));
+    let rows = plan
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let (what, target) = r.describe();
+            vec![
+                ((i + 1).to_string(), Tone::Plain),
+                (what, Tone::Plain),
+                ("Delete".into(), Tone::Bad),
+                (target, Tone::Plain),
+            ]
+        })
+        .collect();
+    p.out(&format!(
+        "Uninstall plan for {} (namespace {}):\n{}",
+        c.path(),
+        b.k10.namespace,
+        p.table(&["#", "Step", "Action", "Resource"], rows)
+    ));
     for k in &kept {
         p.note(&format!("keeping {k}"));
     }
@@ -105,9 +134,16 @@ pub async fn run(g: &Global, a: &UninstallArgs, p: &Printer) -> anyhow::Result<u
     }
     if !a.yes {
         if !p.stdin_tty {
-            return Err(error::usage("uninstall removes resources and needs confirmation, but stdin is not a terminal", "pass --yes to remove what is listed above, or --dry-run to only show it"));
+            return Err(error::usage(
+                "uninstall removes resources and needs confirmation, but stdin is not a terminal",
+                "pass --yes to remove what is listed above, or --dry-run to only show it",
+            ));
         }
-        let ok = dialoguer::Confirm::new().with_prompt("Remove these?").default(false).interact().map_err(|e| error::usage(format!("cannot read the answer: {e}"), "pass --yes"))?;
+        let ok = dialoguer::Confirm::new()
+            .with_prompt("Remove these?")
+            .default(false)
+            .interact()
+            .map_err(|e| error::usage(format!("cannot read the answer: {e}"), "pass --yes"))?;
         if !ok {
             p.note("nothing was removed");
             return Ok(exit::FAILED);
@@ -125,15 +161,28 @@ pub async fn run(g: &Global, a: &UninstallArgs, p: &Printer) -> anyhow::Result<u
             }
         }
     }
-    let mut summary = format!("\nRemoved:\n{}", if removed.is_empty() { "  nothing".to_string() } else { removed.iter().map(|r| format!("  {r}")).collect::<Vec<_>>().join("\n") });
+    let mut summary = format!(
+        "\nRemoved:\n{}",
+        if removed.is_empty() {
+            "  nothing".to_string()
+        } else {
+            removed.iter().map(|r| format!("  {r}")).collect::<Vec<_>>().join("\n")
+        }
+    );
     if !failed.is_empty() {
-        summary.push_str(&format!("\nNot removed:\n{}", failed.iter().map(|r| format!("  {r}")).collect::<Vec<_>>().join("\n")));
+        summary.push_str(&format!(
+            "\nNot removed:\n{}",
+            failed.iter().map(|r| format!("  {r}")).collect::<Vec<_>>().join("\n")
+        ));
     }
     p.out(&summary);
     if failed.is_empty() {
         Ok(exit::OK)
     } else {
-        Err(error::failed(format!("{} of {} removals failed", failed.len(), plan.len()), "fix the cause and run `kubectl kasten-ilb uninstall` again: it removes what is left"))
+        Err(error::failed(
+            format!("{} of {} removals failed", failed.len(), plan.len()),
+            "fix the cause and run `kubectl kasten-ilb uninstall` again: it removes what is left",
+        ))
     }
 }
 
@@ -161,7 +210,10 @@ async fn remove(b: &Base, r: &Removal, p: &Printer, deadline: Instant) -> anyhow
                     }
                     _ if Instant::now() >= deadline => {
                         prog.abandon();
-                        return Err(error::failed(format!("GKE did not release the load balancer of ingress/{name} before the deadline"), "wait, then rerun uninstall (it removes the firewall rule only after the release)"));
+                        return Err(error::failed(
+                            format!("GKE did not release the load balancer of ingress/{name} before the deadline"),
+                            "wait, then rerun uninstall (it removes the firewall rule only after the release)",
+                        ));
                     }
                     _ => tokio::time::sleep(Duration::from_millis(300)).await,
                 }
@@ -169,7 +221,8 @@ async fn remove(b: &Base, r: &Removal, p: &Printer, deadline: Instant) -> anyhow
         }
         Removal::BackendConfig(name) => {
             p.status("Deleting", &format!("backendconfig/{name}"));
-            let api: Api<DynamicObject> = Api::namespaced_with(kube.client.clone(), &b.k10.namespace, &state::backend_config_resource());
+            let api: Api<DynamicObject> =
+                Api::namespaced_with(kube.client.clone(), &b.k10.namespace, &state::backend_config_resource());
             let dp = DeleteParams::default();
             match kube.retry("delete backendconfig", || api.delete(name, &dp)).await {
                 Ok(_) => Ok(()),
@@ -178,31 +231,47 @@ async fn remove(b: &Base, r: &Removal, p: &Printer, deadline: Instant) -> anyhow
             }
         }
         Removal::ServiceAnnotations(keys) => {
-            p.status("Removing", &format!("annotations {} from service/gateway", keys.join(", ")));
+            p.status(
+                "Removing",
+                &format!("annotations {} from service/gateway", keys.join(", ")),
+            );
             let mut ann = serde_json::Map::new();
             for k in keys {
                 ann.insert(k.clone(), Value::Null);
             }
             ann.insert(ADDED_ANNOTATIONS.into(), Value::Null);
             let api: Api<Service> = kube.api();
-            let (pp, merge) = (PatchParams::default(), Patch::Merge(json!({"metadata": {"annotations": ann}})));
-            kube.retry("patch service", || api.patch("gateway", &pp, &merge)).await.map_err(|e| crate::kube::explain(e, "patching service/gateway", &kube.server))?;
+            let (pp, merge) = (
+                PatchParams::default(),
+                Patch::Merge(json!({"metadata": {"annotations": ann}})),
+            );
+            kube.retry("patch service", || api.patch("gateway", &pp, &merge))
+                .await
+                .map_err(|e| crate::kube::explain(e, "patching service/gateway", &kube.server))?;
             Ok(())
         }
         Removal::ContainerPort { container, port } => {
             p.status("Removing", &format!("containerPort {port} from deployment/gateway"));
             let api: Api<Deployment> = kube.api();
             for _ in 0..3 {
-                let d = api.get("gateway").await.map_err(|e| crate::kube::explain(e, "reading deployment/gateway", &kube.server))?;
+                let d = api
+                    .get("gateway")
+                    .await
+                    .map_err(|e| crate::kube::explain(e, "reading deployment/gateway", &kube.server))?;
                 let dj = serde_json::to_value(&d)?;
-                let containers = dj["spec"]["template"]["spec"]["containers"].as_array().cloned().unwrap_or_default();
+                let containers = dj["spec"]["template"]["spec"]["containers"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
                 let mut ops = vec![];
                 if let Some(ci) = containers.iter().position(|x| x["name"] == json!(container)) {
                     let ports = containers[ci]["ports"].as_array().cloned().unwrap_or_default();
                     if let Some(pi) = ports.iter().position(|x| x["containerPort"].as_i64() == Some(*port)) {
                         let base = format!("/spec/template/spec/containers/{ci}");
                         ops.push(json!({"op": "test", "path": format!("{base}/name"), "value": container}));
-                        ops.push(json!({"op": "test", "path": format!("{base}/ports/{pi}/containerPort"), "value": port}));
+                        ops.push(
+                            json!({"op": "test", "path": format!("{base}/ports/{pi}/containerPort"), "value": port}),
+                        );
                         if ports.len() == 1 {
                             ops.push(json!({"op": "remove", "path": format!("{base}/ports")}));
                         } else {
@@ -211,41 +280,86 @@ async fn remove(b: &Base, r: &Removal, p: &Printer, deadline: Instant) -> anyhow
                     }
                 }
                 ops.push(json!({"op": "test", "path": format!("/metadata/annotations/{}", ADDED_PORT.replace('/', "~1")), "value": format!("{container}:{port}")}));
-                ops.push(json!({"op": "remove", "path": format!("/metadata/annotations/{}", ADDED_PORT.replace('/', "~1"))}));
+                ops.push(
+                    json!({"op": "remove", "path": format!("/metadata/annotations/{}", ADDED_PORT.replace('/', "~1"))}),
+                );
                 let jp: json_patch::Patch = serde_json::from_value(json!(ops))?;
                 let (pp, patch) = (PatchParams::default(), Patch::<()>::Json(jp));
-                match kube.retry("patch deployment", || api.patch("gateway", &pp, &patch)).await {
+                match kube
+                    .retry("patch deployment", || api.patch("gateway", &pp, &patch))
+                    .await
+                {
                     Ok(_) => return Ok(()),
                     Err(kube::Error::Api(s)) if s.code == 409 || s.code == 422 => continue, // re-read and retry
                     Err(e) => return Err(crate::kube::explain(e, "patching deployment/gateway", &kube.server)),
                 }
             }
-            Err(error::failed("deployment/gateway kept changing while removing the containerPort", "rerun uninstall"))
+            Err(error::failed(
+                "deployment/gateway kept changing while removing the containerPort",
+                "rerun uninstall",
+            ))
         }
         Removal::Firewall(name) => {
             p.status("Deleting", &format!("firewall rule {name}"));
-            let url = b.gcp.compute_url(&format!("{}/global/firewalls/{name}", c.network_project));
+            let url = b
+                .gcp
+                .compute_url(&format!("{}/global/firewalls/{name}", c.network_project));
             match b.gcp.mutate(Method::DELETE, &url, None).await {
-                Ok(op) => b.gcp.wait(op, deadline).await.map_err(|e| gcp_err(e, "deleting the firewall rule")),
-                Err(e) if e.downcast_ref::<crate::gcp::GcpError>().is_some_and(|g| g.is_not_found()) => Ok(()),
+                Ok(op) => b
+                    .gcp
+                    .wait(op, deadline)
+                    .await
+                    .map_err(|e| gcp_err(e, "deleting the firewall rule")),
+                Err(e)
+                    if e.downcast_ref::<crate::gcp::GcpError>()
+                        .is_some_and(|g| g.is_not_found()) =>
+                {
+                    Ok(())
+                }
                 Err(e) => Err(gcp_err(e, "deleting the firewall rule")),
             }
         }
         Removal::ProxySubnet(name) => {
             let frs: Vec<ForwardingRule> = b
                 .gcp
-                .list(&b.gcp.compute_url(&format!("{}/regions/{}/forwardingRules", c.r.project, c.region)), Some("loadBalancingScheme eq INTERNAL_MANAGED"))
+                .list(
+                    &b.gcp
+                        .compute_url(&format!("{}/regions/{}/forwardingRules", c.r.project, c.region)),
+                    Some("loadBalancingScheme eq INTERNAL_MANAGED"),
+                )
                 .await
                 .map_err(|e| gcp_err(e, "listing forwarding rules"))?;
-            let users: Vec<&str> = frs.iter().filter(|f| f.network.as_deref().is_some_and(|n| short(n) == c.network)).map(|f| f.name.as_str()).collect();
+            let users: Vec<&str> = frs
+                .iter()
+                .filter(|f| f.network.as_deref().is_some_and(|n| short(n) == c.network))
+                .map(|f| f.name.as_str())
+                .collect();
             if !users.is_empty() {
-                return Err(error::failed(format!("proxy-only subnet `{name}` is still used by forwarding rule(s) {}", users.join(", ")), "remove those load balancers first, or keep the subnet"));
+                return Err(error::failed(
+                    format!(
+                        "proxy-only subnet `{name}` is still used by forwarding rule(s) {}",
+                        users.join(", ")
+                    ),
+                    "remove those load balancers first, or keep the subnet",
+                ));
             }
             p.status("Deleting", &format!("proxy-only subnet {name}"));
-            let url = b.gcp.compute_url(&format!("{}/regions/{}/subnetworks/{name}", c.network_project, c.region));
+            let url = b.gcp.compute_url(&format!(
+                "{}/regions/{}/subnetworks/{name}",
+                c.network_project, c.region
+            ));
             match b.gcp.mutate(Method::DELETE, &url, None).await {
-                Ok(op) => b.gcp.wait(op, deadline).await.map_err(|e| gcp_err(e, "deleting the proxy-only subnet")),
-                Err(e) if e.downcast_ref::<crate::gcp::GcpError>().is_some_and(|g| g.is_not_found()) => Ok(()),
+                Ok(op) => b
+                    .gcp
+                    .wait(op, deadline)
+                    .await
+                    .map_err(|e| gcp_err(e, "deleting the proxy-only subnet")),
+                Err(e)
+                    if e.downcast_ref::<crate::gcp::GcpError>()
+                        .is_some_and(|g| g.is_not_found()) =>
+                {
+                    Ok(())
+                }
                 Err(e) => Err(gcp_err(e, "deleting the proxy-only subnet")),
             }
         }

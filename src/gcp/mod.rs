@@ -49,7 +49,10 @@ impl GcpError {
     /// The IAM permission named in a 403, if any.
     pub fn permission(&self) -> Option<String> {
         let m = &self.message;
-        let start = m.find("Required '").map(|i| i + 10).or_else(|| m.find("Required \"").map(|i| i + 10))?;
+        let start = m
+            .find("Required '")
+            .map(|i| i + 10)
+            .or_else(|| m.find("Required \"").map(|i| i + 10))?;
         let end = m[start..].find(['\'', '"'])?;
         Some(m[start..start + end].to_string())
     }
@@ -96,7 +99,12 @@ pub enum AdcSource {
 }
 
 fn on_google_cloud() -> bool {
-    if env::var(env::CLOUD_SHELL).is_some_and(|v| v == "true") || env::var(env::USE_METADATA).is_some_and(|v| v == "1" || v == "true") {
+    if env::var(env::USE_METADATA).is_some_and(|v| v == "0" || v == "false") {
+        return false;
+    }
+    if env::var(env::CLOUD_SHELL).is_some_and(|v| v == "true")
+        || env::var(env::USE_METADATA).is_some_and(|v| v == "1" || v == "true")
+    {
         return true;
     }
     std::fs::read_to_string("/sys/class/dmi/id/product_name").is_ok_and(|p| p.contains("Google"))
@@ -108,10 +116,17 @@ pub fn adc_source() -> anyhow::Result<AdcSource> {
     let login_hint = "run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file";
     if let Some(p) = env::var(env::ADC_FILE) {
         let path = std::path::PathBuf::from(&p);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| error::environment(format!("cannot read the credentials file GOOGLE_APPLICATION_CREDENTIALS={p}: {e}"), login_hint))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            error::environment(
+                format!("cannot read the credentials file GOOGLE_APPLICATION_CREDENTIALS={p}: {e}"),
+                login_hint,
+            )
+        })?;
         let v: Value = serde_json::from_str(&text).map_err(|e| {
-            error::environment(format!("the credentials file GOOGLE_APPLICATION_CREDENTIALS={p} is not valid JSON ({e})"), login_hint)
+            error::environment(
+                format!("the credentials file GOOGLE_APPLICATION_CREDENTIALS={p} is not valid JSON ({e})"),
+                login_hint,
+            )
         })?;
         if v["type"].as_str().is_none() {
             return Err(error::environment(
@@ -124,7 +139,8 @@ pub fn adc_source() -> anyhow::Result<AdcSource> {
     let well_known = if cfg!(windows) {
         env::var(env::APPDATA).map(|r| std::path::PathBuf::from(r).join("gcloud/application_default_credentials.json"))
     } else {
-        env::var(env::HOME).map(|r| std::path::PathBuf::from(r).join(".config/gcloud/application_default_credentials.json"))
+        env::var(env::HOME)
+            .map(|r| std::path::PathBuf::from(r).join(".config/gcloud/application_default_credentials.json"))
     };
     if let Some(p) = well_known.filter(|p| p.exists()) {
         return Ok(AdcSource::File(p));
@@ -132,7 +148,10 @@ pub fn adc_source() -> anyhow::Result<AdcSource> {
     if on_google_cloud() {
         return Ok(AdcSource::MetadataServer);
     }
-    Err(error::environment("no Google Cloud credentials found (Application Default Credentials)", login_hint))
+    Err(error::environment(
+        "no Google Cloud credentials found (Application Default Credentials)",
+        login_hint,
+    ))
 }
 
 impl Gcp {
@@ -156,9 +175,15 @@ impl Gcp {
         Ok(Gcp {
             http,
             creds,
-            compute: with_slash(env::var(env::COMPUTE_ENDPOINT).unwrap_or_else(|| "https://compute.googleapis.com/compute/v1/".into())),
-            container: with_slash(env::var(env::CONTAINER_ENDPOINT).unwrap_or_else(|| "https://container.googleapis.com/".into())),
-            crm: with_slash(env::var(env::CRM_ENDPOINT).unwrap_or_else(|| "https://cloudresourcemanager.googleapis.com/".into())),
+            compute: with_slash(
+                env::var(env::COMPUTE_ENDPOINT).unwrap_or_else(|| "https://compute.googleapis.com/compute/v1/".into()),
+            ),
+            container: with_slash(
+                env::var(env::CONTAINER_ENDPOINT).unwrap_or_else(|| "https://container.googleapis.com/".into()),
+            ),
+            crm: with_slash(
+                env::var(env::CRM_ENDPOINT).unwrap_or_else(|| "https://cloudresourcemanager.googleapis.com/".into()),
+            ),
             stats: Arc::new(Stats::default()),
             printer: printer.clone(),
         })
@@ -190,7 +215,11 @@ impl Gcp {
 
     async fn once(&self, method: &Method, url: &str, body: Option<&Value>) -> Result<Value, Attempt> {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
-        let headers = self.auth_headers().await.map_err(|err| Attempt { err, retryable: false, retry_after: None })?;
+        let headers = self.auth_headers().await.map_err(|err| Attempt {
+            err,
+            retryable: false,
+            retry_after: None,
+        })?;
         let mut req = self.http.request(method.clone(), url).headers(headers);
         if let Some(b) = body {
             req = req.json(b);
@@ -208,25 +237,54 @@ impl Gcp {
             }
         };
         let status = resp.status().as_u16();
-        let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after);
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
         let text = resp.text().await.unwrap_or_default();
         if (200..300).contains(&status) {
             if text.trim().is_empty() {
                 return Ok(json!({}));
             }
-            return serde_json::from_str(&text)
-                .map_err(|e| Attempt { err: anyhow::anyhow!("{method} {path}: the answer is not JSON: {e}"), retryable: false, retry_after: None });
+            return serde_json::from_str(&text).map_err(|e| Attempt {
+                err: anyhow::anyhow!("{method} {path}: the answer is not JSON: {e}"),
+                retryable: false,
+                retry_after: None,
+            });
         }
         let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        let message = v["error"]["message"].as_str().map(str::to_string).unwrap_or_else(|| format!("HTTP {status}: {}", text.chars().take(200).collect::<String>()));
-        let reason = v["error"]["errors"][0]["reason"].as_str().unwrap_or_default().to_string();
-        let err = GcpError { status, message, reason, method: method.to_string(), path };
+        let message = v["error"]["message"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("HTTP {status}: {}", text.chars().take(200).collect::<String>()));
+        let reason = v["error"]["errors"][0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let err = GcpError {
+            status,
+            message,
+            reason,
+            method: method.to_string(),
+            path,
+        };
         let retryable = status == 429 || (500..600).contains(&status) && status != 501;
-        Err(Attempt { err: anyhow::Error::new(err), retryable, retry_after })
+        Err(Attempt {
+            err: anyhow::Error::new(err),
+            retryable,
+            retry_after,
+        })
     }
 
     /// One API call with retries. `idempotent`: safe to repeat (GET, reads, requests with a requestId).
-    pub async fn call(&self, method: Method, url: &str, body: Option<&Value>, idempotent: bool) -> anyhow::Result<Value> {
+    pub async fn call(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        idempotent: bool,
+    ) -> anyhow::Result<Value> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(100))
             .with_max_delay(Duration::from_secs(8))
@@ -243,11 +301,20 @@ impl Gcp {
             })
             .notify(|a: &Attempt, d: Duration| {
                 self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                self.printer.verbose(1, &format!("retry: {m2} {path} failed ({}); retrying in {} ms", a.err, d.as_millis()));
+                self.printer.verbose(
+                    1,
+                    &format!(
+                        "retry: {m2} {path} failed ({}); retrying in {} ms",
+                        a.err,
+                        d.as_millis()
+                    ),
+                );
             })
             .await;
         if method != Method::GET {
-            self.stats.writes.fetch_add(u64::from(!is_read_post(url)), Ordering::Relaxed);
+            self.stats
+                .writes
+                .fetch_add(u64::from(!is_read_post(url)), Ordering::Relaxed);
         }
         r.map_err(|a| a.err)
     }
@@ -290,7 +357,12 @@ impl Gcp {
     }
 
     /// An aggregated list (`items` keyed by scope), flattened, every page.
-    pub async fn aggregated<T: DeserializeOwned>(&self, url: &str, field: &str, filter: Option<&str>) -> anyhow::Result<Vec<T>> {
+    pub async fn aggregated<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        field: &str,
+        filter: Option<&str>,
+    ) -> anyhow::Result<Vec<T>> {
         let mut out = vec![];
         let mut token: Option<String> = None;
         loop {
@@ -328,7 +400,10 @@ impl Gcp {
         while op.status != "DONE" {
             if Instant::now() >= deadline {
                 return Err(error::failed(
-                    format!("operation {} did not finish before the deadline (status {})", op.name, op.status),
+                    format!(
+                        "operation {} did not finish before the deadline (status {})",
+                        op.name, op.status
+                    ),
                     "it may still finish: run the same command again, it picks up where it stopped",
                 ));
             }
@@ -351,7 +426,10 @@ impl Gcp {
 
 fn is_read_post(url: &str) -> bool {
     let p = url.split('?').next().unwrap_or(url);
-    p.ends_with("/getHealth") || p.ends_with("/listNetworkEndpoints") || p.ends_with(":testIamPermissions") || p.ends_with("/wait")
+    p.ends_with("/getHealth")
+        || p.ends_with("/listNetworkEndpoints")
+        || p.ends_with(":testIamPermissions")
+        || p.ends_with("/wait")
 }
 
 fn describe_reqwest(e: &reqwest::Error) -> String {

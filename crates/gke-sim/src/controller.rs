@@ -20,6 +20,9 @@ pub const DEFAULT_BACKEND_404: &str = "response 404 (backend NotFound), service 
 
 /// Run every controller to a steady state at once, ignoring the configured delays.
 pub fn settle(w: &mut World) {
+    if w.controllers_paused {
+        return;
+    }
     sync_pods(w);
     sync_endpoints(w);
     for _ in 0..2 {
@@ -31,6 +34,9 @@ pub fn settle(w: &mut World) {
 
 /// One pass of every controller, honouring delays (called periodically by the server).
 pub fn tick(w: &mut World) {
+    if w.controllers_paused {
+        return;
+    }
     sync_pods(w);
     sync_endpoints(w);
     for key in ingress_keys(w) {
@@ -41,7 +47,12 @@ pub fn tick(w: &mut World) {
 fn ingress_keys(w: &World) -> Vec<(String, String)> {
     w.kube_in_ns("Ingress", "")
         .iter()
-        .map(|i| (i["metadata"]["namespace"].as_str().unwrap_or_default().to_string(), i["metadata"]["name"].as_str().unwrap_or_default().to_string()))
+        .map(|i| {
+            (
+                i["metadata"]["namespace"].as_str().unwrap_or_default().to_string(),
+                i["metadata"]["name"].as_str().unwrap_or_default().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -187,7 +198,10 @@ fn set_pod_ready(p: &mut Value, ready: bool) {
 }
 
 pub fn pod_ready(p: &Value) -> bool {
-    p["status"]["conditions"].as_array().is_some_and(|c| c.iter().any(|c| c["type"] == json!("Ready") && c["status"] == json!("True")))
+    p["status"]["conditions"].as_array().is_some_and(|c| {
+        c.iter()
+            .any(|c| c["type"] == json!("Ready") && c["status"] == json!("True"))
+    })
 }
 
 pub fn labels_match(selector: &Value, labels: &Value) -> bool {
@@ -200,7 +214,10 @@ pub fn labels_match(selector: &Value, labels: &Value) -> bool {
 /// Pods selected by a Service.
 pub fn service_pods(w: &World, svc: &Value) -> Vec<Value> {
     let ns = svc["metadata"]["namespace"].as_str().unwrap_or_default();
-    w.kube_in_ns("Pod", ns).into_iter().filter(|p| labels_match(&svc["spec"]["selector"], &p["metadata"]["labels"])).collect()
+    w.kube_in_ns("Pod", ns)
+        .into_iter()
+        .filter(|p| labels_match(&svc["spec"]["selector"], &p["metadata"]["labels"]))
+        .collect()
 }
 
 /// Resolve a Service port's targetPort against a pod: `Some(port)` when the pod serves it.
@@ -257,7 +274,11 @@ fn sync_endpoints(w: &mut World) {
         if !not_ready.is_empty() {
             subset["notReadyAddresses"] = json!(not_ready);
         }
-        let subsets = if pods.is_empty() || ports.is_empty() { json!([]) } else { json!([subset]) };
+        let subsets = if pods.is_empty() || ports.is_empty() {
+            json!([])
+        } else {
+            json!([subset])
+        };
         let current = w.kube_get("Endpoints", &ns, &name).map(|e| e["subsets"].clone());
         if current.as_ref() != Some(&subsets) {
             w.kube_put(json!({"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name, "namespace": ns, "labels": svc["metadata"]["labels"]}, "subsets": subsets}));
@@ -334,7 +355,11 @@ fn ingress_backends(ing: &Value) -> (Vec<Backend>, Vec<Route>, Option<usize>) {
     let mut routes = vec![];
     let idx = |b: &Value, backends: &mut Vec<Backend>| -> usize {
         let svc = b["service"]["name"].as_str().unwrap_or_default().to_string();
-        let port = if b["service"]["port"]["number"].is_number() { b["service"]["port"]["number"].clone() } else { b["service"]["port"]["name"].clone() };
+        let port = if b["service"]["port"]["number"].is_number() {
+            b["service"]["port"]["number"].clone()
+        } else {
+            b["service"]["port"]["name"].clone()
+        };
         if let Some(i) = backends.iter().position(|x| x.svc == svc && x.port == port) {
             return i;
         }
@@ -354,10 +379,18 @@ fn ingress_backends(ing: &Value) -> (Vec<Backend>, Vec<Route>, Option<usize>) {
                 _ => vec![path],
             };
             let b = idx(&p["backend"], &mut backends);
-            routes.push(Route { host: host.clone(), paths, backend: b });
+            routes.push(Route {
+                host: host.clone(),
+                paths,
+                backend: b,
+            });
         }
     }
-    let default = if ing["spec"]["defaultBackend"].is_object() { Some(idx(&ing["spec"]["defaultBackend"], &mut backends)) } else { None };
+    let default = if ing["spec"]["defaultBackend"].is_object() {
+        Some(idx(&ing["spec"]["defaultBackend"], &mut backends))
+    } else {
+        None
+    };
     (backends, routes, default)
 }
 
@@ -409,7 +442,13 @@ pub fn reconcile_ingress(w: &mut World, ns: &str, name: &str, immediate: bool) {
             w.kube_put(ing2);
         }
         let ing_now = w.kube_get("Ingress", ns, name).cloned().unwrap();
-        w.event(&ing_now, "Normal", "Sync", "Scheduled for sync", "loadbalancer-controller");
+        w.event(
+            &ing_now,
+            "Normal",
+            "Sync",
+            "Scheduled for sync",
+            "loadbalancer-controller",
+        );
         let memo = w.ingress_memo.entry(key.clone()).or_default();
         memo.first_seen = Some(now);
         memo.generation_seen = generation;
@@ -447,14 +486,27 @@ fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class
             errors.push(format!("could not find service \"{ns}/{}\"", b.svc));
             continue;
         };
-        let port = svc["spec"]["ports"].as_array().into_iter().flatten().find(|p| p["port"] == b.port || (b.port.is_string() && p["name"] == b.port)).cloned();
+        let port = svc["spec"]["ports"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["port"] == b.port || (b.port.is_string() && p["name"] == b.port))
+            .cloned();
         let Some(port) = port else {
-            let shown = b.port.as_i64().map(|n| n.to_string()).unwrap_or_else(|| b.port.as_str().unwrap_or_default().to_string());
+            let shown = b
+                .port
+                .as_i64()
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| b.port.as_str().unwrap_or_default().to_string());
             errors.push(format!("could not find port \"{shown}\" in service \"{ns}/{}\"", b.svc));
             continue;
         };
-        let neg = svc["metadata"]["annotations"]["cloud.google.com/neg"].as_str().unwrap_or_default();
-        let neg_on = serde_json::from_str::<Value>(neg).map(|v| v["ingress"] == json!(true)).unwrap_or(false);
+        let neg = svc["metadata"]["annotations"]["cloud.google.com/neg"]
+            .as_str()
+            .unwrap_or_default();
+        let neg_on = serde_json::from_str::<Value>(neg)
+            .map(|v| v["ingress"] == json!(true))
+            .unwrap_or(false);
         if !neg_on && svc["spec"]["type"].as_str().unwrap_or("ClusterIP") == "ClusterIP" {
             errors.push(format!("service \"{ns}/{}\" is type \"ClusterIP\", expected \"NodePort\" or \"LoadBalancer\" when not using NEGs", b.svc));
             continue;
@@ -487,9 +539,12 @@ fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class
 
     // ---- Frontend
     let ann = &ing["metadata"]["annotations"];
-    let tls = ing["spec"]["tls"].as_array().is_some_and(|t| !t.is_empty()) || ann["ingress.gcp.kubernetes.io/pre-shared-cert"].is_string();
+    let tls = ing["spec"]["tls"].as_array().is_some_and(|t| !t.is_empty())
+        || ann["ingress.gcp.kubernetes.io/pre-shared-cert"].is_string();
     let allow_http = ann["kubernetes.io/ingress.allow-http"].as_str() != Some("false");
-    let static_name = ann["kubernetes.io/ingress.regional-static-ip-name"].as_str().map(str::to_string);
+    let static_name = ann["kubernetes.io/ingress.regional-static-ip-name"]
+        .as_str()
+        .map(str::to_string);
     if class == Class::Internal && tls && allow_http && static_name.is_none() {
         let msg = "gce-internal Ingress class must be configured with a static-ip to use both HTTP and HTTPS served on the same IP. Please configure a static-ip with Purpose=SHARED_LOADBALANCER_VIP and attach it to the ingress with the kubernetes.io/ingress.regional-static-ip-name annotation.";
         if w.ingress_memo.get(key).and_then(|m| m.last_warning.clone()).as_deref() != Some(msg) {
@@ -511,8 +566,8 @@ fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class
     let region = w.region.clone();
     let lb_name = frontend_name("um", &ns, &name);
 
-    if class == Class::Internal {
-        if active_proxy_subnet(w).is_none() {
+    if class == Class::Internal && active_proxy_subnet(w).is_none() {
+        {
             let tp_url = format!("{}/targetHttpProxies/{}", w.region_url(&region), tp);
             let msg = format!("Error syncing to GCP: error running load balancer syncing routine: loadbalancer {lb_name} does not exist: googleapi: Error 400: Invalid value for field 'resource.target': '{tp_url}'. A reserved and active subnetwork is required in the same region and VPC as the forwarding rule., invalid");
             if w.ingress_memo.get(key).and_then(|m| m.last_warning.clone()).as_deref() != Some(msg.as_str()) {
@@ -549,19 +604,34 @@ fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class
     let bs_urls: Vec<String> = backend_links.clone();
     let mut host_rules: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for r in &routes {
-        host_rules.entry(r.host.clone()).or_default().push(json!({"paths": r.paths, "service": bs_urls.get(r.backend)}));
+        host_rules
+            .entry(r.host.clone())
+            .or_default()
+            .push(json!({"paths": r.paths, "service": bs_urls.get(r.backend)}));
     }
     let default_service = match default_backend {
         Some(i) => json!(bs_urls.get(i)),
-        None => json!(format!("{}/backendServices/{}", w.region_url(&region), neg_name("kube-system", "default-http-backend", 80))),
+        None => json!(format!(
+            "{}/backendServices/{}",
+            w.region_url(&region),
+            neg_name("kube-system", "default-http-backend", 80)
+        )),
     };
     let matchers: Vec<Value> = host_rules
         .iter()
         .enumerate()
         .map(|(i, (_, rules))| json!({"name": format!("host{i}"), "defaultService": default_service, "pathRules": rules}))
         .collect();
-    let hrs: Vec<Value> = host_rules.keys().enumerate().map(|(i, h)| json!({"hosts": [h], "pathMatcher": format!("host{i}")})).collect();
-    let scope_url = if class == Class::Internal { w.region_url(&region) } else { format!("{}/global", w.project_url()) };
+    let hrs: Vec<Value> = host_rules
+        .keys()
+        .enumerate()
+        .map(|(i, h)| json!({"hosts": [h], "pathMatcher": format!("host{i}")}))
+        .collect();
+    let scope_url = if class == Class::Internal {
+        w.region_url(&region)
+    } else {
+        format!("{}/global", w.project_url())
+    };
     let um_obj = json!({"kind": "compute#urlMap", "name": um, "defaultService": default_service, "hostRules": hrs, "pathMatchers": matchers,
         "selfLink": format!("{scope_url}/urlMaps/{um}"), "region": if class == Class::Internal { json!(w.region_url(&region)) } else { Value::Null }});
     upsert(&mut w.compute.url_maps, format!("{region}/{um}"), um_obj);
@@ -619,7 +689,13 @@ fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class
     memo.synced_generation = memo.generation_seen;
     if changed_ip {
         let ing_now = w.kube_get("Ingress", &ns, &name).cloned().unwrap();
-        w.event(&ing_now, "Normal", "IPChanged", &format!("IP is now {ip}"), "loadbalancer-controller");
+        w.event(
+            &ing_now,
+            "Normal",
+            "IPChanged",
+            &format!("IP is now {ip}"),
+            "loadbalancer-controller",
+        );
     }
 }
 
@@ -633,7 +709,10 @@ fn upsert(map: &mut BTreeMap<String, Value>, key: String, mut v: Value) {
         v["creationTimestamp"] = old["creationTimestamp"].clone();
         v["fingerprint"] = old["fingerprint"].clone();
     } else {
-        v["id"] = json!(format!("{}", 5_000_000_000_000_000_000u64 + (key.len() as u64) * 7919 + map.len() as u64));
+        v["id"] = json!(format!(
+            "{}",
+            5_000_000_000_000_000_000u64 + (key.len() as u64) * 7919 + map.len() as u64
+        ));
         v["creationTimestamp"] = json!(now_rfc3339());
         v["fingerprint"] = json!(crate::scenario::fingerprint(&key));
     }
@@ -643,10 +722,13 @@ fn upsert(map: &mut BTreeMap<String, Value>, key: String, mut v: Value) {
 /// The BackendConfig named for a Service port, if any: `Ok(None)` when there is no annotation.
 pub fn backend_config_for(w: &World, svc: &Value, port: &Value) -> Result<Option<Value>, String> {
     let ann = &svc["metadata"]["annotations"];
-    let raw = ann["cloud.google.com/backend-config"].as_str().or_else(|| ann["beta.cloud.google.com/backend-config"].as_str());
+    let raw = ann["cloud.google.com/backend-config"]
+        .as_str()
+        .or_else(|| ann["beta.cloud.google.com/backend-config"].as_str());
     let Some(raw) = raw else { return Ok(None) };
     let ns = svc["metadata"]["namespace"].as_str().unwrap_or_default();
-    let parsed: Value = serde_json::from_str(raw).map_err(|_| "BackendConfig annotation is invalid json".to_string())?;
+    let parsed: Value =
+        serde_json::from_str(raw).map_err(|_| "BackendConfig annotation is invalid json".to_string())?;
     let by_port = |p: &Value| -> Option<String> {
         let ports = &parsed["ports"];
         ports[port["name"].as_str().unwrap_or("\u{0}")]
@@ -661,7 +743,9 @@ pub fn backend_config_for(w: &World, svc: &Value, port: &Value) -> Result<Option
     let Some(name) = name else { return Ok(None) };
     match w.kube_get("BackendConfig", ns, &name) {
         Some(bc) => Ok(Some(bc.clone())),
-        None => Err(format!("no BackendConfig for service port exists: BackendConfig {ns}/{name} not found")),
+        None => Err(format!(
+            "no BackendConfig for service port exists: BackendConfig {ns}/{name} not found"
+        )),
     }
 }
 
@@ -673,7 +757,9 @@ fn backend_config_error(w: &World, svc: &Value, port: &Value) -> Option<String> 
             let n = bc["metadata"]["name"].as_str().unwrap_or_default();
             if let (Some(t), Some(i)) = (hc["timeoutSec"].as_i64(), hc["checkIntervalSec"].as_i64()) {
                 if t > i {
-                    return Some(format!("BackendConfig {ns}/{n} is not valid: timeoutSec ({t}) must be <= checkIntervalSec ({i})"));
+                    return Some(format!(
+                        "BackendConfig {ns}/{n} is not valid: timeoutSec ({t}) must be <= checkIntervalSec ({i})"
+                    ));
                 }
             }
             None
@@ -710,19 +796,28 @@ pub fn infer_health_check(w: &World, svc: &Value, port: &Value) -> (String, Opti
                 continue;
             }
             let pport = &probe["port"];
-            let matches = pport.as_i64() == declared["containerPort"].as_i64() || (pport.is_string() && *pport == declared["name"]);
+            let matches = pport.as_i64() == declared["containerPort"].as_i64()
+                || (pport.is_string() && *pport == declared["name"]);
             if !matches {
                 continue;
             }
             let p = probe["path"].as_str().unwrap_or("/");
-            path = if p.starts_with('/') { p.to_string() } else { format!("/{p}") };
+            path = if p.starts_with('/') {
+                p.to_string()
+            } else {
+                format!("/{p}")
+            };
             if let Some(t) = c["readinessProbe"]["timeoutSeconds"].as_i64() {
                 timeout = t;
             }
             if let Some(i) = c["readinessProbe"]["periodSeconds"].as_i64() {
                 interval = i;
             }
-            host = probe["httpHeaders"].as_array().and_then(|h| h.iter().find(|x| x["name"] == json!("Host"))).and_then(|x| x["value"].as_str()).map(str::to_string);
+            host = probe["httpHeaders"]
+                .as_array()
+                .and_then(|h| h.iter().find(|x| x["name"] == json!("Host")))
+                .and_then(|x| x["value"].as_str())
+                .map(str::to_string);
             break 'outer;
         }
     }
@@ -743,12 +838,20 @@ fn sync_backend(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (String, 
     let mut target_port = None;
     for p in &pods {
         let node = p["spec"]["nodeName"].as_str().unwrap_or_default();
-        let zone = w.kube_get("Node", "", node).and_then(|n| n["metadata"]["labels"]["topology.kubernetes.io/zone"].as_str()).unwrap_or_default().to_string();
+        let zone = w
+            .kube_get("Node", "", node)
+            .and_then(|n| n["metadata"]["labels"]["topology.kubernetes.io/zone"].as_str())
+            .unwrap_or_default()
+            .to_string();
         let entry = zones_pods.entry(zone).or_default();
         if let Some(tp) = resolve_target_port(port, p) {
             target_port = Some(tp);
             if pod_ready(p) {
-                entry.push((p["status"]["podIP"].as_str().unwrap_or_default().to_string(), tp, node.to_string()));
+                entry.push((
+                    p["status"]["podIP"].as_str().unwrap_or_default().to_string(),
+                    tp,
+                    node.to_string(),
+                ));
             }
         }
     }
@@ -768,10 +871,28 @@ fn sync_backend(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (String, 
             "endpoints": eps.iter().map(|(ip, p, inst)| json!({"ipAddress": ip, "port": p, "instance": inst})).collect::<Vec<_>>()});
         upsert(&mut w.compute.negs, key, neg);
         if !existed {
-            w.event(&svc_obj, "Normal", "Create", &format!("Created NEG \"{name}\" for {ns}/{svc_name}-{name}-{sport}/{} in \"{zone}\".", target_port.unwrap_or(0)), "neg-controller");
+            w.event(
+                &svc_obj,
+                "Normal",
+                "Create",
+                &format!(
+                    "Created NEG \"{name}\" for {ns}/{svc_name}-{name}-{sport}/{} in \"{zone}\".",
+                    target_port.unwrap_or(0)
+                ),
+                "neg-controller",
+            );
         }
         if size > old_size {
-            w.event(&svc_obj, "Normal", "Attach", &format!("Attach {} network endpoint(s) (NEG \"{name}\" in zone \"{zone}\")", size - old_size), "neg-controller");
+            w.event(
+                &svc_obj,
+                "Normal",
+                "Attach",
+                &format!(
+                    "Attach {} network endpoint(s) (NEG \"{name}\" in zone \"{zone}\")",
+                    size - old_size
+                ),
+                "neg-controller",
+            );
         }
         neg_status_zones.push(zone.clone());
         groups.push(url);
@@ -814,7 +935,12 @@ fn sync_backend(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (String, 
     };
     if let Ok(Some(bc)) = backend_config_for(w, svc, port) {
         let b = &bc["spec"]["healthCheck"];
-        for f in ["checkIntervalSec", "timeoutSec", "healthyThreshold", "unhealthyThreshold"] {
+        for f in [
+            "checkIntervalSec",
+            "timeoutSec",
+            "healthyThreshold",
+            "unhealthyThreshold",
+        ] {
             if b[f].is_number() {
                 hc[f] = b[f].clone();
             }
@@ -834,7 +960,10 @@ fn sync_backend(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (String, 
 
     // Backend service
     let bs_url = format!("{}/backendServices/{}", w.region_url(&region), name);
-    let backends: Vec<Value> = groups.iter().map(|g| json!({"group": g, "balancingMode": "RATE", "maxRatePerEndpoint": 1, "capacityScaler": 1})).collect();
+    let backends: Vec<Value> = groups
+        .iter()
+        .map(|g| json!({"group": g, "balancingMode": "RATE", "maxRatePerEndpoint": 1, "capacityScaler": 1}))
+        .collect();
     let bs = json!({"kind": "compute#backendService", "name": name, "backends": backends, "healthChecks": [hc_url],
         "loadBalancingScheme": "INTERNAL_MANAGED", "protocol": "HTTP", "port": 80, "portName": "http", "timeoutSec": 30,
         "sessionAffinity": "NONE", "connectionDraining": {"drainingTimeoutSec": 0},
@@ -865,7 +994,10 @@ fn ensure_l7_firewall(w: &mut World, ports: &BTreeSet<i64>) {
 }
 
 fn maybe_remove_l7_firewall(w: &mut World) {
-    let any = w.kube_in_ns("Ingress", "").iter().any(|i| classify(i) != Class::Ignored);
+    let any = w
+        .kube_in_ns("Ingress", "")
+        .iter()
+        .any(|i| classify(i) != Class::Ignored);
     if !any {
         w.compute.firewalls.remove(&l7_firewall_name());
     }
@@ -884,14 +1016,28 @@ fn garbage_collect(w: &mut World, ns: &str, name: &str) {
     // Backends no other Ingress uses.
     let ing = w.kube_get("Ingress", ns, name).cloned().unwrap_or(Value::Null);
     let (backends, _, _) = ingress_backends(&ing);
-    let others: Vec<Value> = w.kube_in_ns("Ingress", "").into_iter().filter(|i| !(i["metadata"]["namespace"] == json!(ns) && i["metadata"]["name"] == json!(name))).collect();
+    let others: Vec<Value> = w
+        .kube_in_ns("Ingress", "")
+        .into_iter()
+        .filter(|i| !(i["metadata"]["namespace"] == json!(ns) && i["metadata"]["name"] == json!(name)))
+        .collect();
     for b in backends {
-        let used = others.iter().any(|o| ingress_backends(o).0.iter().any(|x| x.svc == b.svc) && o["metadata"]["namespace"] == json!(ns));
+        let used = others
+            .iter()
+            .any(|o| ingress_backends(o).0.iter().any(|x| x.svc == b.svc) && o["metadata"]["namespace"] == json!(ns));
         if used {
             continue;
         }
-        let Some(svc) = w.kube_get("Service", ns, &b.svc).cloned() else { continue };
-        let sport = svc["spec"]["ports"].as_array().into_iter().flatten().find(|p| p["port"] == b.port || p["name"] == b.port).and_then(|p| p["port"].as_i64()).unwrap_or(80);
+        let Some(svc) = w.kube_get("Service", ns, &b.svc).cloned() else {
+            continue;
+        };
+        let sport = svc["spec"]["ports"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["port"] == b.port || p["name"] == b.port)
+            .and_then(|p| p["port"].as_i64())
+            .unwrap_or(80);
         let n = neg_name(ns, &b.svc, sport);
         w.compute.backend_services.remove(&format!("{region}/{n}"));
         w.compute.health_checks.remove(&format!("{region}/{n}"));
@@ -915,7 +1061,9 @@ pub fn active_proxy_subnet(w: &World) -> Option<Value> {
         .map(|(_, s)| s)
         .find(|s| {
             let purpose = s["purpose"].as_str().unwrap_or_default();
-            (purpose == "REGIONAL_MANAGED_PROXY" || purpose == "INTERNAL_HTTPS_LOAD_BALANCER") && s["role"] == json!("ACTIVE") && s["network"] == json!(net)
+            (purpose == "REGIONAL_MANAGED_PROXY" || purpose == "INTERNAL_HTTPS_LOAD_BALANCER")
+                && s["role"] == json!("ACTIVE")
+                && s["network"] == json!(net)
         })
         .cloned()
 }
@@ -925,18 +1073,32 @@ fn port_matches(entry: &Value, port: u16) -> bool {
     if proto != "tcp" && proto != "all" {
         return false;
     }
-    let Some(ports) = entry["ports"].as_array() else { return true };
+    let Some(ports) = entry["ports"].as_array() else {
+        return true;
+    };
     if ports.is_empty() {
         return true;
     }
-    ports.iter().filter_map(|p| p.as_str()).any(|p| match p.split_once('-') {
-        Some((a, b)) => a.parse::<u16>().is_ok_and(|a| a <= port) && b.parse::<u16>().is_ok_and(|b| port <= b),
-        None => p.parse::<u16>() == Ok(port),
-    })
+    ports
+        .iter()
+        .filter_map(|p| p.as_str())
+        .any(|p| match p.split_once('-') {
+            Some((a, b)) => a.parse::<u16>().is_ok_and(|a| a <= port) && b.parse::<u16>().is_ok_and(|b| port <= b),
+            None => p.parse::<u16>() == Ok(port),
+        })
 }
 
 fn ranges(v: &Value) -> Vec<Ipv4Net> {
-    v.as_array().into_iter().flatten().filter_map(|r| r.as_str()).filter_map(|r| r.parse::<Ipv4Net>().ok().or_else(|| r.parse::<Ipv4Addr>().ok().map(|a| Ipv4Net::new(a, 32).unwrap()))).collect()
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.as_str())
+        .filter_map(|r| {
+            r.parse::<Ipv4Net>()
+                .ok()
+                .or_else(|| r.parse::<Ipv4Addr>().ok().map(|a| Ipv4Net::new(a, 32).unwrap()))
+        })
+        .collect()
 }
 
 /// Does the VPC firewall let traffic from every address of `src` reach `dst:port/tcp` on a VM with
@@ -946,10 +1108,18 @@ pub fn firewall_allows(w: &World, src: Ipv4Net, dst: Ipv4Addr, port: u16, tags: 
     let net = w.network_url(&w.network.clone());
     let mut best: Option<(i64, bool)> = None;
     for f in w.compute.firewalls.values() {
-        if f["network"] != json!(net) || f["disabled"] == json!(true) || f["direction"].as_str().unwrap_or("INGRESS") != "INGRESS" {
+        if f["network"] != json!(net)
+            || f["disabled"] == json!(true)
+            || f["direction"].as_str().unwrap_or("INGRESS") != "INGRESS"
+        {
             continue;
         }
-        let tt: Vec<&str> = f["targetTags"].as_array().into_iter().flatten().filter_map(|t| t.as_str()).collect();
+        let tt: Vec<&str> = f["targetTags"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.as_str())
+            .collect();
         if !tt.is_empty() && !tt.iter().any(|t| tags.iter().any(|x| x == t)) {
             continue;
         }
@@ -962,7 +1132,11 @@ pub fn firewall_allows(w: &World, src: Ipv4Net, dst: Ipv4Addr, port: u16, tags: 
         }
         let sr = ranges(&f["sourceRanges"]);
         let is_deny = f["denied"].as_array().is_some_and(|d| !d.is_empty());
-        let src_match = if is_deny { sr.iter().any(|r| r.contains(&src) || src.contains(r)) } else { sr.iter().any(|r| r.contains(&src)) };
+        let src_match = if is_deny {
+            sr.iter().any(|r| r.contains(&src) || src.contains(r))
+        } else {
+            sr.iter().any(|r| r.contains(&src))
+        };
         if !src_match {
             continue;
         }
@@ -1019,28 +1193,81 @@ pub fn dashboard_html(release: &str) -> String {
     )
 }
 
+/// Do the NetworkPolicies of the pod's namespace admit traffic from any source (the load
+/// balancer's proxies) on `port`? No policy selecting the pod: yes. Otherwise some selecting
+/// policy must have an ingress rule with no `from` restriction (or an empty one) covering the port.
+pub fn netpol_admits_any(w: &World, pod: &Value, port: u16) -> bool {
+    let ns = pod["metadata"]["namespace"].as_str().unwrap_or_default();
+    let labels = &pod["metadata"]["labels"];
+    let selecting: Vec<Value> = w
+        .kube_in_ns("NetworkPolicy", ns)
+        .into_iter()
+        .filter(|np| {
+            let sel = &np["spec"]["podSelector"]["matchLabels"];
+            sel.as_object()
+                .is_none_or(|m| m.iter().all(|(k, v)| labels.get(k) == Some(v)))
+        })
+        .collect();
+    if selecting.is_empty() {
+        return true;
+    }
+    selecting.iter().any(|np| {
+        np["spec"]["ingress"].as_array().into_iter().flatten().any(|rule| {
+            let open = rule["from"].as_array().is_none_or(|f| f.is_empty());
+            let ports_ok = rule["ports"]
+                .as_array()
+                .is_none_or(|ps| ps.is_empty() || ps.iter().any(|p| p["port"].as_i64() == Some(i64::from(port))));
+            open && ports_ok
+        })
+    })
+}
+
 /// Health of every endpoint of a backend service: (ip, port, instance, state).
 pub fn backend_health(w: &World, bs_name: &str) -> Vec<(String, i64, String, &'static str)> {
     let region = w.region.clone();
-    let Some(bs) = w.compute.backend_services.get(&format!("{region}/{bs_name}")) else { return vec![] };
-    let hc_name = bs["healthChecks"][0].as_str().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_string();
-    let hc = w.compute.health_checks.get(&format!("{region}/{hc_name}")).cloned().unwrap_or(Value::Null);
+    let Some(bs) = w.compute.backend_services.get(&format!("{region}/{bs_name}")) else {
+        return vec![];
+    };
+    let hc_name = bs["healthChecks"][0]
+        .as_str()
+        .unwrap_or_default()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let hc = w
+        .compute
+        .health_checks
+        .get(&format!("{region}/{hc_name}"))
+        .cloned()
+        .unwrap_or(Value::Null);
     let proxy = active_proxy_subnet(w).and_then(|s| s["ipCidrRange"].as_str().and_then(|r| r.parse::<Ipv4Net>().ok()));
     let tags = vec![w.node_tag.clone()];
     let mut out = vec![];
     for b in bs["backends"].as_array().into_iter().flatten() {
         let group = b["group"].as_str().unwrap_or_default();
-        let Some(neg) = w.compute.negs.values().find(|n| n["selfLink"].as_str() == Some(group)) else { continue };
+        let Some(neg) = w.compute.negs.values().find(|n| n["selfLink"].as_str() == Some(group)) else {
+            continue;
+        };
         for ep in neg["endpoints"].as_array().into_iter().flatten() {
             let ip = ep["ipAddress"].as_str().unwrap_or_default().to_string();
             let eport = ep["port"].as_i64().unwrap_or(0);
             let inst = ep["instance"].as_str().unwrap_or_default().to_string();
-            let hport = if hc["httpHealthCheck"]["portSpecification"] == json!("USE_FIXED_PORT") { hc["httpHealthCheck"]["port"].as_i64().unwrap_or(eport) } else { eport };
+            let hport = if hc["httpHealthCheck"]["portSpecification"] == json!("USE_FIXED_PORT") {
+                hc["httpHealthCheck"]["port"].as_i64().unwrap_or(eport)
+            } else {
+                eport
+            };
             let path = hc["httpHealthCheck"]["requestPath"].as_str().unwrap_or("/");
-            let pod = w.kube_in_ns("Pod", "").into_iter().find(|p| p["status"]["podIP"].as_str() == Some(&ip));
+            let pod = w
+                .kube_in_ns("Pod", "")
+                .into_iter()
+                .find(|p| p["status"]["podIP"].as_str() == Some(&ip));
             let healthy = match (proxy, pod, ip.parse::<Ipv4Addr>()) {
                 (Some(src), Some(pod), Ok(dst)) => {
-                    firewall_allows(w, src, dst, hport as u16, &tags) && pod_http(w, &pod, hport as u16, path).is_some_and(|(code, _)| code == 200)
+                    firewall_allows(w, src, dst, hport as u16, &tags)
+                        && netpol_admits_any(w, &pod, hport as u16)
+                        && pod_http(w, &pod, hport as u16, path).is_some_and(|(code, _)| code == 200)
                 }
                 _ => false,
             };
@@ -1055,15 +1282,33 @@ pub fn backend_health(w: &World, bs_name: &str) -> Vec<(String, i64, String, &'s
 /// Returns Err(curl exit code, message) when nothing answers.
 pub fn vpc_http(w: &World, from_ns: &str, host: &str, port: u16, path: &str) -> Result<(u16, String), (i32, String)> {
     // Internal load balancers (and external ones, which are reachable from inside too).
-    let all_frs: Vec<&Value> = w.compute.forwarding_rules.values().chain(w.compute.global_forwarding_rules.values()).collect();
+    let all_frs: Vec<&Value> = w
+        .compute
+        .forwarding_rules
+        .values()
+        .chain(w.compute.global_forwarding_rules.values())
+        .collect();
     if let Some(fr) = all_frs.iter().find(|f| f["IPAddress"].as_str() == Some(host)) {
         if port != 80 {
-            return Err((28, format!("Failed to connect to {host} port {port} after 5001 ms: Timeout was reached")));
+            return Err((
+                28,
+                format!("Failed to connect to {host} port {port} after 5001 ms: Timeout was reached"),
+            ));
         }
-        let tp_name = fr["target"].as_str().unwrap_or_default().rsplit('/').next().unwrap_or_default();
+        let tp_name = fr["target"]
+            .as_str()
+            .unwrap_or_default()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
         let region = w.region.clone();
         let tp = w.compute.target_proxies.get(&format!("{region}/{tp_name}"));
-        let um_name = tp.and_then(|t| t["urlMap"].as_str()).unwrap_or_default().rsplit('/').next().unwrap_or_default();
+        let um_name = tp
+            .and_then(|t| t["urlMap"].as_str())
+            .unwrap_or_default()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
         let Some(um) = w.compute.url_maps.get(&format!("{region}/{um_name}")) else {
             return Err((52, "Empty reply from server".into()));
         };
@@ -1092,7 +1337,10 @@ pub fn vpc_http(w: &World, from_ns: &str, host: &str, port: u16, path: &str) -> 
         let Some((ip, eport, _, _)) = health.iter().find(|h| h.3 == "HEALTHY") else {
             return Ok((502, BAD_GATEWAY_HTML.to_string()));
         };
-        let pod = w.kube_in_ns("Pod", "").into_iter().find(|p| p["status"]["podIP"].as_str() == Some(ip.as_str()));
+        let pod = w
+            .kube_in_ns("Pod", "")
+            .into_iter()
+            .find(|p| p["status"]["podIP"].as_str() == Some(ip.as_str()));
         return match pod.and_then(|p| pod_http(w, &p, *eport as u16, path)) {
             Some(r) => Ok(r),
             None => Ok((502, BAD_GATEWAY_HTML.to_string())),
@@ -1109,8 +1357,17 @@ pub fn vpc_http(w: &World, from_ns: &str, host: &str, port: u16, path: &str) -> 
             || host == format!("{n}.{ns}.svc.cluster.local")
     });
     if let Some(svc) = svc {
-        let Some(sp) = svc["spec"]["ports"].as_array().into_iter().flatten().find(|p| p["port"].as_i64() == Some(port as i64)).cloned() else {
-            return Err((7, format!("Failed to connect to {host} port {port} after 1 ms: Couldn't connect to server")));
+        let Some(sp) = svc["spec"]["ports"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["port"].as_i64() == Some(port as i64))
+            .cloned()
+        else {
+            return Err((
+                7,
+                format!("Failed to connect to {host} port {port} after 1 ms: Couldn't connect to server"),
+            ));
         };
         for pod in service_pods(w, &svc) {
             if let Some(tp) = resolve_target_port(&sp, &pod) {
@@ -1119,18 +1376,31 @@ pub fn vpc_http(w: &World, from_ns: &str, host: &str, port: u16, path: &str) -> 
                 }
             }
         }
-        return Err((7, format!("Failed to connect to {host} port {port} after 1 ms: Couldn't connect to server")));
+        return Err((
+            7,
+            format!("Failed to connect to {host} port {port} after 1 ms: Couldn't connect to server"),
+        ));
     }
-    if let Some(pod) = w.kube_in_ns("Pod", "").into_iter().find(|p| p["status"]["podIP"].as_str() == Some(host)) {
+    if let Some(pod) = w
+        .kube_in_ns("Pod", "")
+        .into_iter()
+        .find(|p| p["status"]["podIP"].as_str() == Some(host))
+    {
         if let Some(r) = pod_http(w, &pod, port, path) {
             return Ok(r);
         }
-        return Err((7, format!("Failed to connect to {host} port {port} after 1 ms: Couldn't connect to server")));
+        return Err((
+            7,
+            format!("Failed to connect to {host} port {port} after 1 ms: Couldn't connect to server"),
+        ));
     }
     if host.parse::<Ipv4Addr>().is_err() {
         return Err((6, format!("Could not resolve host: {host}")));
     }
-    Err((28, format!("Failed to connect to {host} port {port} after 10002 ms: Timeout was reached")))
+    Err((
+        28,
+        format!("Failed to connect to {host} port {port} after 10002 ms: Timeout was reached"),
+    ))
 }
 
 pub const BAD_GATEWAY_HTML: &str = "<html><head>\n<meta http-equiv=\"content-type\" content=\"text/html;charset=utf-8\">\n<title>502 Server Error</title>\n</head>\n<body text=#000000 bgcolor=#ffffff>\n<h1>Error: Server Error</h1>\n<h2>The server encountered a temporary error and could not complete your request.<p>Please try again in 30 seconds.</h2>\n<h2></h2>\n</body></html>\n";

@@ -44,11 +44,32 @@ pub async fn exec_handler(
             return status(403, "Forbidden", &format!("pods \"{pod}\" is forbidden: User \"kasten-admin@kasten-demo.iam.gserviceaccount.com\" cannot create resource \"pods/exec\" in API group \"\" in the namespace \"{ns}\""), None);
         }
         let Some(p) = w.kube_get("Pod", &ns, &pod).cloned() else {
-            return status(404, "NotFound", &format!("pods \"{pod}\" not found"), Some(json!({"name": pod, "kind": "pods"})));
+            return status(
+                404,
+                "NotFound",
+                &format!("pods \"{pod}\" not found"),
+                Some(json!({"name": pod, "kind": "pods"})),
+            );
         };
-        let cname = container.unwrap_or_else(|| p["spec"]["containers"][0]["name"].as_str().unwrap_or_default().to_string());
-        let Some(c) = p["spec"]["containers"].as_array().into_iter().flatten().find(|c| c["name"].as_str() == Some(&cname)).cloned() else {
-            return status(400, "BadRequest", &format!("container {cname} is not valid for pod {pod}"), None);
+        let cname = container.unwrap_or_else(|| {
+            p["spec"]["containers"][0]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        });
+        let Some(c) = p["spec"]["containers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["name"].as_str() == Some(&cname))
+            .cloned()
+        else {
+            return status(
+                400,
+                "BadRequest",
+                &format!("container {cname} is not valid for pod {pod}"),
+                None,
+            );
         };
         if command.is_empty() {
             return status(400, "BadRequest", "you must specify at least 1 command", None);
@@ -58,7 +79,9 @@ pub async fn exec_handler(
     let Ok(ws) = ws else {
         return status(400, "BadRequest", "gke-sim serves pods/exec over WebSocket (v5.channel.k8s.io / v4.channel.k8s.io) only; SPDY is not simulated", None);
     };
-    ws.protocols(["v5.channel.k8s.io", "v4.channel.k8s.io"]).on_upgrade(move |socket| stream_result(socket, result)).into_response()
+    ws.protocols(["v5.channel.k8s.io", "v4.channel.k8s.io"])
+        .on_upgrade(move |socket| stream_result(socket, result))
+        .into_response()
 }
 
 async fn stream_result(mut socket: WebSocket, r: ExecResult) {
@@ -84,7 +107,12 @@ async fn stream_result(mut socket: WebSocket, r: ExecResult) {
         }
     };
     let _ = socket.send(frame(3, st.to_string().as_bytes())).await;
-    let _ = socket.send(Message::Close(Some(axum::extract::ws::CloseFrame { code: 1000, reason: "".into() }))).await;
+    let _ = socket
+        .send(Message::Close(Some(axum::extract::ws::CloseFrame {
+            code: 1000,
+            reason: "".into(),
+        })))
+        .await;
 }
 
 fn image_base(image: &str) -> String {
@@ -114,9 +142,24 @@ pub fn run(w: &World, ns: &str, container: &serde_json::Value, command: &[String
     }
     match bin {
         "curl" => curl(w, ns, &command[1..]),
-        "echo" => ExecResult { stdout: format!("{}\n", command[1..].join(" ")), stderr: String::new(), exit: Some(0), start_error: None },
-        "true" => ExecResult { stdout: String::new(), stderr: String::new(), exit: Some(0), start_error: None },
-        _ => ExecResult { stdout: String::new(), stderr: format!("{bin}: not simulated by gke-sim\n"), exit: Some(127), start_error: None },
+        "echo" => ExecResult {
+            stdout: format!("{}\n", command[1..].join(" ")),
+            stderr: String::new(),
+            exit: Some(0),
+            start_error: None,
+        },
+        "true" => ExecResult {
+            stdout: String::new(),
+            stderr: String::new(),
+            exit: Some(0),
+            start_error: None,
+        },
+        _ => ExecResult {
+            stdout: String::new(),
+            stderr: format!("{bin}: not simulated by gke-sim\n"),
+            exit: Some(127),
+            start_error: None,
+        },
     }
 }
 
@@ -133,7 +176,26 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
-        let takes_value = ["-o", "--output", "-w", "--write-out", "-m", "--max-time", "--connect-timeout", "-H", "--header", "-X", "--request", "-A", "--user-agent", "-u", "--user", "--resolve", "-d", "--data"];
+        let takes_value = [
+            "-o",
+            "--output",
+            "-w",
+            "--write-out",
+            "-m",
+            "--max-time",
+            "--connect-timeout",
+            "-H",
+            "--header",
+            "-X",
+            "--request",
+            "-A",
+            "--user-agent",
+            "-u",
+            "--user",
+            "--resolve",
+            "-d",
+            "--data",
+        ];
         if takes_value.contains(&a.as_str()) {
             let v = args.get(i + 1).cloned().unwrap_or_default();
             match a.as_str() {
@@ -171,7 +233,9 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
     }
     if args.iter().any(|a| a == "--version" || a == "-V") {
         return ExecResult {
-            stdout: "curl 8.14.1 (x86_64-pc-linux-gnu) libcurl/8.14.1 OpenSSL/3.5.1 zlib/1.3.1\nProtocols: http https\n".into(),
+            stdout:
+                "curl 8.14.1 (x86_64-pc-linux-gnu) libcurl/8.14.1 OpenSSL/3.5.1 zlib/1.3.1\nProtocols: http https\n"
+                    .into(),
             stderr: String::new(),
             exit: Some(0),
             start_error: None,
@@ -179,11 +243,17 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
     }
     let err = |code: i32, msg: String| ExecResult {
         stdout: String::new(),
-        stderr: if !silent || show_error { format!("curl: ({code}) {msg}\n") } else { String::new() },
+        stderr: if !silent || show_error {
+            format!("curl: ({code}) {msg}\n")
+        } else {
+            String::new()
+        },
         exit: Some(code),
         start_error: None,
     };
-    let Some(url) = url else { return err(2, "no URL specified".into()) };
+    let Some(url) = url else {
+        return err(2, "no URL specified".into());
+    };
     let (scheme, rest) = url.split_once("://").unwrap_or(("http", url.as_str()));
     let (hostport, path) = match rest.find('/') {
         Some(p) => (&rest[..p], &rest[p..]),
@@ -220,5 +290,10 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
     if let Some(wo) = write_out {
         stdout.push_str(&wo.replace("%{http_code}", &code.to_string()).replace("\\n", "\n"));
     }
-    ExecResult { stdout, stderr: String::new(), exit: Some(0), start_error: None }
+    ExecResult {
+        stdout,
+        stderr: String::new(),
+        exit: Some(0),
+        start_error: None,
+    }
 }

@@ -42,7 +42,9 @@ impl GoogleFilter {
                 return Err("Invalid list filter expression: OR is not supported here".into());
             }
             let field = t.clone();
-            let op = toks.get(i + 1).ok_or_else(|| format!("Invalid list filter expression: missing operator after '{field}'"))?;
+            let op = toks
+                .get(i + 1)
+                .ok_or_else(|| format!("Invalid list filter expression: missing operator after '{field}'"))?;
             let op = match op.as_str() {
                 "=" => Op::Eq,
                 "!=" => Op::Ne,
@@ -50,7 +52,11 @@ impl GoogleFilter {
                 "ne" => Op::ReNe,
                 o => return Err(format!("Invalid list filter expression: unknown operator '{o}'")),
             };
-            let value = toks.get(i + 2).ok_or_else(|| format!("Invalid list filter expression: missing value after '{field}'"))?.clone();
+            let value = toks
+                .get(i + 2)
+                .filter(|v| *v != "(" && *v != ")")
+                .ok_or_else(|| format!("Invalid list filter expression: missing value after '{field}'"))?
+                .clone();
             terms.push(Term { field, op, value });
             i += 3;
         }
@@ -108,7 +114,8 @@ fn glob_eq(v: &str, pat: &str) -> bool {
 }
 
 fn re_full(v: &str, pat: &str) -> bool {
-    pat.split('|').any(|alt| glob_eq(v, &alt.replace(".*", "*").replace(".+", "*")))
+    pat.split('|')
+        .any(|alt| glob_eq(v, &alt.replace(".*", "*").replace(".+", "*")))
 }
 
 fn tokenize(s: &str) -> Result<Vec<String>, String> {
@@ -231,7 +238,12 @@ pub fn label_selector_matches(sel: &str, labels: &Value) -> bool {
 }
 
 fn parse_set(s: &str) -> Vec<String> {
-    s.trim().trim_start_matches('(').trim_end_matches(')').split(',').map(|x| x.trim().to_string()).collect()
+    s.trim()
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .split(',')
+        .map(|x| x.trim().to_string())
+        .collect()
 }
 
 #[cfg(test)]
@@ -242,11 +254,19 @@ mod tests {
     #[test]
     fn google_filters_as_gcloud_and_clients_send_them() {
         let s = json!({"purpose": "REGIONAL_MANAGED_PROXY", "role": "ACTIVE", "name": "proxy-only-subnet"});
-        assert!(GoogleFilter::parse("purpose eq REGIONAL_MANAGED_PROXY").unwrap().matches(&s));
-        assert!(GoogleFilter::parse(r#"(purpose = "REGIONAL_MANAGED_PROXY") (role = "ACTIVE")"#).unwrap().matches(&s));
+        assert!(GoogleFilter::parse("purpose eq REGIONAL_MANAGED_PROXY")
+            .unwrap()
+            .matches(&s));
+        assert!(
+            GoogleFilter::parse(r#"(purpose = "REGIONAL_MANAGED_PROXY") (role = "ACTIVE")"#)
+                .unwrap()
+                .matches(&s)
+        );
         assert!(!GoogleFilter::parse(r#"purpose = "PRIVATE""#).unwrap().matches(&s));
         assert!(GoogleFilter::parse(r#"name = "proxy-*""#).unwrap().matches(&s));
-        assert!(GoogleFilter::parse(r#"role != "BACKUP" AND name eq proxy.*"#).unwrap().matches(&s));
+        assert!(GoogleFilter::parse(r#"role != "BACKUP" AND name eq proxy.*"#)
+            .unwrap()
+            .matches(&s));
         assert!(GoogleFilter::parse("name eq (").is_err());
     }
 

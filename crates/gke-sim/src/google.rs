@@ -30,11 +30,21 @@ pub fn google_error(code: u16, message: &str, reason: &str) -> Response {
         _ => "INTERNAL",
     };
     let body = json!({"error": {"code": code, "message": message, "errors": [{"message": message, "domain": "global", "reason": reason}], "status": status}});
-    (StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), [("content-type", "application/json; charset=UTF-8")], body.to_string()).into_response()
+    (
+        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [("content-type", "application/json; charset=UTF-8")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn ok(v: Value) -> Response {
-    (StatusCode::OK, [("content-type", "application/json; charset=UTF-8")], v.to_string()).into_response()
+    (
+        StatusCode::OK,
+        [("content-type", "application/json; charset=UTF-8")],
+        v.to_string(),
+    )
+        .into_response()
 }
 
 fn q(query: &str, key: &str) -> Option<String> {
@@ -50,11 +60,20 @@ fn not_found(what: &str) -> Response {
 
 /// Page a list: `maxResults` (default and cap 500) and an opaque `pageToken`.
 fn page(items: Vec<Value>, query: &str) -> Result<(Vec<Value>, Option<String>), Response> {
-    let max = q(query, "maxResults").and_then(|m| m.parse::<usize>().ok()).unwrap_or(500).clamp(1, 500);
+    let max = q(query, "maxResults")
+        .and_then(|m| m.parse::<usize>().ok())
+        .unwrap_or(500)
+        .clamp(1, 500);
     let start = match q(query, "pageToken") {
         Some(t) if !t.is_empty() => match t.strip_prefix("sim-page-").and_then(|n| n.parse::<usize>().ok()) {
             Some(n) => n,
-            None => return Err(google_error(400, &format!("Invalid value for field 'pageToken': '{t}'. Supplied page token is not valid."), "invalid")),
+            None => {
+                return Err(google_error(
+                    400,
+                    &format!("Invalid value for field 'pageToken': '{t}'. Supplied page token is not valid."),
+                    "invalid",
+                ))
+            }
         },
         _ => 0,
     };
@@ -91,7 +110,14 @@ fn list_response(kind: &str, self_link: String, items: Vec<Value>, query: &str) 
 }
 
 /// Aggregated list: `items` keyed by `regions/R` or `zones/Z`; empty scopes carry a warning.
-fn aggregated(kind: &str, field: &str, w: &World, scopes: Vec<String>, items: Vec<(String, Value)>, query: &str) -> Response {
+fn aggregated(
+    kind: &str,
+    field: &str,
+    w: &World,
+    scopes: Vec<String>,
+    items: Vec<(String, Value)>,
+    query: &str,
+) -> Response {
     let f = match q(query, "filter") {
         Some(f) if !f.trim().is_empty() => match GoogleFilter::parse(&f) {
             Ok(f) => Some(f),
@@ -99,7 +125,10 @@ fn aggregated(kind: &str, field: &str, w: &World, scopes: Vec<String>, items: Ve
         },
         _ => None,
     };
-    let items: Vec<(String, Value)> = items.into_iter().filter(|(_, v)| f.as_ref().is_none_or(|f| f.matches(v))).collect();
+    let items: Vec<(String, Value)> = items
+        .into_iter()
+        .filter(|(_, v)| f.as_ref().is_none_or(|f| f.matches(v)))
+        .collect();
     let flat: Vec<Value> = items.iter().map(|(s, v)| json!([s, v])).collect();
     let (pg, next) = match page(flat, query) {
         Ok(x) => x,
@@ -153,9 +182,11 @@ fn overlaps(a: &Ipv4Net, b: &Ipv4Net) -> bool {
 pub async fn handle(state: Shared, method: Method, path: String, query: String, body: Vec<u8>) -> Response {
     // Operation waits block outside the lock.
     if method == Method::POST && path.ends_with("/wait") && path.contains("/operations/") {
-        let key = op_key(&path.trim_end_matches("/wait").to_string());
+        let key = op_key(path.trim_end_matches("/wait"));
         let done_at = { state.lock().unwrap().compute.operations.get(&key).map(|o| o.done_at) };
-        let Some(done_at) = done_at else { return not_found(&path) };
+        let Some(done_at) = done_at else {
+            return not_found(&path);
+        };
         let now = Instant::now();
         if done_at > now {
             tokio::time::sleep((done_at - now).min(Duration::from_secs(120))).await;
@@ -173,7 +204,11 @@ pub async fn handle(state: Shared, method: Method, path: String, query: String, 
     if let Some(rest) = path.strip_prefix("/v1/") {
         return container(&mut w, method, rest, &query, &body);
     }
-    google_error(404, &format!("The requested URL {path} was not found on this server."), "notFound")
+    google_error(
+        404,
+        &format!("The requested URL {path} was not found on this server."),
+        "notFound",
+    )
 }
 
 /// `/compute/v1/projects/p/regions/r/operations/NAME` -> `regions/r/NAME`.
@@ -186,14 +221,27 @@ fn op_key(path: &str) -> String {
 
 fn crm(w: &World, rest: &str, body: &[u8]) -> Response {
     // projects/{p}:testIamPermissions
-    let Some(p) = rest.strip_prefix("projects/").and_then(|r| r.strip_suffix(":testIamPermissions")) else {
+    let Some(p) = rest
+        .strip_prefix("projects/")
+        .and_then(|r| r.strip_suffix(":testIamPermissions"))
+    else {
         return google_error(404, "Method not found.", "notFound");
     };
     if p != w.project && p != w.project_number {
-        return google_error(403, &format!("The caller does not have permission (project {p})"), "forbidden");
+        return google_error(
+            403,
+            &format!("The caller does not have permission (project {p})"),
+            "forbidden",
+        );
     }
     let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-    let granted: Vec<Value> = req["permissions"].as_array().into_iter().flatten().filter(|p| p.as_str().is_some_and(|p| !w.permission_denied(p))).cloned().collect();
+    let granted: Vec<Value> = req["permissions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p.as_str().is_some_and(|p| !w.permission_denied(p)))
+        .cloned()
+        .collect();
     if granted.is_empty() {
         return ok(json!({}));
     }
@@ -224,11 +272,10 @@ fn compute(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]) 
         (Some(&"global"), "forwardingRules") => "globalForwardingRules",
         (_, c) => c,
     };
-    let named = match segs {
-        ["global", _, _, ..] | ["aggregated", _, _, ..] => true,
-        ["regions", _, _, _, ..] | ["zones", _, _, _, ..] => true,
-        _ => false,
-    };
+    let named = matches!(
+        segs,
+        ["global" | "aggregated", _, _, ..] | ["regions" | "zones", _, _, _, ..]
+    );
     let verb = match (&method, action) {
         (_, Some("getHealth")) => "get",
         (_, Some("listNetworkEndpoints")) => "listNetworkEndpoints",
@@ -241,15 +288,28 @@ fn compute(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]) 
     };
     let perm = format!("compute.{perm_coll}.{verb}");
     if coll != "operations" && w.permission_denied(&perm) {
-        return google_error(403, &format!("Required '{perm}' permission for 'projects/{project}/{}'", segs.join("/")), "forbidden");
+        return google_error(
+            403,
+            &format!(
+                "Required '{perm}' permission for 'projects/{project}/{}'",
+                segs.join("/")
+            ),
+            "forbidden",
+        );
     }
     let body_json = || -> Result<Value, Response> {
-        serde_json::from_slice::<Value>(body).map_err(|e| google_error(400, &format!("Invalid JSON payload received. {e}"), "parseError"))
+        serde_json::from_slice::<Value>(body)
+            .map_err(|e| google_error(400, &format!("Invalid JSON payload received. {e}"), "parseError"))
     };
     match (&method, segs) {
         (&Method::GET, ["global", "networks"]) => {
             let items: Vec<Value> = w.compute.networks.values().cloned().collect();
-            list_response("compute#networkList", format!("{}/global/networks", w.project_url()), items, query)
+            list_response(
+                "compute#networkList",
+                format!("{}/global/networks", w.project_url()),
+                items,
+                query,
+            )
         }
         (&Method::GET, ["global", "networks", n]) => match w.compute.networks.get(*n) {
             Some(v) => ok(v.clone()),
@@ -257,13 +317,41 @@ fn compute(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]) 
         },
         // ---- subnetworks
         (&Method::GET, ["regions", r, "subnetworks"]) => {
-            let items: Vec<Value> = w.compute.subnetworks.iter().filter(|(k, _)| k.starts_with(&format!("{r}/"))).map(|(_, v)| v.clone()).collect();
-            list_response("compute#subnetworkList", format!("{}/subnetworks", w.region_url(r)), items, query)
+            let items: Vec<Value> = w
+                .compute
+                .subnetworks
+                .iter()
+                .filter(|(k, _)| k.starts_with(&format!("{r}/")))
+                .map(|(_, v)| v.clone())
+                .collect();
+            list_response(
+                "compute#subnetworkList",
+                format!("{}/subnetworks", w.region_url(r)),
+                items,
+                query,
+            )
         }
         (&Method::GET, ["aggregated", "subnetworks"]) => {
             let scopes = regions(w).into_iter().map(|r| format!("regions/{r}")).collect();
-            let items = w.compute.subnetworks.iter().map(|(k, v)| (format!("regions/{}", k.split('/').next().unwrap_or_default()), v.clone())).collect();
-            aggregated("compute#subnetworkAggregatedList", "subnetworks", w, scopes, items, query)
+            let items = w
+                .compute
+                .subnetworks
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        format!("regions/{}", k.split('/').next().unwrap_or_default()),
+                        v.clone(),
+                    )
+                })
+                .collect();
+            aggregated(
+                "compute#subnetworkAggregatedList",
+                "subnetworks",
+                w,
+                scopes,
+                items,
+                query,
+            )
         }
         (&Method::GET, ["regions", r, "subnetworks", s]) => match w.compute.subnetworks.get(&format!("{r}/{s}")) {
             Some(v) => ok(v.clone()),
@@ -287,7 +375,12 @@ fn compute(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]) 
         // ---- firewalls
         (&Method::GET, ["global", "firewalls"]) => {
             let items: Vec<Value> = w.compute.firewalls.values().cloned().collect();
-            list_response("compute#firewallList", format!("{}/global/firewalls", w.project_url()), items, query)
+            list_response(
+                "compute#firewallList",
+                format!("{}/global/firewalls", w.project_url()),
+                items,
+                query,
+            )
         }
         (&Method::GET, ["global", "firewalls", f]) => match w.compute.firewalls.get(*f) {
             Some(v) => ok(v.clone()),
@@ -308,7 +401,9 @@ fn compute(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]) 
             if let Err(e) = schema::validate("compute", "Firewall", &b, "compute.firewalls.patch") {
                 return google_error(400, &e, "invalid");
             }
-            let Some(cur) = w.compute.firewalls.get(*f).cloned() else { return not_found(&format!("projects/{project}/global/firewalls/{f}")) };
+            let Some(cur) = w.compute.firewalls.get(*f).cloned() else {
+                return not_found(&format!("projects/{project}/global/firewalls/{f}"));
+            };
             let mut next = if method == Method::PUT { b.clone() } else { cur.clone() };
             if method == Method::PATCH {
                 json_patch::merge(&mut next, &b);
@@ -335,12 +430,40 @@ fn compute(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]) 
         // ---- NEGs
         (&Method::GET, ["aggregated", "networkEndpointGroups"]) => {
             let scopes = zones(w).into_iter().map(|z| format!("zones/{z}")).collect();
-            let items = w.compute.negs.iter().map(|(k, v)| (format!("zones/{}", k.split('/').next().unwrap_or_default()), public_neg(v))).collect();
-            aggregated("compute#networkEndpointGroupAggregatedList", "networkEndpointGroups", w, scopes, items, query)
+            let items = w
+                .compute
+                .negs
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        format!("zones/{}", k.split('/').next().unwrap_or_default()),
+                        public_neg(v),
+                    )
+                })
+                .collect();
+            aggregated(
+                "compute#networkEndpointGroupAggregatedList",
+                "networkEndpointGroups",
+                w,
+                scopes,
+                items,
+                query,
+            )
         }
         (&Method::GET, ["zones", z, "networkEndpointGroups"]) => {
-            let items: Vec<Value> = w.compute.negs.iter().filter(|(k, _)| k.starts_with(&format!("{z}/"))).map(|(_, v)| public_neg(v)).collect();
-            list_response("compute#networkEndpointGroupList", format!("{}/networkEndpointGroups", w.zone_url(z)), items, query)
+            let items: Vec<Value> = w
+                .compute
+                .negs
+                .iter()
+                .filter(|(k, _)| k.starts_with(&format!("{z}/")))
+                .map(|(_, v)| public_neg(v))
+                .collect();
+            list_response(
+                "compute#networkEndpointGroupList",
+                format!("{}/networkEndpointGroups", w.zone_url(z)),
+                items,
+                query,
+            )
         }
         (&Method::GET, ["zones", z, "networkEndpointGroups", n]) => match w.compute.negs.get(&format!("{z}/{n}")) {
             Some(v) => ok(public_neg(v)),
@@ -350,10 +473,20 @@ fn compute(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]) 
             let Some(neg) = w.compute.negs.get(&format!("{z}/{n}")).cloned() else {
                 return not_found(&format!("projects/{project}/zones/{z}/networkEndpointGroups/{n}"));
             };
-            let show = serde_json::from_slice::<Value>(body).map(|b| b["healthStatus"] == json!("SHOW")).unwrap_or(false);
+            let show = serde_json::from_slice::<Value>(body)
+                .map(|b| b["healthStatus"] == json!("SHOW"))
+                .unwrap_or(false);
             let region = w.region.clone();
-            let health = w.compute.backend_services.keys().find(|k| k.ends_with(&format!("/{n}"))).map(|k| k.split('/').nth(1).unwrap_or_default().to_string());
-            let states = health.as_ref().map(|bs| crate::controller::backend_health(w, bs)).unwrap_or_default();
+            let health = w
+                .compute
+                .backend_services
+                .keys()
+                .find(|k| k.ends_with(&format!("/{n}")))
+                .map(|k| k.split('/').nth(1).unwrap_or_default().to_string());
+            let states = health
+                .as_ref()
+                .map(|bs| crate::controller::backend_health(w, bs))
+                .unwrap_or_default();
             let items: Vec<Value> = neg["endpoints"]
                 .as_array()
                 .into_iter()
@@ -380,13 +513,37 @@ fn compute(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]) 
             ok(v)
         }
         // ---- load balancer pieces
-        (&Method::GET, ["regions", r, kind]) if ["backendServices", "healthChecks", "urlMaps", "targetHttpProxies", "forwardingRules", "addresses"].contains(kind) => {
+        (&Method::GET, ["regions", r, kind])
+            if [
+                "backendServices",
+                "healthChecks",
+                "urlMaps",
+                "targetHttpProxies",
+                "forwardingRules",
+                "addresses",
+            ]
+            .contains(kind) =>
+        {
             let map = regional_map(w, kind);
-            let items: Vec<Value> = map.iter().filter(|(k, _)| k.starts_with(&format!("{r}/"))).map(|(_, v)| strip_private(v)).collect();
+            let items: Vec<Value> = map
+                .iter()
+                .filter(|(k, _)| k.starts_with(&format!("{r}/")))
+                .map(|(_, v)| strip_private(v))
+                .collect();
             let k = format!("compute#{}List", singular(kind));
             list_response(&k, format!("{}/{kind}", w.region_url(r)), items, query)
         }
-        (&Method::GET, ["regions", r, kind, n]) if ["backendServices", "healthChecks", "urlMaps", "targetHttpProxies", "forwardingRules", "addresses"].contains(kind) => {
+        (&Method::GET, ["regions", r, kind, n])
+            if [
+                "backendServices",
+                "healthChecks",
+                "urlMaps",
+                "targetHttpProxies",
+                "forwardingRules",
+                "addresses",
+            ]
+            .contains(kind) =>
+        {
             match regional_map(w, kind).get(&format!("{r}/{n}")) {
                 Some(v) => ok(strip_private(v)),
                 None => not_found(&format!("projects/{project}/regions/{r}/{kind}/{n}")),
@@ -394,7 +551,12 @@ fn compute(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]) 
         }
         (&Method::GET, ["global", "forwardingRules"]) => {
             let items: Vec<Value> = w.compute.global_forwarding_rules.values().cloned().collect();
-            list_response("compute#forwardingRuleList", format!("{}/global/forwardingRules", w.project_url()), items, query)
+            list_response(
+                "compute#forwardingRuleList",
+                format!("{}/global/forwardingRules", w.project_url()),
+                items,
+                query,
+            )
         }
         (&Method::POST, ["regions", r, "backendServices", bs, "getHealth"]) => {
             let Some(_) = w.compute.backend_services.get(&format!("{r}/{bs}")) else {
@@ -404,15 +566,60 @@ fn compute(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]) 
                 Ok(b) => b,
                 Err(e) => return e,
             };
-            if let Err(e) = schema::validate("compute", "ResourceGroupReference", &b, "compute.regionBackendServices.getHealth") {
+            if let Err(e) = schema::validate(
+                "compute",
+                "ResourceGroupReference",
+                &b,
+                "compute.regionBackendServices.getHealth",
+            ) {
                 return google_error(400, &e, "invalid");
             }
             let group = b["group"].as_str().unwrap_or_default().to_string();
-            let neg = w.compute.negs.values().find(|n| n["selfLink"].as_str() == Some(&group) || group.ends_with(n["selfLink"].as_str().unwrap_or("\u{0}").split("/compute/v1/").nth(1).unwrap_or("\u{0}"))).cloned();
-            let Some(neg) = neg else { return google_error(400, &format!("Invalid value for field 'resourceGroupReference.group': '{group}'. Unknown backend group."), "invalid") };
-            let ips: Vec<String> = neg["endpoints"].as_array().into_iter().flatten().filter_map(|e| e["ipAddress"].as_str().map(str::to_string)).collect();
-            let zone = neg["zone"].as_str().unwrap_or_default().rsplit('/').next().unwrap_or_default().to_string();
-            let fr_ip = w.compute.forwarding_rules.values().next().and_then(|f| f["IPAddress"].as_str()).map(str::to_string);
+            let neg = w
+                .compute
+                .negs
+                .values()
+                .find(|n| {
+                    n["selfLink"].as_str() == Some(&group)
+                        || group.ends_with(
+                            n["selfLink"]
+                                .as_str()
+                                .unwrap_or("\u{0}")
+                                .split("/compute/v1/")
+                                .nth(1)
+                                .unwrap_or("\u{0}"),
+                        )
+                })
+                .cloned();
+            let Some(neg) = neg else {
+                return google_error(
+                    400,
+                    &format!(
+                        "Invalid value for field 'resourceGroupReference.group': '{group}'. Unknown backend group."
+                    ),
+                    "invalid",
+                );
+            };
+            let ips: Vec<String> = neg["endpoints"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e["ipAddress"].as_str().map(str::to_string))
+                .collect();
+            let zone = neg["zone"]
+                .as_str()
+                .unwrap_or_default()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let fr_ip = w
+                .compute
+                .forwarding_rules
+                .values()
+                .next()
+                .and_then(|f| f["IPAddress"].as_str())
+                .map(str::to_string);
             let hs: Vec<Value> = crate::controller::backend_health(w, bs)
                 .into_iter()
                 .filter(|h| ips.contains(&h.0))
@@ -455,8 +662,17 @@ fn compute(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]) 
                 None => not_found(&format!("projects/{project}/{}/operations/{name}", scope.join("/"))),
             }
         }
-        (&Method::GET, []) => ok(json!({"kind": "compute#project", "name": w.project, "id": w.project_number, "selfLink": w.project_url()})),
-        _ => google_error(404, &format!("The requested URL /compute/v1/projects/{project}/{} was not found on this server.", segs.join("/")), "notFound"),
+        (&Method::GET, []) => ok(
+            json!({"kind": "compute#project", "name": w.project, "id": w.project_number, "selfLink": w.project_url()}),
+        ),
+        _ => google_error(
+            404,
+            &format!(
+                "The requested URL /compute/v1/projects/{project}/{} was not found on this server.",
+                segs.join("/")
+            ),
+            "notFound",
+        ),
     }
 }
 
@@ -501,7 +717,12 @@ fn strip_private(v: &Value) -> Value {
 }
 
 fn regions(w: &World) -> Vec<String> {
-    let mut r: Vec<String> = w.compute.subnetworks.keys().map(|k| k.split('/').next().unwrap_or_default().to_string()).collect();
+    let mut r: Vec<String> = w
+        .compute
+        .subnetworks
+        .keys()
+        .map(|k| k.split('/').next().unwrap_or_default().to_string())
+        .collect();
     r.sort();
     r.dedup();
     r
@@ -526,10 +747,24 @@ fn insert_subnet(w: &mut World, region: &str, b: Value) -> Response {
         return google_error(400, &format!("Invalid value for field 'resource.name': '{name}'. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{{0,61}}[a-z0-9])?)'"), "invalid");
     }
     if w.compute.subnetworks.contains_key(&format!("{region}/{name}")) {
-        return google_error(409, &format!("The resource 'projects/{}/regions/{region}/subnetworks/{name}' already exists", w.project), "alreadyExists");
+        return google_error(
+            409,
+            &format!(
+                "The resource 'projects/{}/regions/{region}/subnetworks/{name}' already exists",
+                w.project
+            ),
+            "alreadyExists",
+        );
     }
     let Some(net_url) = net_url_of(w, b["network"].as_str().unwrap_or_default()) else {
-        return google_error(404, &format!("The resource '{}' was not found", b["network"].as_str().unwrap_or_default()), "notFound");
+        return google_error(
+            404,
+            &format!(
+                "The resource '{}' was not found",
+                b["network"].as_str().unwrap_or_default()
+            ),
+            "notFound",
+        );
     };
     let range_s = b["ipCidrRange"].as_str().unwrap_or_default().to_string();
     let Ok(range) = range_s.parse::<Ipv4Net>() else {
@@ -542,7 +777,9 @@ fn insert_subnet(w: &mut World, region: &str, b: Value) -> Response {
         return google_error(400, &format!("Invalid value for field 'resource.ipCidrRange': '{range_s}'. Invalid IPCidrRange: {range_s} is not in a valid private IPv4 range."), "invalid");
     }
     let purpose = b["purpose"].as_str().unwrap_or("PRIVATE").to_string();
-    let proxy = purpose == "REGIONAL_MANAGED_PROXY" || purpose == "GLOBAL_MANAGED_PROXY" || purpose == "INTERNAL_HTTPS_LOAD_BALANCER";
+    let proxy = purpose == "REGIONAL_MANAGED_PROXY"
+        || purpose == "GLOBAL_MANAGED_PROXY"
+        || purpose == "INTERNAL_HTTPS_LOAD_BALANCER";
     let role = b["role"].as_str().map(str::to_string);
     if proxy {
         if range.prefix_len() > 26 {
@@ -557,7 +794,9 @@ fn insert_subnet(w: &mut World, region: &str, b: Value) -> Response {
                 k.starts_with(&format!("{region}/"))
                     && s["network"] == json!(net_url)
                     && s["role"] == json!("ACTIVE")
-                    && (p == purpose || (p == "INTERNAL_HTTPS_LOAD_BALANCER" && purpose == "REGIONAL_MANAGED_PROXY") || (p == "REGIONAL_MANAGED_PROXY" && purpose == "INTERNAL_HTTPS_LOAD_BALANCER"))
+                    && (p == purpose
+                        || (p == "INTERNAL_HTTPS_LOAD_BALANCER" && purpose == "REGIONAL_MANAGED_PROXY")
+                        || (p == "REGIONAL_MANAGED_PROXY" && purpose == "INTERNAL_HTTPS_LOAD_BALANCER"))
             });
             if let Some((_, s)) = clash {
                 return google_error(
@@ -573,10 +812,19 @@ fn insert_subnet(w: &mut World, region: &str, b: Value) -> Response {
             }
         }
     } else if role.is_some() {
-        return google_error(400, "Invalid value for field 'resource.role': Role can only be set for proxy-only subnetworks.", "invalid");
+        return google_error(
+            400,
+            "Invalid value for field 'resource.role': Role can only be set for proxy-only subnetworks.",
+            "invalid",
+        );
     }
     // Overlaps: every primary and secondary range in the network, and the auto-mode block.
-    let auto = w.compute.networks.values().find(|n| n["selfLink"] == json!(net_url)).is_some_and(|n| n["autoCreateSubnetworks"] == json!(true));
+    let auto = w
+        .compute
+        .networks
+        .values()
+        .find(|n| n["selfLink"] == json!(net_url))
+        .is_some_and(|n| n["autoCreateSubnetworks"] == json!(true));
     if auto {
         let block: Ipv4Net = AUTO_MODE_BLOCK.parse().unwrap();
         if overlaps(&block, &range) {
@@ -591,15 +839,23 @@ fn insert_subnet(w: &mut World, region: &str, b: Value) -> Response {
         if s["network"] != json!(net_url) {
             continue;
         }
-        let mut rs: Vec<(String, String)> = vec![(s["ipCidrRange"].as_str().unwrap_or_default().to_string(), String::new())];
+        let mut rs: Vec<(String, String)> =
+            vec![(s["ipCidrRange"].as_str().unwrap_or_default().to_string(), String::new())];
         for sr in s["secondaryIpRanges"].as_array().into_iter().flatten() {
-            rs.push((sr["ipCidrRange"].as_str().unwrap_or_default().to_string(), sr["rangeName"].as_str().unwrap_or_default().to_string()));
+            rs.push((
+                sr["ipCidrRange"].as_str().unwrap_or_default().to_string(),
+                sr["rangeName"].as_str().unwrap_or_default().to_string(),
+            ));
         }
         for (r, rn) in rs {
             if let Ok(other) = r.parse::<Ipv4Net>() {
                 if overlaps(&other, &range) {
                     let (sreg, sname) = k.split_once('/').unwrap_or_default();
-                    let what = if rn.is_empty() { String::new() } else { format!(" secondary range '{rn}' of") };
+                    let what = if rn.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" secondary range '{rn}' of")
+                    };
                     return google_error(400, &format!("Invalid IPCidrRange: {range_s} conflicts with{what} existing subnetwork '{sname}' in region '{sreg}'."), "invalid");
                 }
             }
@@ -626,7 +882,12 @@ fn insert_subnet(w: &mut World, region: &str, b: Value) -> Response {
         }
     }
     w.compute.subnetworks.insert(format!("{region}/{name}"), s);
-    if let Some(n) = w.compute.networks.values_mut().find(|n| n["selfLink"] == json!(net_url)) {
+    if let Some(n) = w
+        .compute
+        .networks
+        .values_mut()
+        .find(|n| n["selfLink"] == json!(net_url))
+    {
         if let Some(a) = n["subnetworks"].as_array_mut() {
             a.push(json!(url));
         }
@@ -650,14 +911,22 @@ fn patch_subnet(w: &mut World, region: &str, name: &str, b: Value) -> Response {
     let mut next = cur.clone();
     if let Some(role) = b["role"].as_str() {
         if cur["role"].is_null() {
-            return google_error(400, "Invalid value for field 'resource.role': Role can only be set for proxy-only subnetworks.", "invalid");
+            return google_error(
+                400,
+                "Invalid value for field 'resource.role': Role can only be set for proxy-only subnetworks.",
+                "invalid",
+            );
         }
         if role == "ACTIVE" && cur["role"] != json!("ACTIVE") {
             // Promotion: the current ACTIVE one of the same purpose becomes BACKUP (draining).
             let purpose = cur["purpose"].clone();
             let net = cur["network"].clone();
             for (k, s) in w.compute.subnetworks.iter_mut() {
-                if k.starts_with(&format!("{region}/")) && s["purpose"] == purpose && s["network"] == net && s["role"] == json!("ACTIVE") {
+                if k.starts_with(&format!("{region}/"))
+                    && s["purpose"] == purpose
+                    && s["network"] == net
+                    && s["role"] == json!("ACTIVE")
+                {
                     s["role"] = json!("BACKUP");
                     s["state"] = json!("DRAINING");
                 }
@@ -670,7 +939,10 @@ fn patch_subnet(w: &mut World, region: &str, name: &str, b: Value) -> Response {
             next[f] = b[f].clone();
         }
     }
-    next["fingerprint"] = json!(crate::scenario::fingerprint(&format!("{}{}", next["id"], w.resource_version)));
+    next["fingerprint"] = json!(crate::scenario::fingerprint(&format!(
+        "{}{}",
+        next["id"], w.resource_version
+    )));
     w.resource_version += 1;
     w.compute.subnetworks.insert(key, next);
     let url = w.subnet_url(region, name);
@@ -684,11 +956,19 @@ fn delete_subnet(w: &mut World, region: &str, name: &str) -> Response {
     };
     let proxy = cur["purpose"] != json!("PRIVATE");
     if proxy && cur["role"] == json!("ACTIVE") {
-        let user = w.compute.forwarding_rules.iter().find(|(k, f)| k.starts_with(&format!("{region}/")) && f["network"] == cur["network"] && f["loadBalancingScheme"] == json!("INTERNAL_MANAGED"));
+        let user = w.compute.forwarding_rules.iter().find(|(k, f)| {
+            k.starts_with(&format!("{region}/"))
+                && f["network"] == cur["network"]
+                && f["loadBalancingScheme"] == json!("INTERNAL_MANAGED")
+        });
         if let Some((_, f)) = user {
             return google_error(
                 400,
-                &format!("The subnetwork resource '{}' is already being used by '{}'", cur["selfLink"].as_str().unwrap_or_default(), f["selfLink"].as_str().unwrap_or_default()),
+                &format!(
+                    "The subnetwork resource '{}' is already being used by '{}'",
+                    cur["selfLink"].as_str().unwrap_or_default(),
+                    f["selfLink"].as_str().unwrap_or_default()
+                ),
                 "resourceInUseByAnotherResource",
             );
         }
@@ -712,7 +992,14 @@ fn insert_firewall(w: &mut World, b: Value) -> Response {
         return google_error(400, &format!("Invalid value for field 'resource.name': '{name}'. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{{0,61}}[a-z0-9])?)'"), "invalid");
     }
     if w.compute.firewalls.contains_key(&name) {
-        return google_error(409, &format!("The resource 'projects/{}/global/firewalls/{name}' already exists", w.project), "alreadyExists");
+        return google_error(
+            409,
+            &format!(
+                "The resource 'projects/{}/global/firewalls/{name}' already exists",
+                w.project
+            ),
+            "alreadyExists",
+        );
     }
     let net = b["network"].as_str().unwrap_or("global/networks/default");
     let Some(net_url) = net_url_of(w, net) else {
@@ -721,15 +1008,29 @@ fn insert_firewall(w: &mut World, b: Value) -> Response {
     let allowed = b["allowed"].as_array().is_some_and(|a| !a.is_empty());
     let denied = b["denied"].as_array().is_some_and(|a| !a.is_empty());
     if allowed == denied {
-        return google_error(400, "Invalid value for field 'resource': exactly one of 'allowed' or 'denied' must be specified.", "invalid");
+        return google_error(
+            400,
+            "Invalid value for field 'resource': exactly one of 'allowed' or 'denied' must be specified.",
+            "invalid",
+        );
     }
-    for r in b["sourceRanges"].as_array().into_iter().flatten().chain(b["destinationRanges"].as_array().into_iter().flatten()) {
+    for r in b["sourceRanges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(b["destinationRanges"].as_array().into_iter().flatten())
+    {
         let s = r.as_str().unwrap_or_default();
         if s.parse::<Ipv4Net>().is_err() && s.parse::<Ipv4Addr>().is_err() {
             return google_error(400, &format!("Invalid value for field 'resource.sourceRanges[0]': '{s}'. Must be a CIDR address range that is contained in the network."), "invalid");
         }
     }
-    for e in b["allowed"].as_array().into_iter().flatten().chain(b["denied"].as_array().into_iter().flatten()) {
+    for e in b["allowed"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(b["denied"].as_array().into_iter().flatten())
+    {
         for p in e["ports"].as_array().into_iter().flatten() {
             let s = p.as_str().unwrap_or_default();
             let ok = match s.split_once('-') {
@@ -737,7 +1038,13 @@ fn insert_firewall(w: &mut World, b: Value) -> Response {
                 None => s.parse::<u16>().is_ok(),
             };
             if !ok {
-                return google_error(400, &format!("Invalid value for field 'resource.allowed[0].ports[0]': '{s}'. Invalid port specification."), "invalid");
+                return google_error(
+                    400,
+                    &format!(
+                        "Invalid value for field 'resource.allowed[0].ports[0]': '{s}'. Invalid port specification."
+                    ),
+                    "invalid",
+                );
             }
         }
     }
@@ -757,7 +1064,11 @@ fn insert_firewall(w: &mut World, b: Value) -> Response {
     if f["disabled"].is_null() {
         f["disabled"] = json!(false);
     }
-    if f["direction"] == json!("INGRESS") && f["sourceRanges"].is_null() && f["sourceTags"].is_null() && f["sourceServiceAccounts"].is_null() {
+    if f["direction"] == json!("INGRESS")
+        && f["sourceRanges"].is_null()
+        && f["sourceTags"].is_null()
+        && f["sourceServiceAccounts"].is_null()
+    {
         f["sourceRanges"] = json!(["0.0.0.0/0"]);
     }
     if f["logConfig"].is_null() {
@@ -774,10 +1085,21 @@ fn insert_address(w: &mut World, region: &str, b: Value) -> Response {
     }
     let name = b["name"].as_str().unwrap_or_default().to_string();
     if !schema::valid_name(&name) {
-        return google_error(400, &format!("Invalid value for field 'resource.name': '{name}'."), "invalid");
+        return google_error(
+            400,
+            &format!("Invalid value for field 'resource.name': '{name}'."),
+            "invalid",
+        );
     }
     if w.compute.addresses.contains_key(&format!("{region}/{name}")) {
-        return google_error(409, &format!("The resource 'projects/{}/regions/{region}/addresses/{name}' already exists", w.project), "alreadyExists");
+        return google_error(
+            409,
+            &format!(
+                "The resource 'projects/{}/regions/{region}/addresses/{name}' already exists",
+                w.project
+            ),
+            "alreadyExists",
+        );
     }
     let internal = b["addressType"].as_str() == Some("INTERNAL");
     let ip = match b["address"].as_str() {
@@ -825,7 +1147,11 @@ fn container(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]
     }
     let project = segs[1];
     if project != w.project && project != w.project_number {
-        return google_error(403, &format!("Permission denied on resource project {project}."), "forbidden");
+        return google_error(
+            403,
+            &format!("Permission denied on resource project {project}."),
+            "forbidden",
+        );
     }
     if w.permission_denied("container.clusters.get") {
         return google_error(403, &format!("Required \"container.clusters.get\" permission(s) for \"projects/{project}/locations/{}/clusters/{}\".", w.location, w.cluster_name), "forbidden");
@@ -840,16 +1166,29 @@ fn container(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]
             if *c == w.cluster_name && (*l == w.location) {
                 ok(w.cluster.clone())
             } else {
-                google_error(404, &format!("Not found: projects/{project}/locations/{l}/clusters/{c}."), "notFound")
+                google_error(
+                    404,
+                    &format!("Not found: projects/{project}/locations/{l}/clusters/{c}."),
+                    "notFound",
+                )
             }
         }
-        (&Method::PUT, ["locations" | "zones", l, "clusters", c]) | (&Method::POST, ["locations" | "zones", l, "clusters", c]) => {
+        (&Method::PUT, ["locations" | "zones", l, "clusters", c])
+        | (&Method::POST, ["locations" | "zones", l, "clusters", c]) => {
             let c = c.trim_end_matches(":setAddons");
             if c != w.cluster_name || *l != w.location {
-                return google_error(404, &format!("Not found: projects/{project}/locations/{l}/clusters/{c}."), "notFound");
+                return google_error(
+                    404,
+                    &format!("Not found: projects/{project}/locations/{l}/clusters/{c}."),
+                    "notFound",
+                );
             }
             let b: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
-            let addons = if b["update"]["desiredAddonsConfig"].is_object() { b["update"]["desiredAddonsConfig"].clone() } else { b["addonsConfig"].clone() };
+            let addons = if b["update"]["desiredAddonsConfig"].is_object() {
+                b["update"]["desiredAddonsConfig"].clone()
+            } else {
+                b["addonsConfig"].clone()
+            };
             if let Some(m) = addons.as_object() {
                 for (k, v) in m {
                     w.cluster["addonsConfig"][k] = v.clone();
@@ -861,13 +1200,21 @@ fn container(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]
                 "selfLink": format!("{}/v1/projects/{}/zones/{}/operations/{op}", w.base_url, w.project_number, w.location),
                 "targetLink": format!("{}/v1/projects/{}/zones/{}/clusters/{}", w.base_url, w.project_number, w.location, w.cluster_name),
                 "startTime": now_rfc3339(), "endTime": now_rfc3339(), "location": format!("projects/{}/locations/{}", w.project_number, w.location)});
-            w.compute.operations.insert(format!("container/{op}"), crate::world::Op { value: v.clone(), done_at: Instant::now() });
+            w.compute.operations.insert(
+                format!("container/{op}"),
+                crate::world::Op {
+                    value: v.clone(),
+                    done_at: Instant::now(),
+                },
+            );
             ok(v)
         }
-        (&Method::GET, ["locations" | "zones", _l, "operations", op]) => match w.compute.operations.get(&format!("container/{op}")) {
-            Some(o) => ok(o.value.clone()),
-            None => google_error(404, &format!("Not found: operation {op}."), "notFound"),
-        },
+        (&Method::GET, ["locations" | "zones", _l, "operations", op]) => {
+            match w.compute.operations.get(&format!("container/{op}")) {
+                Some(o) => ok(o.value.clone()),
+                None => google_error(404, &format!("Not found: operation {op}."), "notFound"),
+            }
+        }
         _ => google_error(404, "Not Found", "notFound"),
     }
 }

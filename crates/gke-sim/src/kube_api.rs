@@ -18,16 +18,35 @@ pub fn status(code: u16, reason: &str, message: &str, details: Option<Value>) ->
     if let Some(d) = details {
         s["details"] = d;
     }
-    (StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), [("content-type", "application/json")], s.to_string()).into_response()
+    (
+        StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [("content-type", "application/json")],
+        s.to_string(),
+    )
+        .into_response()
 }
 
 fn ok_json(code: u16, v: &Value) -> Response {
-    (StatusCode::from_u16(code).unwrap(), [("content-type", "application/json")], v.to_string()).into_response()
+    (
+        StatusCode::from_u16(code).unwrap(),
+        [("content-type", "application/json")],
+        v.to_string(),
+    )
+        .into_response()
 }
 
 fn not_found(rd: &ResDef, name: &str) -> Response {
-    let what = if rd.group.is_empty() { rd.plural.to_string() } else { format!("{}.{}", rd.plural, rd.group) };
-    status(404, "NotFound", &format!("{what} \"{name}\" not found"), Some(json!({"name": name, "group": rd.group, "kind": rd.plural})))
+    let what = if rd.group.is_empty() {
+        rd.plural.to_string()
+    } else {
+        format!("{}.{}", rd.plural, rd.group)
+    };
+    status(
+        404,
+        "NotFound",
+        &format!("{what} \"{name}\" not found"),
+        Some(json!({"name": name, "group": rd.group, "kind": rd.plural})),
+    )
 }
 
 fn discovery_resources(group: &str, version: &str) -> Value {
@@ -36,12 +55,23 @@ fn discovery_resources(group: &str, version: &str) -> Value {
         let verbs = if r.plural == "selfsubjectaccessreviews" {
             json!(["create"])
         } else {
-            json!(["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"])
+            json!([
+                "create",
+                "delete",
+                "deletecollection",
+                "get",
+                "list",
+                "patch",
+                "update",
+                "watch"
+            ])
         };
         res.push(json!({"name": r.plural, "singularName": r.kind.to_lowercase(), "namespaced": r.namespaced, "kind": r.kind, "verbs": verbs, "shortNames": r.short}));
         if r.plural == "pods" {
             res.push(json!({"name": "pods/exec", "singularName": "", "namespaced": true, "kind": "PodExecOptions", "verbs": ["create", "get"]}));
-            res.push(json!({"name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]}));
+            res.push(
+                json!({"name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]}),
+            );
         }
         if ["deployments", "ingresses", "services", "pods"].contains(&r.plural) {
             res.push(json!({"name": format!("{}/status", r.plural), "singularName": "", "namespaced": true, "kind": r.kind, "verbs": ["get", "patch", "update"]}));
@@ -50,7 +80,11 @@ fn discovery_resources(group: &str, version: &str) -> Value {
             res.push(json!({"name": "deployments/scale", "singularName": "", "namespaced": true, "group": "autoscaling", "version": "v1", "kind": "Scale", "verbs": ["get", "patch", "update"]}));
         }
     }
-    let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": res})
 }
 
@@ -77,8 +111,15 @@ fn api_groups() -> Value {
 fn openapi_root() -> Value {
     let mut paths = serde_json::Map::new();
     for r in RESOURCES {
-        let gv = if r.group.is_empty() { format!("api/{}", r.version) } else { format!("apis/{}/{}", r.group, r.version) };
-        paths.insert(gv.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{gv}?hash=SIM0001")}));
+        let gv = if r.group.is_empty() {
+            format!("api/{}", r.version)
+        } else {
+            format!("apis/{}/{}", r.group, r.version)
+        };
+        paths.insert(
+            gv.clone(),
+            json!({"serverRelativeURL": format!("/openapi/v3/{gv}?hash=SIM0001")}),
+        );
     }
     json!({"paths": paths})
 }
@@ -86,11 +127,19 @@ fn openapi_root() -> Value {
 fn openapi_gv(gv: &str) -> Value {
     let mut paths = serde_json::Map::new();
     for r in RESOURCES {
-        let this = if r.group.is_empty() { format!("api/{}", r.version) } else { format!("apis/{}/{}", r.group, r.version) };
+        let this = if r.group.is_empty() {
+            format!("api/{}", r.version)
+        } else {
+            format!("apis/{}/{}", r.group, r.version)
+        };
         if this != gv {
             continue;
         }
-        let p = if r.namespaced { format!("/{gv}/namespaces/{{namespace}}/{}/{{name}}", r.plural) } else { format!("/{gv}/{}/{{name}}", r.plural) };
+        let p = if r.namespaced {
+            format!("/{gv}/namespaces/{{namespace}}/{}/{{name}}", r.plural)
+        } else {
+            format!("/{gv}/{}/{{name}}", r.plural)
+        };
         let op = json!({"x-kubernetes-group-version-kind": {"group": r.group, "version": r.version, "kind": r.kind},
                         "parameters": [{"name": "fieldValidation", "in": "query", "schema": {"type": "string"}},
                                        {"name": "fieldManager", "in": "query", "schema": {"type": "string"}},
@@ -123,11 +172,21 @@ fn parse_target(segs: &[&str]) -> Option<(Option<Target>, Option<Value>)> {
     let t = match rest {
         ["namespaces", ns, plural, tail @ ..] if lookup(plural).is_some_and(|r| r.namespaced) => {
             let rd = lookup(plural)?;
-            Target { rd, ns: Some(ns.to_string()), name: tail.first().map(|s| s.to_string()), sub: tail.get(1).map(|s| s.to_string()) }
+            Target {
+                rd,
+                ns: Some(ns.to_string()),
+                name: tail.first().map(|s| s.to_string()),
+                sub: tail.get(1).map(|s| s.to_string()),
+            }
         }
         [plural, tail @ ..] => {
             let rd = lookup(plural)?;
-            Target { rd, ns: None, name: tail.first().map(|s| s.to_string()), sub: tail.get(1).map(|s| s.to_string()) }
+            Target {
+                rd,
+                ns: None,
+                name: tail.first().map(|s| s.to_string()),
+                sub: tail.get(1).map(|s| s.to_string()),
+            }
         }
         _ => return None,
     };
@@ -141,14 +200,29 @@ fn query_param(q: &str, key: &str) -> Option<String> {
     })
 }
 
-pub async fn handle(state: Shared, method: Method, path: String, query: String, headers: HeaderMap, body: Vec<u8>) -> Response {
+pub async fn handle(
+    state: Shared,
+    method: Method,
+    path: String,
+    query: String,
+    headers: HeaderMap,
+    body: Vec<u8>,
+) -> Response {
     let trimmed = path.trim_end_matches('/');
     match trimmed {
         "/version" => {
-            return ok_json(200, &json!({"major": "1", "minor": "33", "gitVersion": "v1.33.5-gke.1308000", "gitCommit": "", "gitTreeState": "clean",
-                                         "buildDate": "2026-10-01T00:00:00Z", "goVersion": "go1.24.6", "compiler": "gc", "platform": "linux/amd64"}))
+            return ok_json(
+                200,
+                &json!({"major": "1", "minor": "33", "gitVersion": "v1.33.5-gke.1308000", "gitCommit": "", "gitTreeState": "clean",
+                                         "buildDate": "2026-10-01T00:00:00Z", "goVersion": "go1.24.6", "compiler": "gc", "platform": "linux/amd64"}),
+            )
         }
-        "/api" => return ok_json(200, &json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]})),
+        "/api" => {
+            return ok_json(
+                200,
+                &json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}),
+            )
+        }
         "/apis" => return ok_json(200, &api_groups()),
         "/openapi/v3" => return ok_json(200, &openapi_root()),
         _ => {}
@@ -160,18 +234,38 @@ pub async fn handle(state: Shared, method: Method, path: String, query: String, 
     let after = match segs.first() {
         Some(&"api") => &segs[1..],
         Some(&"apis") => &segs[1..],
-        _ => return status(404, "NotFound", "the server could not find the requested resource", None),
+        _ => {
+            return status(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+                None,
+            )
+        }
     };
     let Some((target, disco)) = parse_target(after) else {
-        return status(404, "NotFound", "the server could not find the requested resource", None);
+        return status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+            None,
+        );
     };
     if let Some(d) = disco {
         return ok_json(200, &d);
     }
     let t = target.unwrap();
-    let accept = headers.get("accept").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let accept = headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     let table = accept.contains("as=Table");
-    let ctype = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let ctype = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
 
     // Permission model for SelfSubjectAccessReview-backed denials.
     let verb = match (&method, &t.name) {
@@ -191,8 +285,15 @@ pub async fn handle(state: Shared, method: Method, path: String, query: String, 
             None => t.rd.plural.to_string(),
         };
         if t.rd.plural != "selfsubjectaccessreviews" && w.denied_kube.iter().any(|d| d == &format!("{verb} {res}")) {
-            let g = if t.rd.group.is_empty() { String::new() } else { format!(" in API group \"{}\"", t.rd.group) };
-            let scope = t.ns.as_ref().map(|n| format!(" in the namespace \"{n}\"")).unwrap_or_else(|| " at the cluster scope".into());
+            let g = if t.rd.group.is_empty() {
+                String::new()
+            } else {
+                format!(" in API group \"{}\"", t.rd.group)
+            };
+            let scope =
+                t.ns.as_ref()
+                    .map(|n| format!(" in the namespace \"{n}\""))
+                    .unwrap_or_else(|| " at the cluster scope".into());
             let name_part = t.name.as_ref().map(|n| format!(" \"{n}\"")).unwrap_or_default();
             return status(
                 403,
@@ -236,13 +337,23 @@ pub async fn handle(state: Shared, method: Method, path: String, query: String, 
         (Method::GET, Some(name), Some(sub)) if sub == "log" => {
             let w = state.lock().unwrap();
             match get(&w, &t, &name) {
-                Some(_) => (StatusCode::OK, [("content-type", "text/plain")], "{\"level\":\"info\",\"msg\":\"serving\",\"port\":8000}\n").into_response(),
+                Some(_) => (
+                    StatusCode::OK,
+                    [("content-type", "text/plain")],
+                    "{\"level\":\"info\",\"msg\":\"serving\",\"port\":8000}\n",
+                )
+                    .into_response(),
                 None => not_found(t.rd, &name),
             }
         }
         (Method::POST, None, None) => {
             let Ok(mut obj) = serde_json::from_slice::<Value>(&body) else {
-                return status(400, "BadRequest", "the object provided is unrecognized (must be of type JSON)", None);
+                return status(
+                    400,
+                    "BadRequest",
+                    "the object provided is unrecognized (must be of type JSON)",
+                    None,
+                );
             };
             let mut w = state.lock().unwrap();
             if t.rd.plural == "selfsubjectaccessreviews" {
@@ -251,7 +362,10 @@ pub async fn handle(state: Shared, method: Method, path: String, query: String, 
                     Some(s) if !s.is_empty() => format!("{}/{s}", ra["resource"].as_str().unwrap_or_default()),
                     _ => ra["resource"].as_str().unwrap_or_default().to_string(),
                 };
-                let denied = w.denied_kube.iter().any(|d| d == &format!("{} {res}", ra["verb"].as_str().unwrap_or_default()));
+                let denied = w
+                    .denied_kube
+                    .iter()
+                    .any(|d| d == &format!("{} {res}", ra["verb"].as_str().unwrap_or_default()));
                 obj["status"] = json!({"allowed": !denied});
                 if denied {
                     obj["status"]["reason"] = json!("");
@@ -262,7 +376,12 @@ pub async fn handle(state: Shared, method: Method, path: String, query: String, 
             if let Some(ns) = &t.ns {
                 obj["metadata"]["namespace"] = json!(ns);
                 if w.kube_get("Namespace", "", ns).is_none() && t.rd.namespaced {
-                    return status(404, "NotFound", &format!("namespaces \"{ns}\" not found"), Some(json!({"name": ns, "kind": "namespaces"})));
+                    return status(
+                        404,
+                        "NotFound",
+                        &format!("namespaces \"{ns}\" not found"),
+                        Some(json!({"name": ns, "kind": "namespaces"})),
+                    );
                 }
             }
             if obj["metadata"]["name"].as_str().is_none_or(|n| n.is_empty()) {
@@ -271,7 +390,17 @@ pub async fn handle(state: Shared, method: Method, path: String, query: String, 
                         let id = w.new_id();
                         obj["metadata"]["name"] = json!(format!("{g}{}", &id[id.len() - 5..]));
                     }
-                    None => return status(422, "Invalid", &format!("{} \"\" is invalid: metadata.name: Required value: name or generateName is required", t.rd.kind), None),
+                    None => {
+                        return status(
+                            422,
+                            "Invalid",
+                            &format!(
+                                "{} \"\" is invalid: metadata.name: Required value: name or generateName is required",
+                                t.rd.kind
+                            ),
+                            None,
+                        )
+                    }
                 }
             }
             if obj["kind"].as_str() != Some(t.rd.kind) {
@@ -279,11 +408,25 @@ pub async fn handle(state: Shared, method: Method, path: String, query: String, 
             }
             let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
             if get(&w, &t, &name).is_some() {
-                let what = if t.rd.group.is_empty() { t.rd.plural.to_string() } else { format!("{}.{}", t.rd.plural, t.rd.group) };
-                return status(409, "AlreadyExists", &format!("{what} \"{name}\" already exists"), Some(json!({"name": name, "group": t.rd.group, "kind": t.rd.plural})));
+                let what = if t.rd.group.is_empty() {
+                    t.rd.plural.to_string()
+                } else {
+                    format!("{}.{}", t.rd.plural, t.rd.group)
+                };
+                return status(
+                    409,
+                    "AlreadyExists",
+                    &format!("{what} \"{name}\" already exists"),
+                    Some(json!({"name": name, "group": t.rd.group, "kind": t.rd.plural})),
+                );
             }
             if let Err(e) = validate(&obj, t.rd) {
-                return status(422, "Invalid", &format!("{} \"{name}\" is invalid: {e}", t.rd.kind), None);
+                return status(
+                    422,
+                    "Invalid",
+                    &format!("{} \"{name}\" is invalid: {e}", t.rd.kind),
+                    None,
+                );
             }
             if query_param(&query, "dryRun").is_some() {
                 return ok_json(201, &obj);
@@ -291,7 +434,13 @@ pub async fn handle(state: Shared, method: Method, path: String, query: String, 
             if t.rd.kind == "Service" {
                 crate::controller::admit_service(&w, &mut obj);
             }
-            for k in ["resourceVersion", "uid", "creationTimestamp", "generation", "deletionTimestamp"] {
+            for k in [
+                "resourceVersion",
+                "uid",
+                "creationTimestamp",
+                "generation",
+                "deletionTimestamp",
+            ] {
                 if let Some(m) = obj["metadata"].as_object_mut() {
                     m.remove(k);
                 }
@@ -303,10 +452,17 @@ pub async fn handle(state: Shared, method: Method, path: String, query: String, 
         }
         (Method::PUT, Some(name), sub) => {
             let Ok(mut obj) = serde_json::from_slice::<Value>(&body) else {
-                return status(400, "BadRequest", "the object provided is unrecognized (must be of type JSON)", None);
+                return status(
+                    400,
+                    "BadRequest",
+                    "the object provided is unrecognized (must be of type JSON)",
+                    None,
+                );
             };
             let mut w = state.lock().unwrap();
-            let Some(cur) = get(&w, &t, &name) else { return not_found(t.rd, &name) };
+            let Some(cur) = get(&w, &t, &name) else {
+                return not_found(t.rd, &name);
+            };
             if let Some(rv) = obj["metadata"]["resourceVersion"].as_str() {
                 if rv != cur["metadata"]["resourceVersion"].as_str().unwrap_or_default() {
                     return conflict(t.rd, &name);
@@ -323,7 +479,9 @@ pub async fn handle(state: Shared, method: Method, path: String, query: String, 
         }
         (Method::PATCH, Some(name), sub) => {
             let mut w = state.lock().unwrap();
-            let Some(cur) = get(&w, &t, &name) else { return not_found(t.rd, &name) };
+            let Some(cur) = get(&w, &t, &name) else {
+                return not_found(t.rd, &name);
+            };
             let patched = if sub.as_deref() == Some("scale") {
                 let mut scale = scale_of(&cur);
                 match apply_patch(&mut scale, &ctype, &body, t.rd) {
@@ -358,7 +516,9 @@ pub async fn handle(state: Shared, method: Method, path: String, query: String, 
         }
         (Method::DELETE, Some(name), None) => {
             let mut w = state.lock().unwrap();
-            let Some(mut cur) = get(&w, &t, &name) else { return not_found(t.rd, &name) };
+            let Some(mut cur) = get(&w, &t, &name) else {
+                return not_found(t.rd, &name);
+            };
             let has_finalizers = cur["metadata"]["finalizers"].as_array().is_some_and(|f| !f.is_empty());
             if has_finalizers {
                 if cur["metadata"]["deletionTimestamp"].is_null() {
@@ -371,15 +531,27 @@ pub async fn handle(state: Shared, method: Method, path: String, query: String, 
             let ns = t.ns.clone().unwrap_or_default();
             w.kube_delete(t.rd.kind, &ns, &name);
             after_write(&mut w);
-            ok_json(200, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                                  "details": {"name": name, "group": t.rd.group, "kind": t.rd.plural, "uid": cur["metadata"]["uid"]}}))
+            ok_json(
+                200,
+                &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                                  "details": {"name": name, "group": t.rd.group, "kind": t.rd.plural, "uid": cur["metadata"]["uid"]}}),
+            )
         }
-        _ => status(405, "MethodNotAllowed", &format!("the server does not allow this method on the requested resource ({method})"), None),
+        _ => status(
+            405,
+            "MethodNotAllowed",
+            &format!("the server does not allow this method on the requested resource ({method})"),
+            None,
+        ),
     }
 }
 
 fn conflict(rd: &ResDef, name: &str) -> Response {
-    let what = if rd.group.is_empty() { rd.plural.to_string() } else { format!("{}.{}", rd.plural, rd.group) };
+    let what = if rd.group.is_empty() {
+        rd.plural.to_string()
+    } else {
+        format!("{}.{}", rd.plural, rd.group)
+    };
     status(
         409,
         "Conflict",
@@ -391,7 +563,12 @@ fn conflict(rd: &ResDef, name: &str) -> Response {
 fn write_back(w: &mut World, t: &Target, obj: Value, query: &str) -> Response {
     let name = t.name.clone().unwrap_or_default();
     if let Err(e) = validate(&obj, t.rd) {
-        return status(422, "Invalid", &format!("{} \"{name}\" is invalid: {e}", t.rd.kind), None);
+        return status(
+            422,
+            "Invalid",
+            &format!("{} \"{name}\" is invalid: {e}", t.rd.kind),
+            None,
+        );
     }
     if query_param(query, "dryRun").is_some() {
         return ok_json(200, &obj);
@@ -433,13 +610,21 @@ fn validate(obj: &Value, rd: &ResDef) -> Result<(), String> {
                         None => return Err(format!("spec.rules[{i}].http.paths[{j}].pathType: Required value: pathType must be specified")),
                     }
                     if !p["path"].as_str().unwrap_or("/").starts_with('/') {
-                        return Err(format!("spec.rules[{i}].http.paths[{j}].path: Invalid value: {}: must be an absolute path", p["path"]));
+                        return Err(format!(
+                            "spec.rules[{i}].http.paths[{j}].path: Invalid value: {}: must be an absolute path",
+                            p["path"]
+                        ));
                     }
                 }
             }
         }
         "Deployment" => {
-            for (i, c) in obj["spec"]["template"]["spec"]["containers"].as_array().into_iter().flatten().enumerate() {
+            for (i, c) in obj["spec"]["template"]["spec"]["containers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
                 for (j, p) in c["ports"].as_array().into_iter().flatten().enumerate() {
                     let n = p["containerPort"].as_i64().unwrap_or(0);
                     if !(1..=65535).contains(&n) {
@@ -474,8 +659,12 @@ fn select(w: &World, t: &Target, query: &str) -> Vec<Value> {
 
 fn list(w: &World, t: &Target, query: &str, table: bool) -> Response {
     let mut items = select(w, t, query);
-    let limit = query_param(query, "limit").and_then(|l| l.parse::<usize>().ok()).unwrap_or(0);
-    let start = query_param(query, "continue").and_then(|c| c.parse::<usize>().ok()).unwrap_or(0);
+    let limit = query_param(query, "limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(0);
+    let start = query_param(query, "continue")
+        .and_then(|c| c.parse::<usize>().ok())
+        .unwrap_or(0);
     let mut next = None;
     if start > 0 {
         items = items.into_iter().skip(start).collect();
@@ -495,12 +684,19 @@ fn list(w: &World, t: &Target, query: &str, table: bool) -> Response {
     if let Some(n) = next {
         meta["continue"] = json!(n);
     }
-    ok_json(200, &json!({"kind": format!("{}List", t.rd.kind), "apiVersion": t.rd.api_version(), "metadata": meta, "items": items}))
+    ok_json(
+        200,
+        &json!({"kind": format!("{}List", t.rd.kind), "apiVersion": t.rd.api_version(), "metadata": meta, "items": items}),
+    )
 }
 
 async fn watch(state: Shared, t: Target, query: String) -> Response {
-    let start_rv: u64 = query_param(&query, "resourceVersion").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let timeout = query_param(&query, "timeoutSeconds").and_then(|v| v.parse::<u64>().ok()).unwrap_or(290);
+    let start_rv: u64 = query_param(&query, "resourceVersion")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let timeout = query_param(&query, "timeoutSeconds")
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(290);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
     let ls = query_param(&query, "labelSelector").unwrap_or_default();
     let fs = query_param(&query, "fieldSelector").unwrap_or_default();
@@ -534,7 +730,11 @@ async fn watch(state: Shared, t: Target, query: String) -> Response {
             };
             for (rv, typ, o) in batch {
                 cursor = cursor.max(rv);
-                if tx.send(Ok(format!("{}\n", json!({"type": typ, "object": o})))).await.is_err() {
+                if tx
+                    .send(Ok(format!("{}\n", json!({"type": typ, "object": o}))))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -549,10 +749,17 @@ async fn watch(state: Shared, t: Target, query: String) -> Response {
         }
     });
     let stream = tokio_stream_from(rx);
-    Response::builder().status(200).header("content-type", "application/json").header("transfer-encoding", "chunked").body(Body::from_stream(stream)).unwrap()
+    Response::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .header("transfer-encoding", "chunked")
+        .body(Body::from_stream(stream))
+        .unwrap()
 }
 
-fn tokio_stream_from(mut rx: tokio::sync::mpsc::Receiver<Result<String, std::io::Error>>) -> impl futures::Stream<Item = Result<String, std::io::Error>> {
+fn tokio_stream_from(
+    mut rx: tokio::sync::mpsc::Receiver<Result<String, std::io::Error>>,
+) -> impl futures::Stream<Item = Result<String, std::io::Error>> {
     futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
@@ -561,29 +768,34 @@ fn tokio_stream_from(mut rx: tokio::sync::mpsc::Receiver<Result<String, std::io:
 fn apply_patch(obj: &mut Value, ctype: &str, body: &[u8], rd: &ResDef) -> Result<(), Response> {
     let bad = |m: String| status(422, "Invalid", &m, None);
     if ctype.starts_with("application/json-patch+json") {
-        let p: json_patch::Patch = serde_json::from_slice(body).map_err(|e| status(400, "BadRequest", &format!("error decoding patch: {e}"), None))?;
+        let p: json_patch::Patch = serde_json::from_slice(body)
+            .map_err(|e| status(400, "BadRequest", &format!("error decoding patch: {e}"), None))?;
         json_patch::patch(obj, &p).map_err(|e| {
-            let m = e.to_string();
-            if m.contains("test") || matches!(e.kind, json_patch::PatchErrorKind::TestFailed) {
-                bad(format!("the server rejected our request due to an error in our request: {m}"))
-            } else {
-                bad(format!("the server rejected our request due to an error in our request: {m}"))
-            }
+            bad(format!(
+                "the server rejected our request due to an error in our request: {e}"
+            ))
         })?;
         Ok(())
     } else if ctype.starts_with("application/merge-patch+json") {
-        let p: Value = serde_json::from_slice(body).map_err(|e| status(400, "BadRequest", &format!("error decoding patch: {e}"), None))?;
+        let p: Value = serde_json::from_slice(body)
+            .map_err(|e| status(400, "BadRequest", &format!("error decoding patch: {e}"), None))?;
         json_patch::merge(obj, &p);
         Ok(())
     } else if ctype.starts_with("application/strategic-merge-patch+json") {
         if rd.group == "cloud.google.com" || rd.group == "networking.gke.io" {
             return Err(status(415, "UnsupportedMediaType", &format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (strategic merge patch is not supported for custom resource {})", rd.kind), None));
         }
-        let p: Value = serde_json::from_slice(body).map_err(|e| status(400, "BadRequest", &format!("error decoding patch: {e}"), None))?;
+        let p: Value = serde_json::from_slice(body)
+            .map_err(|e| status(400, "BadRequest", &format!("error decoding patch: {e}"), None))?;
         strategic_merge(obj, &p);
         Ok(())
     } else if ctype.starts_with("application/apply-patch") {
-        Err(status(415, "UnsupportedMediaType", "server-side apply is not simulated by gke-sim; use a JSON or merge patch", None))
+        Err(status(
+            415,
+            "UnsupportedMediaType",
+            "server-side apply is not simulated by gke-sim; use a JSON or merge patch",
+            None,
+        ))
     } else {
         Err(status(415, "UnsupportedMediaType", &format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got {ctype:?})"), None))
     }
@@ -607,7 +819,11 @@ pub fn strategic_merge(target: &mut Value, patch: &Value) {
         *target = json!({});
     }
     for (k, v) in pm {
-        if k.starts_with("$setElementOrder/") || k == "$retainKeys" || k.starts_with("$deleteFromPrimitiveList/") || k == "$patch" {
+        if k.starts_with("$setElementOrder/")
+            || k == "$retainKeys"
+            || k.starts_with("$deleteFromPrimitiveList/")
+            || k == "$patch"
+        {
             continue;
         }
         let t = target.as_object_mut().unwrap();
@@ -640,13 +856,17 @@ pub fn strategic_merge(target: &mut Value, patch: &Value) {
 
 fn merge_key(items: &[Value]) -> Option<&'static str> {
     let first = items.first()?.as_object()?;
-    ["name", "containerPort", "ip", "type"].into_iter().find(|k| first.contains_key(*k))
+    ["name", "containerPort", "ip", "type"]
+        .into_iter()
+        .find(|k| first.contains_key(*k))
 }
 
 // ---------------------------------------------------------------- server-side printing
 
 fn age(ts: &Value) -> String {
-    let Some(s) = ts.as_str() else { return "<unknown>".into() };
+    let Some(s) = ts.as_str() else {
+        return "<unknown>".into();
+    };
     let parse = |s: &str| -> Option<i64> {
         let (d, t) = s.trim_end_matches('Z').split_once('T')?;
         let mut dp = d.split('-').map(|x| x.parse::<i64>().ok());
@@ -660,7 +880,10 @@ fn age(ts: &Value) -> String {
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
         Some((era * 146_097 + doe - 719_468) * 86_400 + hh * 3600 + mm * 60 + ss)
     };
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
     let Some(t) = parse(s) else { return "<unknown>".into() };
     let d = (now - t).max(0);
     match d {
@@ -675,66 +898,214 @@ fn col(name: &str, priority: i32) -> Value {
     json!({"name": name, "type": "string", "format": if name == "Name" { "name" } else { "" }, "description": "", "priority": priority})
 }
 
+#[allow(clippy::type_complexity)]
 fn to_table(w: &World, rd: &ResDef, items: &[Value], _all_ns: bool) -> Value {
     let (cols, cells): (Vec<Value>, Box<dyn Fn(&Value) -> Vec<Value>>) = match rd.kind {
         "Pod" => (
-            vec![col("Name", 0), col("Ready", 0), col("Status", 0), col("Restarts", 0), col("Age", 0), col("IP", 1), col("Node", 1), col("Nominated Node", 1), col("Readiness Gates", 1)],
+            vec![
+                col("Name", 0),
+                col("Ready", 0),
+                col("Status", 0),
+                col("Restarts", 0),
+                col("Age", 0),
+                col("IP", 1),
+                col("Node", 1),
+                col("Nominated Node", 1),
+                col("Readiness Gates", 1),
+            ],
             Box::new(|o: &Value| {
                 let cs = o["status"]["containerStatuses"].as_array().cloned().unwrap_or_default();
                 let ready = cs.iter().filter(|c| c["ready"] == json!(true)).count();
-                vec![o["metadata"]["name"].clone(), json!(format!("{ready}/{}", cs.len())), o["status"]["phase"].clone(), json!(0), json!(age(&o["metadata"]["creationTimestamp"])),
-                     o["status"]["podIP"].clone(), o["spec"]["nodeName"].clone(), json!("<none>"), json!("<none>")]
+                vec![
+                    o["metadata"]["name"].clone(),
+                    json!(format!("{ready}/{}", cs.len())),
+                    o["status"]["phase"].clone(),
+                    json!(0),
+                    json!(age(&o["metadata"]["creationTimestamp"])),
+                    o["status"]["podIP"].clone(),
+                    o["spec"]["nodeName"].clone(),
+                    json!("<none>"),
+                    json!("<none>"),
+                ]
             }),
         ),
         "Deployment" => (
-            vec![col("Name", 0), col("Ready", 0), col("Up-to-date", 0), col("Available", 0), col("Age", 0), col("Containers", 1), col("Images", 1), col("Selector", 1)],
+            vec![
+                col("Name", 0),
+                col("Ready", 0),
+                col("Up-to-date", 0),
+                col("Available", 0),
+                col("Age", 0),
+                col("Containers", 1),
+                col("Images", 1),
+                col("Selector", 1),
+            ],
             Box::new(|o: &Value| {
-                let cs = o["spec"]["template"]["spec"]["containers"].as_array().cloned().unwrap_or_default();
+                let cs = o["spec"]["template"]["spec"]["containers"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
                 let names: Vec<&str> = cs.iter().filter_map(|c| c["name"].as_str()).collect();
                 let images: Vec<&str> = cs.iter().filter_map(|c| c["image"].as_str()).collect();
-                let sel: Vec<String> = o["spec"]["selector"]["matchLabels"].as_object().into_iter().flatten().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect();
-                vec![o["metadata"]["name"].clone(),
-                     json!(format!("{}/{}", o["status"]["readyReplicas"].as_i64().unwrap_or(0), o["spec"]["replicas"].as_i64().unwrap_or(1))),
-                     json!(o["status"]["updatedReplicas"].as_i64().unwrap_or(0)), json!(o["status"]["availableReplicas"].as_i64().unwrap_or(0)),
-                     json!(age(&o["metadata"]["creationTimestamp"])), json!(names.join(",")), json!(images.join(",")), json!(sel.join(","))]
+                let sel: Vec<String> = o["spec"]["selector"]["matchLabels"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect();
+                vec![
+                    o["metadata"]["name"].clone(),
+                    json!(format!(
+                        "{}/{}",
+                        o["status"]["readyReplicas"].as_i64().unwrap_or(0),
+                        o["spec"]["replicas"].as_i64().unwrap_or(1)
+                    )),
+                    json!(o["status"]["updatedReplicas"].as_i64().unwrap_or(0)),
+                    json!(o["status"]["availableReplicas"].as_i64().unwrap_or(0)),
+                    json!(age(&o["metadata"]["creationTimestamp"])),
+                    json!(names.join(",")),
+                    json!(images.join(",")),
+                    json!(sel.join(",")),
+                ]
             }),
         ),
         "Service" => (
-            vec![col("Name", 0), col("Type", 0), col("Cluster-IP", 0), col("External-IP", 0), col("Port(s)", 0), col("Age", 0), col("Selector", 1)],
+            vec![
+                col("Name", 0),
+                col("Type", 0),
+                col("Cluster-IP", 0),
+                col("External-IP", 0),
+                col("Port(s)", 0),
+                col("Age", 0),
+                col("Selector", 1),
+            ],
             Box::new(|o: &Value| {
-                let ports: Vec<String> = o["spec"]["ports"].as_array().into_iter().flatten().map(|p| format!("{}/{}", p["port"], p["protocol"].as_str().unwrap_or("TCP"))).collect();
-                let sel: Vec<String> = o["spec"]["selector"].as_object().into_iter().flatten().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect();
-                vec![o["metadata"]["name"].clone(), o["spec"]["type"].clone(), o["spec"]["clusterIP"].clone(), json!("<none>"), json!(ports.join(",")),
-                     json!(age(&o["metadata"]["creationTimestamp"])), json!(sel.join(","))]
+                let ports: Vec<String> = o["spec"]["ports"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| format!("{}/{}", p["port"], p["protocol"].as_str().unwrap_or("TCP")))
+                    .collect();
+                let sel: Vec<String> = o["spec"]["selector"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect();
+                vec![
+                    o["metadata"]["name"].clone(),
+                    o["spec"]["type"].clone(),
+                    o["spec"]["clusterIP"].clone(),
+                    json!("<none>"),
+                    json!(ports.join(",")),
+                    json!(age(&o["metadata"]["creationTimestamp"])),
+                    json!(sel.join(",")),
+                ]
             }),
         ),
         "Ingress" => (
-            vec![col("Name", 0), col("Class", 0), col("Hosts", 0), col("Address", 0), col("Ports", 0), col("Age", 0)],
+            vec![
+                col("Name", 0),
+                col("Class", 0),
+                col("Hosts", 0),
+                col("Address", 0),
+                col("Ports", 0),
+                col("Age", 0),
+            ],
             Box::new(|o: &Value| {
-                let hosts: Vec<&str> = o["spec"]["rules"].as_array().into_iter().flatten().map(|r| r["host"].as_str().unwrap_or("*")).collect();
-                let addrs: Vec<&str> = o["status"]["loadBalancer"]["ingress"].as_array().into_iter().flatten().filter_map(|i| i["ip"].as_str()).collect();
-                let ports = if o["spec"]["tls"].as_array().is_some_and(|t| !t.is_empty()) { "80, 443" } else { "80" };
-                vec![o["metadata"]["name"].clone(), json!(o["spec"]["ingressClassName"].as_str().unwrap_or("<none>")), json!(if hosts.is_empty() { "*".to_string() } else { hosts.join(",") }),
-                     json!(addrs.join(",")), json!(ports), json!(age(&o["metadata"]["creationTimestamp"]))]
+                let hosts: Vec<&str> = o["spec"]["rules"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|r| r["host"].as_str().unwrap_or("*"))
+                    .collect();
+                let addrs: Vec<&str> = o["status"]["loadBalancer"]["ingress"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| i["ip"].as_str())
+                    .collect();
+                let ports = if o["spec"]["tls"].as_array().is_some_and(|t| !t.is_empty()) {
+                    "80, 443"
+                } else {
+                    "80"
+                };
+                vec![
+                    o["metadata"]["name"].clone(),
+                    json!(o["spec"]["ingressClassName"].as_str().unwrap_or("<none>")),
+                    json!(if hosts.is_empty() {
+                        "*".to_string()
+                    } else {
+                        hosts.join(",")
+                    }),
+                    json!(addrs.join(",")),
+                    json!(ports),
+                    json!(age(&o["metadata"]["creationTimestamp"])),
+                ]
             }),
         ),
         "Event" => (
-            vec![col("Last Seen", 0), col("Type", 0), col("Reason", 0), col("Object", 0), col("Subobject", 1), col("Source", 1), col("Message", 0), col("First Seen", 1), col("Count", 1), col("Name", 1)],
+            vec![
+                col("Last Seen", 0),
+                col("Type", 0),
+                col("Reason", 0),
+                col("Object", 0),
+                col("Subobject", 1),
+                col("Source", 1),
+                col("Message", 0),
+                col("First Seen", 1),
+                col("Count", 1),
+                col("Name", 1),
+            ],
             Box::new(|o: &Value| {
                 let io = &o["involvedObject"];
-                vec![json!(age(&o["lastTimestamp"])), o["type"].clone(), o["reason"].clone(),
-                     json!(format!("{}/{}", io["kind"].as_str().unwrap_or_default().to_lowercase(), io["name"].as_str().unwrap_or_default())), json!(""),
-                     json!(o["source"]["component"].as_str().unwrap_or_default()), o["message"].clone(), json!(age(&o["firstTimestamp"])), o["count"].clone(), o["metadata"]["name"].clone()]
+                vec![
+                    json!(age(&o["lastTimestamp"])),
+                    o["type"].clone(),
+                    o["reason"].clone(),
+                    json!(format!(
+                        "{}/{}",
+                        io["kind"].as_str().unwrap_or_default().to_lowercase(),
+                        io["name"].as_str().unwrap_or_default()
+                    )),
+                    json!(""),
+                    json!(o["source"]["component"].as_str().unwrap_or_default()),
+                    o["message"].clone(),
+                    json!(age(&o["firstTimestamp"])),
+                    o["count"].clone(),
+                    o["metadata"]["name"].clone(),
+                ]
             }),
         ),
         "Node" => (
-            vec![col("Name", 0), col("Status", 0), col("Roles", 0), col("Age", 0), col("Version", 0), col("Internal-IP", 1)],
+            vec![
+                col("Name", 0),
+                col("Status", 0),
+                col("Roles", 0),
+                col("Age", 0),
+                col("Version", 0),
+                col("Internal-IP", 1),
+            ],
             Box::new(|o: &Value| {
-                vec![o["metadata"]["name"].clone(), json!("Ready"), json!("<none>"), json!(age(&o["metadata"]["creationTimestamp"])), o["status"]["nodeInfo"]["kubeletVersion"].clone(),
-                     o["status"]["addresses"][0]["address"].clone()]
+                vec![
+                    o["metadata"]["name"].clone(),
+                    json!("Ready"),
+                    json!("<none>"),
+                    json!(age(&o["metadata"]["creationTimestamp"])),
+                    o["status"]["nodeInfo"]["kubeletVersion"].clone(),
+                    o["status"]["addresses"][0]["address"].clone(),
+                ]
             }),
         ),
-        _ => (vec![col("Name", 0), col("Age", 0)], Box::new(|o: &Value| vec![o["metadata"]["name"].clone(), json!(age(&o["metadata"]["creationTimestamp"]))])),
+        _ => (
+            vec![col("Name", 0), col("Age", 0)],
+            Box::new(|o: &Value| {
+                vec![
+                    o["metadata"]["name"].clone(),
+                    json!(age(&o["metadata"]["creationTimestamp"])),
+                ]
+            }),
+        ),
     };
     let rows: Vec<Value> = items
         .iter()

@@ -10,6 +10,9 @@
 //! A background task runs the controller model (GKE's ingress and NEG controllers). Addresses such
 //! as 10.128.0.100 are data only: nothing ever connects to them.
 
+// HTTP handlers return ready `Response`s as their error type: that is what an HTTP fake is for.
+#![allow(clippy::result_large_err)]
+
 pub mod controller;
 pub mod exec;
 pub mod filter;
@@ -43,7 +46,10 @@ pub fn urldecode(s: &str) -> String {
     while i < b.len() {
         match b[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => match std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            b'%' if i + 2 < b.len() => match std::str::from_utf8(&b[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 Some(v) => {
                     out.push(v);
                     i += 2;
@@ -100,7 +106,11 @@ impl Sim {
         let (tx, rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new().name("gke-sim".into()).spawn(move || {
-            let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
                 Ok(rt) => rt,
                 Err(e) => {
                     let _ = tx.send(Err(anyhow::anyhow!(e)));
@@ -122,7 +132,9 @@ impl Sim {
                 }
             });
         })?;
-        let (base_url, world) = rx.recv().map_err(|_| anyhow::anyhow!("gke-sim thread died during start-up"))??;
+        let (base_url, world) = rx
+            .recv()
+            .map_err(|_| anyhow::anyhow!("gke-sim thread died during start-up"))??;
         let (dir, tmp) = match dir {
             Some(d) => (d, None),
             None => {
@@ -130,7 +142,14 @@ impl Sim {
                 (d.clone(), Some(TempDir(d)))
             }
         };
-        let sim = Sim { base_url, dir, world, stop: Some(stop_tx), thread: Some(thread), _tmp: tmp };
+        let sim = Sim {
+            base_url,
+            dir,
+            world,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+            _tmp: tmp,
+        };
         sim.write_files()?;
         Ok(sim)
     }
@@ -177,10 +196,19 @@ impl Sim {
             ("CLOUDSDK_CORE_CHECK_GCE_METADATA".into(), "false".into()),
             ("CLOUDSDK_CORE_DISABLE_USAGE_REPORTING".into(), "true".into()),
             ("CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK".into(), "true".into()),
-            ("CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE".into(), format!("{b}/compute/v1/")),
+            (
+                "CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE".into(),
+                format!("{b}/compute/v1/"),
+            ),
             ("CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER".into(), format!("{b}/")),
-            ("CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER".into(), format!("{b}/crm/")),
-            ("GOOGLE_APPLICATION_CREDENTIALS".into(), self.dir.join("adc.json").display().to_string()),
+            (
+                "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER".into(),
+                format!("{b}/crm/"),
+            ),
+            (
+                "GOOGLE_APPLICATION_CREDENTIALS".into(),
+                self.dir.join("adc.json").display().to_string(),
+            ),
             ("GCE_METADATA_HOST".into(), "127.0.0.1:9".into()),
             ("GCE_METADATA_ROOT".into(), "127.0.0.1:9".into()),
             ("GCE_METADATA_IP".into(), "127.0.0.1:9".into()),
@@ -188,7 +216,10 @@ impl Sim {
     }
 
     pub fn env_file_contents(&self) -> String {
-        self.env().iter().map(|(k, v)| format!("export {k}={}\n", shell_quote(v))).collect()
+        self.env()
+            .iter()
+            .map(|(k, v)| format!("export {k}={}\n", shell_quote(v)))
+            .collect()
     }
 
     fn write_files(&self) -> anyhow::Result<()> {
@@ -202,7 +233,10 @@ impl Sim {
         write_private(&self.kubeconfig_path(), &kubeconfig)?;
         let (client_secret, refresh) = {
             let w = self.world();
-            (format!("sim-secret-{}", &w.access_token[w.access_token.len() - 8..]), format!("sim-refresh-{}", random_hex(24)))
+            (
+                format!("sim-secret-{}", &w.access_token[w.access_token.len() - 8..]),
+                format!("sim-refresh-{}", random_hex(24)),
+            )
         };
         let adc = json!({
             "type": "authorized_user",
@@ -299,10 +333,31 @@ async fn gate(State(state): State<Shared>, req: Request, next: axum::middleware:
     let query = req.uri().query().unwrap_or_default().to_string();
     let (latency, inject) = {
         let mut w = state.lock().unwrap();
-        w.log.push(LoggedRequest { method: req.method().to_string(), path: path.clone(), query: query.clone() });
-        let exempt = path == "/token" || path == "/version" || path == "/api" || path == "/apis" || path == "/api/v1" || (path.starts_with("/apis/") && path.matches('/').count() <= 3);
+        w.log.push(LoggedRequest {
+            method: req.method().to_string(),
+            path: path.clone(),
+            query: query.clone(),
+        });
+        let exempt = path == "/token"
+            || path == "/version"
+            || path == "/api"
+            || path == "/apis"
+            || path == "/api/v1"
+            || (path.starts_with("/apis/") && path.matches('/').count() <= 3);
         let rate = w.cfg.error_rate;
-        let inject = if !exempt && rate > 0.0 && w.rand() < rate { Some(if w.rand() < 0.5 { 429 } else { 503 }) } else { None };
+        let mut inject = if !exempt && rate > 0.0 && w.rand() < rate {
+            Some(if w.rand() < 0.5 { 429 } else { 503 })
+        } else {
+            None
+        };
+        let method = req.method().to_string();
+        if let Some(i) = w
+            .inject_once
+            .iter()
+            .position(|(m, p, _)| *m == method && path.contains(p.as_str()))
+        {
+            inject = Some(w.inject_once.remove(i).2);
+        }
         (w.cfg.latency, inject)
     };
     if !latency.is_zero() {
@@ -310,16 +365,47 @@ async fn gate(State(state): State<Shared>, req: Request, next: axum::middleware:
     }
     if let Some(code) = inject {
         return if is_google(&path) {
-            let msg = if code == 429 { "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service 'compute.googleapis.com'." } else { "The service is currently unavailable." };
-            google::google_error(code, msg, if code == 429 { "rateLimitExceeded" } else { "backendError" })
+            let msg = if code == 429 {
+                "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service 'compute.googleapis.com'."
+            } else {
+                "The service is currently unavailable."
+            };
+            google::google_error(
+                code,
+                msg,
+                if code == 429 {
+                    "rateLimitExceeded"
+                } else {
+                    "backendError"
+                },
+            )
         } else if code == 429 {
-            kube_api::status(429, "TooManyRequests", "Too many requests, please try again later.", Some(json!({"retryAfterSeconds": 1})))
+            kube_api::status(
+                429,
+                "TooManyRequests",
+                "Too many requests, please try again later.",
+                Some(json!({"retryAfterSeconds": 1})),
+            )
+        } else if code == 409 {
+            kube_api::status(409, "Conflict", "Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again", None)
+        } else if code == 403 {
+            kube_api::status(403, "Forbidden", "forbidden by gke-sim's fault injection", None)
         } else {
-            kube_api::status(503, "ServiceUnavailable", "The server is currently unable to handle the request", None)
+            kube_api::status(
+                503,
+                "ServiceUnavailable",
+                "The server is currently unable to handle the request",
+                None,
+            )
         };
     }
     if is_google(&path) {
-        let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let auth = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
         let token = state.lock().unwrap().access_token.clone();
         if auth != format!("Bearer {token}") {
             return google::google_error(

@@ -7,8 +7,12 @@ use clap::Parser;
 use gke_sim::{scenario::SCENARIOS, Sim, SimConfig};
 
 #[derive(Parser, Debug)]
-#[command(name = "gke-sim", version, about = "A simulated GKE project (Kubernetes API, Compute, Container) on 127.0.0.1",
-    after_help = "When ready, writes the env file and prints `ready`. Then:\n  source ENV_FILE && kubectl get pods -n kasten-io && gcloud compute networks subnets list")]
+#[command(
+    name = "gke-sim",
+    version,
+    about = "A simulated GKE project (Kubernetes API, Compute, Container) on 127.0.0.1",
+    after_help = "When ready, writes the env file and prints `ready`. Then:\n  source ENV_FILE && kubectl get pods -n kasten-io && gcloud compute networks subnets list"
+)]
 struct Args {
     /// Starting state of the world
     #[arg(long, default_value = "fresh", value_parser = clap::builder::PossibleValuesParser::new(SCENARIOS.iter().map(|s| s.0)))]
@@ -56,8 +60,24 @@ fn main() -> anyhow::Result<()> {
         ..SimConfig::default()
     };
     let dir = args.state_dir.unwrap_or_else(|| {
-        let parent = args.env_file.parent().map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.to_path_buf() }).unwrap_or_else(|| PathBuf::from("."));
-        parent.join(format!("{}.d", args.env_file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| "gke-sim".into())))
+        let parent = args
+            .env_file
+            .parent()
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    p.to_path_buf()
+                }
+            })
+            .unwrap_or_else(|| PathBuf::from("."));
+        parent.join(format!(
+            "{}.d",
+            args.env_file
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "gke-sim".into())
+        ))
     });
     let sim = Sim::spawn(cfg, Some(dir))?;
     sim.write_env_file(&args.env_file)?;

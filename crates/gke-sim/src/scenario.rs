@@ -8,29 +8,88 @@ use serde_json::{json, Value};
 use crate::world::{rfc3339, World, AUTO_SUBNETS, CLUSTER_UID, KUBE_SYSTEM_UID};
 
 pub const SCENARIOS: &[(&str, &str)] = &[
-    ("fresh", "K10 installed with basic auth; no proxy-only subnet, firewall rule or Ingress (the recipe's start)"),
-    ("healthy", "the recipe's working end state: proxy-only subnet, firewall tcp:8000, containerPort, internal Ingress"),
-    ("no-proxy-subnet", "healthy, but without the proxy-only subnet (the Ingress has no address)"),
-    ("backup-proxy-subnet", "fresh, with only a BACKUP proxy-only subnet in the region"),
-    ("legacy-proxy-subnet", "fresh, with an ACTIVE proxy-only subnet of the legacy purpose INTERNAL_HTTPS_LOAD_BALANCER"),
-    ("existing-proxy-subnet", "fresh, with an ACTIVE proxy-only subnet made by someone else (10.129.64.0/23 is not allowed in auto mode, so 10.100.0.0/23)"),
-    ("firewall-port-80", "healthy, but the firewall rule allows tcp:80 (the Service port) instead of tcp:8000"),
-    ("hc-on-root", "healthy, but the Ingress was created before the containerPort was added: the health check probes `/`"),
-    ("external-ingress", "healthy, but the Ingress has no class annotation: an external, internet-facing load balancer"),
-    ("ingress-class-name", "healthy, but the Ingress sets only spec.ingressClassName: GKE ignores it silently"),
-    ("exact-path", "healthy, but the Ingress path is ImplementationSpecific `/k10/`: only the exact path is routed"),
-    ("no-auth", "fresh, but K10 was installed without an authentication method"),
-    ("routes-based", "fresh, but the cluster is routes-based (not VPC-native)"),
+    (
+        "fresh",
+        "K10 installed with basic auth; no proxy-only subnet, firewall rule or Ingress (the recipe's start)",
+    ),
+    (
+        "healthy",
+        "the recipe's working end state: proxy-only subnet, firewall tcp:8000, containerPort, internal Ingress",
+    ),
+    (
+        "no-proxy-subnet",
+        "the recipe without its first step: firewall, containerPort and Ingress, but no proxy-only subnet",
+    ),
+    (
+        "backup-proxy-subnet",
+        "fresh, with only a BACKUP proxy-only subnet in the region",
+    ),
+    (
+        "legacy-proxy-subnet",
+        "fresh, with an ACTIVE proxy-only subnet of the legacy purpose INTERNAL_HTTPS_LOAD_BALANCER",
+    ),
+    (
+        "existing-proxy-subnet",
+        "fresh, with an ACTIVE proxy-only subnet 10.100.0.0/23 that someone else made",
+    ),
+    (
+        "firewall-port-80",
+        "healthy, but the firewall rule allows tcp:80 (the Service port) instead of tcp:8000",
+    ),
+    (
+        "hc-on-root",
+        "healthy, but the Ingress was created before the containerPort was added: the health check probes `/`",
+    ),
+    (
+        "external-ingress",
+        "healthy, but the Ingress has no class annotation: an external, internet-facing load balancer",
+    ),
+    (
+        "ingress-class-name",
+        "healthy, but the Ingress sets only spec.ingressClassName: GKE ignores it silently",
+    ),
+    (
+        "exact-path",
+        "healthy, but the Ingress path is ImplementationSpecific `/k10/`: only the exact path is routed",
+    ),
+    (
+        "no-auth",
+        "fresh, but K10 was installed without an authentication method",
+    ),
+    (
+        "routes-based",
+        "fresh, but the cluster is routes-based (not VPC-native)",
+    ),
     ("no-http-lb", "fresh, but the HttpLoadBalancing add-on is disabled"),
     ("no-curl", "fresh, but no K10 image has curl"),
-    ("gateway-not-ready", "fresh, but the gateway Deployment has no ready pods"),
-    ("custom-vpc", "fresh, in a custom-mode VPC `corp-vpc` with its own subnets (nothing reserved for auto mode)"),
-    ("scale", "fresh, plus 5,000 firewall rules, 1,000 subnets and 200 NEGs in other regions"),
+    (
+        "gateway-not-ready",
+        "fresh, but the gateway Deployment has no ready pods",
+    ),
+    (
+        "custom-vpc",
+        "fresh, in a custom-mode VPC `corp-vpc` with its own subnets (nothing reserved for auto mode)",
+    ),
+    (
+        "scale",
+        "fresh, plus 5,000 firewall rules, 1,000 subnets and 200 NEGs in other regions",
+    ),
 ];
 
 pub const K10_SERVICES: &[&str] = &[
-    "aggregatedapis", "auth", "catalog", "controllermanager", "crypto", "dashboardbff", "executor", "frontend", "jobs",
-    "kanister", "logging", "metering", "state",
+    "aggregatedapis",
+    "auth",
+    "catalog",
+    "controllermanager",
+    "crypto",
+    "dashboardbff",
+    "executor",
+    "frontend",
+    "jobs",
+    "kanister",
+    "logging",
+    "metering",
+    "state",
 ];
 pub const K10_VERSION: &str = "8.0.1";
 pub const NAMESPACE: &str = "kasten-io";
@@ -49,18 +108,41 @@ pub fn build(w: &mut World) {
         "fresh" | "custom-vpc" => {}
         "healthy" => healthy(w),
         "no-proxy-subnet" => {
-            healthy(w);
-            let key = format!("{}/proxy-only-subnet", w.region);
-            w.compute.subnetworks.remove(&key);
+            // The recipe without its first step: firewall, containerPort and Ingress, no subnet.
+            firewall(
+                w,
+                "allow-kasten-gateway-connection",
+                json!({"sourceRanges": ["10.120.0.0/23"], "allowed": [{"IPProtocol": "tcp", "ports": ["8000"]}]}),
+            );
+            add_container_port(w);
+            recipe_ingress(w, "Prefix", Some("gce-internal"), None);
         }
         "backup-proxy-subnet" => {
-            proxy_subnet(w, "proxy-only-backup", "10.120.0.0/23", "REGIONAL_MANAGED_PROXY", "BACKUP");
+            proxy_subnet(
+                w,
+                "proxy-only-backup",
+                "10.120.0.0/23",
+                "REGIONAL_MANAGED_PROXY",
+                "BACKUP",
+            );
         }
         "legacy-proxy-subnet" => {
-            proxy_subnet(w, "legacy-ilb-subnet", "10.120.0.0/23", "INTERNAL_HTTPS_LOAD_BALANCER", "ACTIVE");
+            proxy_subnet(
+                w,
+                "legacy-ilb-subnet",
+                "10.120.0.0/23",
+                "INTERNAL_HTTPS_LOAD_BALANCER",
+                "ACTIVE",
+            );
         }
         "existing-proxy-subnet" => {
-            proxy_subnet(w, "team-proxy-only", "10.100.0.0/23", "REGIONAL_MANAGED_PROXY", "ACTIVE");
+            proxy_subnet(
+                w,
+                "team-proxy-only",
+                "10.100.0.0/23",
+                "REGIONAL_MANAGED_PROXY",
+                "ACTIVE",
+            );
         }
         "firewall-port-80" => {
             healthy(w);
@@ -105,7 +187,10 @@ pub fn build(w: &mut World) {
             }
         }
         "scale" => scale(w),
-        other => panic!("unknown scenario {other:?} (known: {})", SCENARIOS.iter().map(|s| s.0).collect::<Vec<_>>().join(", ")),
+        other => panic!(
+            "unknown scenario {other:?} (known: {})",
+            SCENARIOS.iter().map(|s| s.0).collect::<Vec<_>>().join(", ")
+        ),
     }
     crate::controller::settle(w);
 }
@@ -141,15 +226,47 @@ fn base_project(w: &mut World, custom: bool) {
     let all = json!([{"IPProtocol": "tcp", "ports": ["0-65535"]}, {"IPProtocol": "udp", "ports": ["0-65535"]}, {"IPProtocol": "icmp"}]);
     let internal = if custom { "10.0.0.0/8" } else { "10.128.0.0/9" };
     let prefix = if custom { "corp" } else { "default" };
-    firewall(w, &format!("{prefix}-allow-internal"), json!({"sourceRanges": [internal], "allowed": all, "priority": 65534}));
-    firewall(w, &format!("{prefix}-allow-ssh"), json!({"sourceRanges": ["0.0.0.0/0"], "allowed": [{"IPProtocol": "tcp", "ports": ["22"]}], "priority": 65534}));
-    firewall(w, &format!("{prefix}-allow-icmp"), json!({"sourceRanges": ["0.0.0.0/0"], "allowed": [{"IPProtocol": "icmp"}], "priority": 65534}));
-    firewall(w, &format!("{prefix}-allow-rdp"), json!({"sourceRanges": ["0.0.0.0/0"], "allowed": [{"IPProtocol": "tcp", "ports": ["3389"]}], "priority": 65534}));
+    firewall(
+        w,
+        &format!("{prefix}-allow-internal"),
+        json!({"sourceRanges": [internal], "allowed": all, "priority": 65534}),
+    );
+    firewall(
+        w,
+        &format!("{prefix}-allow-ssh"),
+        json!({"sourceRanges": ["0.0.0.0/0"], "allowed": [{"IPProtocol": "tcp", "ports": ["22"]}], "priority": 65534}),
+    );
+    firewall(
+        w,
+        &format!("{prefix}-allow-icmp"),
+        json!({"sourceRanges": ["0.0.0.0/0"], "allowed": [{"IPProtocol": "icmp"}], "priority": 65534}),
+    );
+    firewall(
+        w,
+        &format!("{prefix}-allow-rdp"),
+        json!({"sourceRanges": ["0.0.0.0/0"], "allowed": [{"IPProtocol": "tcp", "ports": ["3389"]}], "priority": 65534}),
+    );
     let tag = w.node_tag.clone();
-    firewall(w, "gke-kasten-demo-5e1d9b2c-all", json!({"sourceRanges": ["10.52.0.0/14"], "allowed": [{"IPProtocol": "tcp"}, {"IPProtocol": "udp"}, {"IPProtocol": "icmp"}, {"IPProtocol": "esp"}, {"IPProtocol": "ah"}, {"IPProtocol": "sctp"}], "targetTags": [tag]}));
-    firewall(w, "gke-kasten-demo-5e1d9b2c-vms", json!({"sourceRanges": [internal], "allowed": [{"IPProtocol": "tcp", "ports": ["1-65535"]}, {"IPProtocol": "udp", "ports": ["1-65535"]}, {"IPProtocol": "icmp"}], "targetTags": [tag]}));
-    firewall(w, "gke-kasten-demo-5e1d9b2c-inkubelet", json!({"sourceRanges": ["10.52.0.0/14"], "sourceTags": [tag], "allowed": [{"IPProtocol": "tcp", "ports": ["10255"]}], "targetTags": [tag], "priority": 999}));
-    firewall(w, "gke-kasten-demo-5e1d9b2c-exkubelet", json!({"sourceRanges": ["0.0.0.0/0"], "denied": [{"IPProtocol": "tcp", "ports": ["10255"]}], "targetTags": [tag]}));
+    firewall(
+        w,
+        "gke-kasten-demo-5e1d9b2c-all",
+        json!({"sourceRanges": ["10.52.0.0/14"], "allowed": [{"IPProtocol": "tcp"}, {"IPProtocol": "udp"}, {"IPProtocol": "icmp"}, {"IPProtocol": "esp"}, {"IPProtocol": "ah"}, {"IPProtocol": "sctp"}], "targetTags": [tag]}),
+    );
+    firewall(
+        w,
+        "gke-kasten-demo-5e1d9b2c-vms",
+        json!({"sourceRanges": [internal], "allowed": [{"IPProtocol": "tcp", "ports": ["1-65535"]}, {"IPProtocol": "udp", "ports": ["1-65535"]}, {"IPProtocol": "icmp"}], "targetTags": [tag]}),
+    );
+    firewall(
+        w,
+        "gke-kasten-demo-5e1d9b2c-inkubelet",
+        json!({"sourceRanges": ["10.52.0.0/14"], "sourceTags": [tag], "allowed": [{"IPProtocol": "tcp", "ports": ["10255"]}], "targetTags": [tag], "priority": 999}),
+    );
+    firewall(
+        w,
+        "gke-kasten-demo-5e1d9b2c-exkubelet",
+        json!({"sourceRanges": ["0.0.0.0/0"], "denied": [{"IPProtocol": "tcp", "ports": ["10255"]}], "targetTags": [tag]}),
+    );
 }
 
 pub fn subnet(w: &mut World, region: &str, name: &str, range: &str) -> String {
@@ -207,7 +324,7 @@ fn base64ish(bytes: &[u8]) -> String {
             s.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
         }
     }
-    while s.len() % 4 != 0 {
+    while !s.len().is_multiple_of(4) {
         s.push('=');
     }
     s
@@ -229,7 +346,11 @@ pub fn firewall(w: &mut World, name: &str, fields: Value) {
 
 fn base_cluster(w: &mut World) {
     let net = w.network.clone();
-    let subnet_name = if net == "default" { "default".to_string() } else { format!("corp-{}", w.region) };
+    let subnet_name = if net == "default" {
+        "default".to_string()
+    } else {
+        format!("corp-{}", w.region)
+    };
     w.cluster = json!({
         "name": w.cluster_name, "location": w.location, "zone": w.location,
         "locations": w.zones,
@@ -279,7 +400,12 @@ fn base_cluster(w: &mut World) {
     });
 
     // Kubernetes side: namespaces, nodes, the ingress-uid ConfigMap.
-    for (ns, uid) in [("default", None), ("kube-system", Some(KUBE_SYSTEM_UID)), ("kube-public", None), (NAMESPACE, None)] {
+    for (ns, uid) in [
+        ("default", None),
+        ("kube-system", Some(KUBE_SYSTEM_UID)),
+        ("kube-public", None),
+        (NAMESPACE, None),
+    ] {
         let mut o = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {"kubernetes.io/metadata.name": ns}},
                             "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}});
         if let Some(u) = uid {
@@ -287,11 +413,17 @@ fn base_cluster(w: &mut World) {
         }
         w.kube_put(o);
     }
-    w.kube_put(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ingress-uid", "namespace": "kube-system"},
-                      "data": {"uid": CLUSTER_UID, "provider-uid": CLUSTER_UID}}));
+    w.kube_put(
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ingress-uid", "namespace": "kube-system"},
+                      "data": {"uid": CLUSTER_UID, "provider-uid": CLUSTER_UID}}),
+    );
     for (i, zone) in w.zones.clone().iter().enumerate() {
         let suffix = ["x7k2", "m3q9", "t8w4"][i % 3];
-        let name = format!("gke-kasten-demo-default-pool-{}-{}", ["0c5f2a1b", "7d3e9f40", "a1b2c3d4"][i % 3], suffix);
+        let name = format!(
+            "gke-kasten-demo-default-pool-{}-{}",
+            ["0c5f2a1b", "7d3e9f40", "a1b2c3d4"][i % 3],
+            suffix
+        );
         let ip = format!("10.128.0.{}", i + 2);
         w.kube_put(json!({
             "apiVersion": "v1", "kind": "Node",
@@ -354,11 +486,26 @@ fn k10(w: &mut World) {
             containers.push(json!({"name": "kanister-sidecar", "image": format!("gcr.io/kasten-images/kanister-tools:{K10_VERSION}"), "imagePullPolicy": "Always"}));
         }
         if ["auth", "dashboardbff", "controllermanager"].contains(svc) {
-            volumes.push(json!({"name": "k10-basic-auth", "secret": {"secretName": "k10-basic-auth", "defaultMode": 420}}));
+            volumes.push(
+                json!({"name": "k10-basic-auth", "secret": {"secretName": "k10-basic-auth", "defaultMode": 420}}),
+            );
             containers[0]["volumeMounts"] = json!([{"name": "k10-basic-auth", "mountPath": "/var/run/secrets/kasten.io/k10-basic-auth", "readOnly": true}]);
         }
-        deployment(w, &dname, labels.clone(), sel.clone(), json!(containers), json!(volumes));
-        service(w, &dname, labels, sel, json!([{"name": "http", "port": 8000, "protocol": "TCP", "targetPort": 8000}]));
+        deployment(
+            w,
+            &dname,
+            labels.clone(),
+            sel.clone(),
+            json!(containers),
+            json!(volumes),
+        );
+        service(
+            w,
+            &dname,
+            labels,
+            sel,
+            json!([{"name": "http", "port": 8000, "protocol": "TCP", "targetPort": 8000}]),
+        );
     }
     // The gateway: no containerPort, readinessProbe on 8000.
     let mut glabels = helm_labels(Some("gateway"));
@@ -380,14 +527,33 @@ fn k10(w: &mut World) {
         }]),
         json!([]),
     );
-    service(w, "gateway", glabels, gsel, json!([{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8000}]));
+    service(
+        w,
+        "gateway",
+        glabels,
+        gsel,
+        json!([{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8000}]),
+    );
     // prometheus-server
-    let plabels = json!({"app": "prometheus", "component": "server", "release": RELEASE, "app.kubernetes.io/managed-by": "Helm"});
+    let plabels =
+        json!({"app": "prometheus", "component": "server", "release": RELEASE, "app.kubernetes.io/managed-by": "Helm"});
     let psel = json!({"app": "prometheus", "component": "server", "release": RELEASE});
-    deployment(w, "prometheus-server", plabels.clone(), psel.clone(),
+    deployment(
+        w,
+        "prometheus-server",
+        plabels.clone(),
+        psel.clone(),
         json!([{"name": "prometheus-server", "image": "gcr.io/kasten-images/prometheus:3.5.0", "ports": [{"containerPort": 9090}],
-                "readinessProbe": {"httpGet": {"path": "/k10/prometheus/-/ready", "port": 9090}}}]), json!([]));
-    service(w, "prometheus-server", plabels, psel, json!([{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 9090}]));
+                "readinessProbe": {"httpGet": {"path": "/k10/prometheus/-/ready", "port": 9090}}}]),
+        json!([]),
+    );
+    service(
+        w,
+        "prometheus-server",
+        plabels,
+        psel,
+        json!([{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 9090}]),
+    );
 
     // Auth: basic auth Secret (the htpasswd value is a placeholder, not a credential).
     w.kube_put(json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
@@ -397,13 +563,29 @@ fn k10(w: &mut World) {
 
     // NetworkPolicies as the chart lays them out.
     let rl = json!({"release": RELEASE});
-    netpol(w, "default-deny", json!({"podSelector": {}, "policyTypes": ["Ingress"]}));
-    netpol(w, "allow-external", json!({"podSelector": {"matchLabels": {"service": "gateway", "release": RELEASE}},
-        "ingress": [{"from": [], "ports": [{"protocol": "TCP", "port": 8000}]}], "policyTypes": ["Ingress"]}));
-    netpol(w, "access-k10-services", json!({"podSelector": {"matchLabels": rl},
-        "ingress": [{"from": [{"podSelector": {"matchLabels": {"access-k10-services": "allowed"}}}], "ports": [{"protocol": "TCP", "port": 8000}]}], "policyTypes": ["Ingress"]}));
-    netpol(w, "cross-services-allow", json!({"podSelector": {"matchLabels": rl},
-        "ingress": [{"from": [{"podSelector": {"matchLabels": rl}}], "ports": [{"protocol": "TCP", "port": 8000}]}], "policyTypes": ["Ingress"]}));
+    netpol(
+        w,
+        "default-deny",
+        json!({"podSelector": {}, "policyTypes": ["Ingress"]}),
+    );
+    netpol(
+        w,
+        "allow-external",
+        json!({"podSelector": {"matchLabels": {"service": "gateway", "release": RELEASE}},
+        "ingress": [{"from": [], "ports": [{"protocol": "TCP", "port": 8000}]}], "policyTypes": ["Ingress"]}),
+    );
+    netpol(
+        w,
+        "access-k10-services",
+        json!({"podSelector": {"matchLabels": rl},
+        "ingress": [{"from": [{"podSelector": {"matchLabels": {"access-k10-services": "allowed"}}}], "ports": [{"protocol": "TCP", "port": 8000}]}], "policyTypes": ["Ingress"]}),
+    );
+    netpol(
+        w,
+        "cross-services-allow",
+        json!({"podSelector": {"matchLabels": rl},
+        "ingress": [{"from": [{"podSelector": {"matchLabels": rl}}], "ports": [{"protocol": "TCP", "port": 8000}]}], "policyTypes": ["Ingress"]}),
+    );
 }
 
 fn netpol(w: &mut World, name: &str, spec: Value) {
@@ -460,8 +642,18 @@ fn remove_auth(w: &mut World) {
 
 /// The manual recipe's GCP side: proxy-only subnet and firewall rule.
 fn healthy_infra(w: &mut World) {
-    proxy_subnet(w, "proxy-only-subnet", "10.120.0.0/23", "REGIONAL_MANAGED_PROXY", "ACTIVE");
-    firewall(w, "allow-kasten-gateway-connection", json!({"sourceRanges": ["10.120.0.0/23"], "allowed": [{"IPProtocol": "tcp", "ports": ["8000"]}]}));
+    proxy_subnet(
+        w,
+        "proxy-only-subnet",
+        "10.120.0.0/23",
+        "REGIONAL_MANAGED_PROXY",
+        "ACTIVE",
+    );
+    firewall(
+        w,
+        "allow-kasten-gateway-connection",
+        json!({"sourceRanges": ["10.120.0.0/23"], "allowed": [{"IPProtocol": "tcp", "ports": ["8000"]}]}),
+    );
 }
 
 pub fn add_container_port(w: &mut World) {
@@ -502,13 +694,20 @@ fn scale(w: &mut World) {
         subnet(w, region, &format!("team-subnet-{i:04}"), &range);
     }
     for i in 0..5000u32 {
-        firewall(w, &format!("team-rule-{i:05}"), json!({"sourceRanges": [format!("192.168.{}.0/24", i % 256)],
-            "allowed": [{"IPProtocol": "tcp", "ports": [format!("{}", 10000 + i)]}], "targetTags": [format!("team-{}", i % 50)]}));
+        firewall(
+            w,
+            &format!("team-rule-{i:05}"),
+            json!({"sourceRanges": [format!("192.168.{}.0/24", i % 256)],
+            "allowed": [{"IPProtocol": "tcp", "ports": [format!("{}", 10000 + i)]}], "targetTags": [format!("team-{}", i % 50)]}),
+        );
     }
     let zones: Vec<String> = regions.iter().skip(1).map(|r| format!("{r}-b")).collect();
     for i in 0..200usize {
         let zone = &zones[i % zones.len()];
-        let name = format!("k8s1-0badc0de-team-app{i:03}-80-{:08x}", i * 2_654_435_761 % 0xffff_ffff);
+        let name = format!(
+            "k8s1-0badc0de-team-app{i:03}-80-{:08x}",
+            i * 2_654_435_761 % 0xffff_ffff
+        );
         let url = format!("{}/networkEndpointGroups/{}", w.zone_url(zone), name);
         let id = w.new_id();
         w.compute.negs.insert(format!("{zone}/{name}"), json!({"kind": "compute#networkEndpointGroup", "id": id, "name": name,

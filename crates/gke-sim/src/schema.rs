@@ -12,7 +12,10 @@ static CONTAINER: &str = include_str!("../schemas/container.v1.extract.json");
 fn docs() -> &'static (Value, Value) {
     static DOCS: OnceLock<(Value, Value)> = OnceLock::new();
     DOCS.get_or_init(|| {
-        (serde_json::from_str(COMPUTE).expect("compute extract is JSON"), serde_json::from_str(CONTAINER).expect("container extract is JSON"))
+        (
+            serde_json::from_str(COMPUTE).expect("compute extract is JSON"),
+            serde_json::from_str(CONTAINER).expect("container extract is JSON"),
+        )
     })
 }
 
@@ -24,14 +27,18 @@ pub fn validate(api: &str, schema: &str, body: &Value, method: &str) -> Result<(
     check(schemas, &schemas[schema], body, "resource")?;
     // Fields the method requires.
     for (name, p) in schemas[schema]["properties"].as_object().into_iter().flatten() {
-        let required = p["requiredFor"].as_array().is_some_and(|r| r.iter().any(|m| m == method));
+        let required = p["requiredFor"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|m| m == method));
         let missing = match body.get(name) {
             None | Some(Value::Null) => true,
             Some(Value::String(s)) => s.is_empty(),
             _ => false,
         };
         if required && missing {
-            return Err(format!("Invalid value for field 'resource.{name}': ''. Required field not specified."));
+            return Err(format!(
+                "Invalid value for field 'resource.{name}': ''. Required field not specified."
+            ));
         }
     }
     Ok(())
@@ -48,19 +55,25 @@ fn check(schemas: &Value, s: &Value, v: &Value, at: &str) -> Result<(), String> 
     let bad = |want: &str| Err(format!("Invalid value at '{at}' ({want}), {v}"));
     match ty {
         "object" => {
-            let Some(obj) = v.as_object() else { return bad("TYPE_MESSAGE") };
+            let Some(obj) = v.as_object() else {
+                return bad("TYPE_MESSAGE");
+            };
             for (k, val) in obj {
                 if let Some(p) = s["properties"].get(k) {
                     check(schemas, p, val, &format!("{at}.{k}"))?;
                 } else if let Some(ap) = s.get("additionalProperties") {
                     check(schemas, ap, val, &format!("{at}[{k}]"))?;
                 } else {
-                    return Err(format!("Invalid JSON payload received. Unknown name \"{k}\" at '{at}': Cannot find field."));
+                    return Err(format!(
+                        "Invalid JSON payload received. Unknown name \"{k}\" at '{at}': Cannot find field."
+                    ));
                 }
             }
         }
         "array" => {
-            let Some(arr) = v.as_array() else { return bad("TYPE_LIST") };
+            let Some(arr) = v.as_array() else {
+                return bad("TYPE_LIST");
+            };
             for (i, item) in arr.iter().enumerate() {
                 check(schemas, &s["items"], item, &format!("{at}[{i}]"))?;
             }
@@ -85,16 +98,8 @@ fn check(schemas: &Value, s: &Value, v: &Value, at: &str) -> Result<(), String> 
                 return bad("TYPE_INT32");
             }
         }
-        "number" => {
-            if !v.is_number() {
-                return bad("TYPE_DOUBLE");
-            }
-        }
-        "boolean" => {
-            if !v.is_boolean() {
-                return bad("TYPE_BOOL");
-            }
-        }
+        "number" if !v.is_number() => return bad("TYPE_DOUBLE"),
+        "boolean" if !v.is_boolean() => return bad("TYPE_BOOL"),
         _ => {}
     }
     Ok(())
@@ -106,7 +111,8 @@ pub fn valid_name(name: &str) -> bool {
     !b.is_empty()
         && b.len() <= 63
         && b[0].is_ascii_lowercase()
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && *b.last().unwrap() != b'-'
 }
 
@@ -120,15 +126,23 @@ mod tests {
         let ok = json!({"ipCidrRange":"10.120.0.0/23","name":"proxy-only-subnet","network":"n","purpose":"REGIONAL_MANAGED_PROXY","role":"ACTIVE"});
         validate("compute", "Subnetwork", &ok, "compute.subnetworks.insert").unwrap();
         let typo = json!({"ipCidrRnage":"10.120.0.0/23","name":"x","network":"n"});
-        assert!(validate("compute", "Subnetwork", &typo, "compute.subnetworks.insert").unwrap_err().contains("Unknown name \"ipCidrRnage\""));
+        assert!(validate("compute", "Subnetwork", &typo, "compute.subnetworks.insert")
+            .unwrap_err()
+            .contains("Unknown name \"ipCidrRnage\""));
         let bad_enum = json!({"ipCidrRange":"10.120.0.0/23","name":"x","network":"n","purpose":"REGIONAL_PROXY"});
-        assert!(validate("compute", "Subnetwork", &bad_enum, "compute.subnetworks.insert").unwrap_err().contains("TYPE_ENUM"));
+        assert!(
+            validate("compute", "Subnetwork", &bad_enum, "compute.subnetworks.insert")
+                .unwrap_err()
+                .contains("TYPE_ENUM")
+        );
         let fw = json!({"allowed":[{"IPProtocol":"TCP","ports":["8000"]}],"direction":"INGRESS","name":"a","network":"n","sourceRanges":["10.120.0.0/23"]});
         validate("compute", "Firewall", &fw, "compute.firewalls.insert").unwrap();
         let fw_bad = json!({"allow":[{"IPProtocol":"TCP"}],"name":"a"});
         assert!(validate("compute", "Firewall", &fw_bad, "compute.firewalls.insert").is_err());
         let fw_bad2 = json!({"sourceRanges":"10.0.0.0/8","name":"a"});
-        assert!(validate("compute", "Firewall", &fw_bad2, "compute.firewalls.insert").unwrap_err().contains("TYPE_LIST"));
+        assert!(validate("compute", "Firewall", &fw_bad2, "compute.firewalls.insert")
+            .unwrap_err()
+            .contains("TYPE_LIST"));
     }
 
     #[test]

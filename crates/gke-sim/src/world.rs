@@ -35,23 +35,142 @@ impl ResDef {
 }
 
 pub const RESOURCES: &[ResDef] = &[
-    ResDef { group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false, short: &["ns"] },
-    ResDef { group: "", version: "v1", plural: "nodes", kind: "Node", namespaced: false, short: &["no"] },
-    ResDef { group: "", version: "v1", plural: "pods", kind: "Pod", namespaced: true, short: &["po"] },
-    ResDef { group: "", version: "v1", plural: "services", kind: "Service", namespaced: true, short: &["svc"] },
-    ResDef { group: "", version: "v1", plural: "endpoints", kind: "Endpoints", namespaced: true, short: &["ep"] },
-    ResDef { group: "", version: "v1", plural: "events", kind: "Event", namespaced: true, short: &["ev"] },
-    ResDef { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true, short: &["cm"] },
-    ResDef { group: "", version: "v1", plural: "secrets", kind: "Secret", namespaced: true, short: &[] },
-    ResDef { group: "", version: "v1", plural: "serviceaccounts", kind: "ServiceAccount", namespaced: true, short: &["sa"] },
-    ResDef { group: "apps", version: "v1", plural: "deployments", kind: "Deployment", namespaced: true, short: &["deploy"] },
-    ResDef { group: "networking.k8s.io", version: "v1", plural: "ingresses", kind: "Ingress", namespaced: true, short: &["ing"] },
-    ResDef { group: "networking.k8s.io", version: "v1", plural: "networkpolicies", kind: "NetworkPolicy", namespaced: true, short: &["netpol"] },
-    ResDef { group: "networking.k8s.io", version: "v1", plural: "ingressclasses", kind: "IngressClass", namespaced: false, short: &[] },
-    ResDef { group: "discovery.k8s.io", version: "v1", plural: "endpointslices", kind: "EndpointSlice", namespaced: true, short: &[] },
-    ResDef { group: "cloud.google.com", version: "v1", plural: "backendconfigs", kind: "BackendConfig", namespaced: true, short: &["bc"] },
-    ResDef { group: "networking.gke.io", version: "v1beta1", plural: "frontendconfigs", kind: "FrontendConfig", namespaced: true, short: &[] },
-    ResDef { group: "authorization.k8s.io", version: "v1", plural: "selfsubjectaccessreviews", kind: "SelfSubjectAccessReview", namespaced: false, short: &[] },
+    ResDef {
+        group: "",
+        version: "v1",
+        plural: "namespaces",
+        kind: "Namespace",
+        namespaced: false,
+        short: &["ns"],
+    },
+    ResDef {
+        group: "",
+        version: "v1",
+        plural: "nodes",
+        kind: "Node",
+        namespaced: false,
+        short: &["no"],
+    },
+    ResDef {
+        group: "",
+        version: "v1",
+        plural: "pods",
+        kind: "Pod",
+        namespaced: true,
+        short: &["po"],
+    },
+    ResDef {
+        group: "",
+        version: "v1",
+        plural: "services",
+        kind: "Service",
+        namespaced: true,
+        short: &["svc"],
+    },
+    ResDef {
+        group: "",
+        version: "v1",
+        plural: "endpoints",
+        kind: "Endpoints",
+        namespaced: true,
+        short: &["ep"],
+    },
+    ResDef {
+        group: "",
+        version: "v1",
+        plural: "events",
+        kind: "Event",
+        namespaced: true,
+        short: &["ev"],
+    },
+    ResDef {
+        group: "",
+        version: "v1",
+        plural: "configmaps",
+        kind: "ConfigMap",
+        namespaced: true,
+        short: &["cm"],
+    },
+    ResDef {
+        group: "",
+        version: "v1",
+        plural: "secrets",
+        kind: "Secret",
+        namespaced: true,
+        short: &[],
+    },
+    ResDef {
+        group: "",
+        version: "v1",
+        plural: "serviceaccounts",
+        kind: "ServiceAccount",
+        namespaced: true,
+        short: &["sa"],
+    },
+    ResDef {
+        group: "apps",
+        version: "v1",
+        plural: "deployments",
+        kind: "Deployment",
+        namespaced: true,
+        short: &["deploy"],
+    },
+    ResDef {
+        group: "networking.k8s.io",
+        version: "v1",
+        plural: "ingresses",
+        kind: "Ingress",
+        namespaced: true,
+        short: &["ing"],
+    },
+    ResDef {
+        group: "networking.k8s.io",
+        version: "v1",
+        plural: "networkpolicies",
+        kind: "NetworkPolicy",
+        namespaced: true,
+        short: &["netpol"],
+    },
+    ResDef {
+        group: "networking.k8s.io",
+        version: "v1",
+        plural: "ingressclasses",
+        kind: "IngressClass",
+        namespaced: false,
+        short: &[],
+    },
+    ResDef {
+        group: "discovery.k8s.io",
+        version: "v1",
+        plural: "endpointslices",
+        kind: "EndpointSlice",
+        namespaced: true,
+        short: &[],
+    },
+    ResDef {
+        group: "cloud.google.com",
+        version: "v1",
+        plural: "backendconfigs",
+        kind: "BackendConfig",
+        namespaced: true,
+        short: &["bc"],
+    },
+    ResDef {
+        group: "networking.gke.io",
+        version: "v1beta1",
+        plural: "frontendconfigs",
+        kind: "FrontendConfig",
+        namespaced: true,
+        short: &[],
+    },
+    ResDef {
+        group: "authorization.k8s.io",
+        version: "v1",
+        plural: "selfsubjectaccessreviews",
+        kind: "SelfSubjectAccessReview",
+        namespaced: false,
+        short: &[],
+    },
 ];
 
 pub fn res_by_plural(group: &str, plural: &str) -> Option<&'static ResDef> {
@@ -166,6 +285,11 @@ pub struct World {
     pub access_token: String,
     pub next_ip: u32,
     pub started: Instant,
+    /// One-shot failures for tests: (method, path substring, HTTP status); the first matching
+    /// request gets that status once.
+    pub inject_once: Vec<(String, String, u16)>,
+    /// When set, the controllers do nothing (tests freeze the world to break one thing).
+    pub controllers_paused: bool,
     /// Recent changes for watches: (resourceVersion, resource key, event type, object).
     pub changes: std::collections::VecDeque<(u64, String, &'static str, Value)>,
 }
@@ -206,12 +330,20 @@ pub fn rfc3339(offset_secs: i64) -> String {
     let secs = base.rem_euclid(86_400);
     let days = base.div_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, (secs / 60) % 60, secs % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    )
 }
 
 /// Current wall-clock time as RFC 3339 (used for new objects and events).
 pub fn now_rfc3339() -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs() as i64;
     rfc3339(now - 1_795_000_000)
 }
 
@@ -257,6 +389,8 @@ impl World {
             next_ip: 100,
             started: Instant::now(),
             changes: Default::default(),
+            controllers_paused: false,
+            inject_once: Vec::new(),
         };
         crate::scenario::build(&mut w);
         w
@@ -306,7 +440,10 @@ impl World {
     // ---------- Kubernetes store ----------
 
     pub fn kube_list(&self, rd: &ResDef) -> Vec<&Value> {
-        self.kube.get(&rd.key()).map(|m| m.values().collect()).unwrap_or_default()
+        self.kube
+            .get(&rd.key())
+            .map(|m| m.values().collect())
+            .unwrap_or_default()
     }
 
     pub fn kube_get(&self, kind: &str, ns: &str, name: &str) -> Option<&Value> {
@@ -318,7 +455,9 @@ impl World {
     pub fn kube_get_mut(&mut self, kind: &str, ns: &str, name: &str) -> Option<&mut Value> {
         let rd = res_by_kind(kind)?;
         let ns = if rd.namespaced { ns } else { "" };
-        self.kube.get_mut(&rd.key())?.get_mut(&(ns.to_string(), name.to_string()))
+        self.kube
+            .get_mut(&rd.key())?
+            .get_mut(&(ns.to_string(), name.to_string()))
     }
 
     /// Objects of a kind in a namespace ("" = all namespaces).
@@ -326,7 +465,12 @@ impl World {
         let Some(rd) = res_by_kind(kind) else { return vec![] };
         self.kube
             .get(&rd.key())
-            .map(|m| m.iter().filter(|((n, _), _)| ns.is_empty() || n == ns).map(|(_, v)| v.clone()).collect())
+            .map(|m| {
+                m.iter()
+                    .filter(|((n, _), _)| ns.is_empty() || n == ns)
+                    .map(|(_, v)| v.clone())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -334,7 +478,11 @@ impl World {
     pub fn kube_put(&mut self, mut obj: Value) -> Value {
         let kind = obj["kind"].as_str().unwrap_or_default().to_string();
         let rd = res_by_kind(&kind).unwrap_or_else(|| panic!("unknown kind {kind}"));
-        let ns = if rd.namespaced { obj["metadata"]["namespace"].as_str().unwrap_or("default").to_string() } else { String::new() };
+        let ns = if rd.namespaced {
+            obj["metadata"]["namespace"].as_str().unwrap_or("default").to_string()
+        } else {
+            String::new()
+        };
         let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
         if obj["apiVersion"].is_null() {
             obj["apiVersion"] = json!(rd.api_version());
@@ -342,7 +490,11 @@ impl World {
         if rd.namespaced {
             obj["metadata"]["namespace"] = json!(ns);
         }
-        let existing = self.kube.get(&rd.key()).and_then(|m| m.get(&(ns.clone(), name.clone()))).cloned();
+        let existing = self
+            .kube
+            .get(&rd.key())
+            .and_then(|m| m.get(&(ns.clone(), name.clone())))
+            .cloned();
         let meta = &mut obj["metadata"];
         match &existing {
             Some(old) => {
@@ -366,7 +518,11 @@ impl World {
         let rv = self.next_rv();
         obj["metadata"]["resourceVersion"] = json!(rv);
         self.kube.entry(rd.key()).or_default().insert((ns, name), obj.clone());
-        self.record_change(rd.key(), if existing.is_some() { "MODIFIED" } else { "ADDED" }, obj.clone());
+        self.record_change(
+            rd.key(),
+            if existing.is_some() { "MODIFIED" } else { "ADDED" },
+            obj.clone(),
+        );
         obj
     }
 
@@ -381,7 +537,10 @@ impl World {
         let rd = res_by_kind(kind)?;
         let ns = if rd.namespaced { ns } else { "" };
         self.resource_version += 1;
-        let mut gone = self.kube.get_mut(&rd.key())?.remove(&(ns.to_string(), name.to_string()))?;
+        let mut gone = self
+            .kube
+            .get_mut(&rd.key())?
+            .remove(&(ns.to_string(), name.to_string()))?;
         gone["metadata"]["resourceVersion"] = json!(self.resource_version.to_string());
         self.record_change(rd.key(), "DELETED", gone.clone());
         Some(gone)
@@ -390,7 +549,10 @@ impl World {
     /// Record a Kubernetes Event about an object, merging repeats as the API server's event
     /// correlator does (same reason and message: count + 1).
     pub fn event(&mut self, involved: &Value, type_: &str, reason: &str, message: &str, source: &str) {
-        let ns = involved["metadata"]["namespace"].as_str().unwrap_or("default").to_string();
+        let ns = involved["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("default")
+            .to_string();
         let oname = involved["metadata"]["name"].as_str().unwrap_or_default().to_string();
         let kind = involved["kind"].as_str().unwrap_or_default().to_string();
         let now = now_rfc3339();
@@ -440,7 +602,11 @@ impl World {
     }
 
     pub fn node_subnet_range(&self) -> Ipv4Net {
-        let key = format!("{}/{}", self.region, self.network);
+        let key = format!(
+            "{}/{}",
+            self.region,
+            self.cluster["subnetwork"].as_str().unwrap_or(&self.network)
+        );
         self.compute
             .subnetworks
             .get(&key)
@@ -450,21 +616,32 @@ impl World {
     }
 
     pub fn pod_range(&self) -> String {
-        self.cluster["clusterIpv4Cidr"].as_str().unwrap_or("10.52.0.0/14").to_string()
+        self.cluster["clusterIpv4Cidr"]
+            .as_str()
+            .unwrap_or("10.52.0.0/14")
+            .to_string()
     }
 
     pub fn http_lb_enabled(&self) -> bool {
-        !self.cluster["addonsConfig"]["httpLoadBalancing"]["disabled"].as_bool().unwrap_or(false)
+        !self.cluster["addonsConfig"]["httpLoadBalancing"]["disabled"]
+            .as_bool()
+            .unwrap_or(false)
     }
 
     pub fn vpc_native(&self) -> bool {
-        self.cluster["ipAllocationPolicy"]["useIpAliases"].as_bool().unwrap_or(false)
+        self.cluster["ipAllocationPolicy"]["useIpAliases"]
+            .as_bool()
+            .unwrap_or(false)
     }
 
     /// Record a finished or pending operation and return it.
     pub fn operation(&mut self, scope: &str, op_type: &str, target_link: &str, error: Option<Value>) -> Value {
         let id = self.new_id();
-        let name = format!("operation-{}-{}", 1_795_000_000_000u64 + self.next_id % 1_000_000, &id[id.len() - 8..]);
+        let name = format!(
+            "operation-{}-{}",
+            1_795_000_000_000u64 + self.next_id % 1_000_000,
+            &id[id.len() - 8..]
+        );
         let delay = self.cfg.op_delay;
         let mut v = json!({
             "kind": "compute#operation",
@@ -488,7 +665,13 @@ impl World {
         if let Some(err) = error {
             v["error"] = err;
         }
-        self.compute.operations.insert(format!("{scope}/{name}"), Op { value: v.clone(), done_at: Instant::now() + delay });
+        self.compute.operations.insert(
+            format!("{scope}/{name}"),
+            Op {
+                value: v.clone(),
+                done_at: Instant::now() + delay,
+            },
+        );
         v
     }
 
@@ -503,6 +686,41 @@ impl World {
         Some(v)
     }
 
+    /// A digest of the whole world (Kubernetes objects except Events, and every Compute and
+    /// Container resource): equal digests mean nothing was changed.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for (k, m) in &self.kube {
+            if k == "events." {
+                continue;
+            }
+            for ((ns, n), v) in m {
+                h.update(format!("{k}/{ns}/{n}={v}\n").as_bytes());
+            }
+        }
+        let c = &self.compute;
+        for (name, map) in [
+            ("net", &c.networks),
+            ("sub", &c.subnetworks),
+            ("fw", &c.firewalls),
+            ("neg", &c.negs),
+            ("bs", &c.backend_services),
+            ("hc", &c.health_checks),
+            ("um", &c.url_maps),
+            ("tp", &c.target_proxies),
+            ("fr", &c.forwarding_rules),
+            ("addr", &c.addresses),
+            ("gfr", &c.global_forwarding_rules),
+        ] {
+            for (k, v) in map {
+                h.update(format!("{name}/{k}={v}\n").as_bytes());
+            }
+        }
+        h.update(self.cluster.to_string().as_bytes());
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     pub fn permission_denied(&self, perm: &str) -> bool {
         self.denied_permissions.iter().any(|p| p == perm)
     }
@@ -512,5 +730,12 @@ pub fn uuid_like(seed: &str) -> String {
     use sha2::{Digest, Sha256};
     let h = Sha256::digest(seed.as_bytes());
     let x: String = h.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &x[0..8], &x[8..12], &x[12..16], &x[16..20], &x[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &x[0..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..32]
+    )
 }

@@ -1,0 +1,361 @@
+//! `doctor` on gke-sim worlds: the healthy one passes every check; each broken one fails exactly
+//! the check where the fix is (checks downstream of it are SKIPPED as blocked).
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+
+fn doctor_json(w: &TestWorld, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["doctor", "-o", "json"];
+    args.extend_from_slice(extra);
+    let o = w.run(&args);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", both(&o)));
+    (o.status.code().unwrap_or(-1), v)
+}
+
+fn results(v: &Value) -> Vec<(String, String)> {
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["result"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Doctor on this world fails exactly `id` (exit 1), and nothing else.
+fn only_fails(w: &TestWorld, id: &str) -> Value {
+    let (code, v) = doctor_json(w, &[]);
+    let fails: Vec<String> = results(&v)
+        .into_iter()
+        .filter(|(_, r)| r == "FAIL")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        fails,
+        vec![id.to_string()],
+        "{}",
+        serde_json::to_string_pretty(&v).unwrap()
+    );
+    assert_eq!(code, 1);
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .cloned()
+        .unwrap()
+}
+
+#[test]
+fn the_healthy_world_passes_every_check_and_doctor_writes_nothing() {
+    let w = TestWorld::start("healthy");
+    w.sim.clear_requests();
+    let o = w.run(&["doctor"]);
+    let out = ok(&o);
+    insta::assert_snapshot!("doctor_healthy_table", out);
+    let (code, v) = doctor_json(&w, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(v["schemaVersion"], 1);
+    assert_eq!(v["summary"], json!({"pass": 14, "warn": 0, "fail": 0, "skip": 0}));
+    let ids: Vec<String> = results(&v).into_iter().map(|(i, _)| i).collect();
+    assert_eq!(
+        ids,
+        [
+            "context",
+            "cluster",
+            "permissions",
+            "k10",
+            "proxy-subnet",
+            "firewall",
+            "service",
+            "health-check",
+            "ingress",
+            "events",
+            "address",
+            "negs",
+            "backends",
+            "e2e"
+        ]
+    );
+    assert!(w.writes().is_empty(), "doctor wrote: {:?}", w.writes());
+    let mut snap = v.clone();
+    snap["checks"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .for_each(|c| c["evidence"] = json!("<evidence>"));
+    insta::assert_json_snapshot!("doctor_healthy_json", snap);
+    let y = ok(&w.run(&["doctor", "-o", "yaml"]));
+    let yv: Value = serde_yaml::from_str(&y).unwrap();
+    assert_eq!(yv["summary"]["pass"], 14);
+}
+
+#[test]
+fn cluster_fails_when_http_load_balancing_is_disabled() {
+    let w = TestWorld::start("healthy");
+    w.sim
+        .with_world(|w| w.cluster["addonsConfig"]["httpLoadBalancing"] = json!({"disabled": true}));
+    let c = only_fails(&w, "cluster");
+    assert!(c["hint"]
+        .as_str()
+        .unwrap()
+        .contains("--update-addons=HttpLoadBalancing=ENABLED"));
+}
+
+#[test]
+fn cluster_fails_when_routes_based() {
+    let w = TestWorld::start("healthy");
+    w.sim
+        .with_world(|w| w.cluster["ipAllocationPolicy"]["useIpAliases"] = json!(false));
+    let c = only_fails(&w, "cluster");
+    assert!(c["finding"].as_str().unwrap().contains("not VPC-native"));
+}
+
+#[test]
+fn permissions_fail_when_iam_or_rbac_lack_a_verb() {
+    let w = TestWorld::start("healthy");
+    w.sim.with_world(|w| {
+        w.denied_permissions = vec!["compute.firewalls.create".into()];
+        w.denied_kube = vec!["patch deployments".into()];
+    });
+    let c = only_fails(&w, "permissions");
+    let f = c["finding"].as_str().unwrap();
+    assert!(
+        f.contains("compute.firewalls.create") && f.contains("patch deployments"),
+        "{f}"
+    );
+}
+
+#[test]
+fn k10_fails_without_ready_gateway_pods() {
+    let w = TestWorld::start("healthy");
+    w.sim.with_world(|w| {
+        w.kube_get_mut("Deployment", "kasten-io", "gateway").unwrap()["metadata"]["annotations"]
+            ["sim.kasten-ilb/not-ready"] = json!("true");
+    });
+    let c = only_fails(&w, "k10");
+    assert!(c["finding"].as_str().unwrap().contains("no ready pods"));
+}
+
+#[test]
+fn k10_fails_when_exposed_without_auth_and_warns_otherwise() {
+    let w = TestWorld::start("no-auth");
+    let (_, v) = doctor_json(&w, &[]);
+    assert!(results(&v).contains(&("k10".into(), "WARN".into())));
+    let w = TestWorld::start("healthy");
+    w.sim.with_world(|w| {
+        w.kube_delete("Secret", "kasten-io", "k10-basic-auth");
+        for d in ["auth-svc", "dashboardbff-svc", "controllermanager-svc"] {
+            let mut o = w.kube_get("Deployment", "kasten-io", d).cloned().unwrap();
+            o["spec"]["template"]["spec"].as_object_mut().unwrap().remove("volumes");
+            w.kube_put(o);
+        }
+    });
+    let c = only_fails(&w, "k10");
+    assert!(c["finding"].as_str().unwrap().contains("NO authentication"));
+}
+
+#[test]
+fn proxy_subnet_fails_when_missing() {
+    let w = TestWorld::start("no-proxy-subnet");
+    let c = only_fails(&w, "proxy-subnet");
+    assert!(c["hint"].as_str().unwrap().contains("--purpose=REGIONAL_MANAGED_PROXY"));
+    let (_, v) = doctor_json(&w, &[]);
+    let events = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "events")
+        .unwrap();
+    assert!(
+        events["finding"]
+            .as_str()
+            .unwrap()
+            .contains("A reserved and active subnetwork is required"),
+        "the controller's words, verbatim"
+    );
+}
+
+#[test]
+fn proxy_subnet_fails_with_the_promotion_command_when_only_backup() {
+    let w = TestWorld::start("healthy");
+    w.sim.with_world(|w| {
+        for s in w.compute.subnetworks.values_mut() {
+            if s["purpose"] == "REGIONAL_MANAGED_PROXY" {
+                s["role"] = json!("BACKUP");
+            }
+        }
+    });
+    let c = only_fails(&w, "proxy-subnet");
+    assert!(c["hint"]
+        .as_str()
+        .unwrap()
+        .contains("update proxy-only-subnet --role=ACTIVE"));
+}
+
+#[test]
+fn firewall_fails_on_the_service_port_mistake() {
+    let w = TestWorld::start("firewall-port-80");
+    let c = only_fails(&w, "firewall");
+    let f = c["finding"].as_str().unwrap();
+    assert!(f.contains("tcp:80") && f.contains("container port tcp:8000"), "{f}");
+}
+
+#[test]
+fn firewall_fails_when_a_deny_outranks_the_allow() {
+    let w = TestWorld::start("healthy");
+    w.sim.with_world(|w| {
+        gke_sim::scenario::firewall(
+            w,
+            "deny-10",
+            json!({"sourceRanges": ["10.0.0.0/8"], "denied": [{"IPProtocol": "all"}], "priority": 500}),
+        )
+    });
+    let c = only_fails(&w, "firewall");
+    assert!(c["finding"].as_str().unwrap().contains("deny-10"));
+}
+
+#[test]
+fn service_fails_on_an_invalid_backendconfig_annotation() {
+    let w = TestWorld::start("healthy");
+    w.sim.with_world(|w| {
+        w.controllers_paused = true;
+        w.kube_get_mut("Service", "kasten-io", "gateway").unwrap()["metadata"]["annotations"]
+            ["cloud.google.com/backend-config"] = json!("{not json");
+    });
+    let c = only_fails(&w, "service");
+    assert!(c["finding"].as_str().unwrap().contains("invalid json"));
+}
+
+#[test]
+fn health_check_fails_when_created_before_the_container_port() {
+    let w = TestWorld::start("hc-on-root");
+    let c = only_fails(&w, "health-check");
+    assert!(
+        c["finding"].as_str().unwrap().contains("never re-reads the probe"),
+        "{c}"
+    );
+}
+
+#[test]
+fn ingress_fails_on_exact_path_external_class_and_class_name() {
+    for (scenario, words) in [
+        ("exact-path", "ImplementationSpecific"),
+        ("external-ingress", "EXTERNAL, internet-facing"),
+        ("ingress-class-name", "ignores it silently"),
+    ] {
+        let w = TestWorld::start(scenario);
+        let c = only_fails(&w, "ingress");
+        assert!(c["finding"].as_str().unwrap().contains(words), "{scenario}: {c}");
+    }
+}
+
+#[test]
+fn events_fail_on_a_missing_static_ip() {
+    let w = TestWorld::start("fresh");
+    w.sim.with_world(|w| {
+        gke_sim::scenario::proxy_subnet(w, "proxy-only-subnet", "10.120.0.0/23", "REGIONAL_MANAGED_PROXY", "ACTIVE");
+        gke_sim::scenario::firewall(w, "allow", json!({"sourceRanges": ["10.120.0.0/23"], "allowed": [{"IPProtocol": "tcp", "ports": ["8000"]}]}));
+        gke_sim::scenario::add_container_port(w);
+        w.kube_put(json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": "k10-ingress", "namespace": "kasten-io", "annotations": {"kubernetes.io/ingress.class": "gce-internal", "kubernetes.io/ingress.regional-static-ip-name": "k10-ip"}},
+            "spec": {"rules": [{"http": {"paths": [{"path": "/k10/", "pathType": "Prefix", "backend": {"service": {"name": "gateway", "port": {"number": 80}}}}]}}]}}));
+    });
+    let c = only_fails(&w, "events");
+    assert!(c["finding"]
+        .as_str()
+        .unwrap()
+        .contains("doesn't translate to an existing static IP"));
+    assert!(c["hint"].as_str().unwrap().contains("gcloud compute addresses create"));
+}
+
+#[test]
+fn address_fails_while_the_load_balancer_is_being_made() {
+    let mut cfg = config("fresh");
+    cfg.lb_delay = Duration::from_secs(3600);
+    let w = TestWorld::with(cfg);
+    w.sim.with_world(|w| {
+        gke_sim::scenario::proxy_subnet(w, "proxy-only-subnet", "10.120.0.0/23", "REGIONAL_MANAGED_PROXY", "ACTIVE");
+        gke_sim::scenario::firewall(w, "allow", json!({"sourceRanges": ["10.120.0.0/23"], "allowed": [{"IPProtocol": "tcp", "ports": ["8000"]}]}));
+        gke_sim::scenario::add_container_port(w);
+        w.controllers_paused = true;
+        w.kube_put(json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": "k10-ingress", "namespace": "kasten-io", "annotations": {"kubernetes.io/ingress.class": "gce-internal"}},
+            "spec": {"rules": [{"http": {"paths": [{"path": "/k10/", "pathType": "Prefix", "backend": {"service": {"name": "gateway", "port": {"number": 80}}}}]}}]}}));
+    });
+    only_fails(&w, "address");
+}
+
+#[test]
+fn negs_fail_when_sizes_do_not_match_ready_pods() {
+    let w = TestWorld::start("healthy");
+    w.sim.with_world(|w| {
+        w.controllers_paused = true;
+        for n in w.compute.negs.values_mut() {
+            n["size"] = json!(0);
+            n["endpoints"] = json!([]);
+        }
+    });
+    let c = only_fails(&w, "negs");
+    assert!(c["finding"].as_str().unwrap().contains("0 endpoint(s), 1 ready pod(s)"));
+}
+
+#[test]
+fn backends_fail_when_a_network_policy_drops_the_proxies() {
+    let w = TestWorld::start("healthy");
+    w.sim.with_world(|w| {
+        w.kube_delete("NetworkPolicy", "kasten-io", "allow-external");
+    });
+    let c = only_fails(&w, "backends");
+    assert!(c["finding"].as_str().unwrap().contains("0/1 HEALTHY"), "{c}");
+}
+
+#[test]
+fn e2e_fails_when_the_path_is_not_the_dashboards() {
+    let w = TestWorld::start("fresh");
+    let o = w.run(&["install", "--yes", "--path", "/dashboard/"]);
+    assert_eq!(o.status.code(), Some(1), "install's own check catches it: {}", both(&o));
+    assert!(stderr(&o).contains("HTTP 404 without <title>Kasten</title>"));
+    let c = only_fails(&w, "e2e");
+    assert!(
+        c["finding"]
+            .as_str()
+            .unwrap()
+            .contains("HTTP 404 without <title>Kasten</title>"),
+        "{c}"
+    );
+}
+
+#[test]
+fn doctor_cannot_run_without_a_reachable_context_and_says_so() {
+    let w = TestWorld::start("healthy");
+    let kc = w.home.path().join("kc");
+    std::fs::write(&kc, "apiVersion: v1\nkind: Config\nclusters:\n- cluster: {server: 'http://127.0.0.1:9'}\n  name: c\ncontexts:\n- context: {cluster: c, user: u}\n  name: gke_kasten-demo_us-central1-a_kasten-demo\ncurrent-context: gke_kasten-demo_us-central1-a_kasten-demo\nusers:\n- name: u\n  user: {token: t}\n").unwrap();
+    let o = w
+        .plugin()
+        .args(["doctor", "--kubeconfig", kc.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", both(&o));
+    assert!(
+        stderr(&o).contains("cannot reach the Kubernetes API server"),
+        "{}",
+        stderr(&o)
+    );
+    let o = w
+        .plugin()
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+        .args(["doctor"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("gcloud auth application-default login"));
+}

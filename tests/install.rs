@@ -1,0 +1,267 @@
+//! `install` against gke-sim, checked afterwards with the real gcloud and kubectl.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn proxy_subnets(w: &TestWorld) -> Vec<Value> {
+    w.sim
+        .world()
+        .compute
+        .subnetworks
+        .values()
+        .filter(|s| s["purpose"] == "REGIONAL_MANAGED_PROXY" || s["purpose"] == "INTERNAL_HTTPS_LOAD_BALANCER")
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn install_exposes_k10_on_an_internal_load_balancer() {
+    let w = TestWorld::start("fresh");
+    let o = w.run(&["install", "--yes"]);
+    let out = ok(&o);
+    let err = stderr(&o);
+    assert!(
+        out.contains("K10 dashboard (inside the VPC only): http://10.128.0."),
+        "{out}"
+    );
+    assert!(
+        err.contains("Verified curl http://10.128.0.") && err.contains("<title>Kasten</title>"),
+        "{err}"
+    );
+    insta::assert_snapshot!("install_fresh_stdout", stable(&out));
+
+    // The result, seen with the real clients.
+    if let Some(o) = w.gcloud(&[
+        "compute",
+        "networks",
+        "subnets",
+        "list",
+        "--filter=purpose=REGIONAL_MANAGED_PROXY",
+        "--format=value(name,ipCidrRange,role)",
+    ]) {
+        assert_eq!(ok(&o).trim(), "proxy-only-default\t10.120.0.0/23\tACTIVE");
+        let fw = ok(&w
+            .gcloud(&[
+                "compute",
+                "firewall-rules",
+                "describe",
+                "kasten-ilb-kasten-demo-proxy-to-8000",
+                "--format=json",
+            ])
+            .unwrap());
+        let fw: Value = serde_json::from_str(&fw).unwrap();
+        assert_eq!(fw["sourceRanges"], serde_json::json!(["10.120.0.0/23"]));
+        assert_eq!(
+            fw["allowed"],
+            serde_json::json!([{"IPProtocol": "tcp", "ports": ["8000"]}])
+        );
+        assert_eq!(
+            fw["destinationRanges"],
+            serde_json::json!(["10.52.0.0/14"]),
+            "scoped to the cluster's pods, nothing wider"
+        );
+    }
+    if let Some(o) = w.kubectl(&["-n", "kasten-io", "get", "ingress", "k10-ilb", "-o", "json"]) {
+        let ing: Value = serde_json::from_str(&ok(&o)).unwrap();
+        assert_eq!(
+            ing["metadata"]["annotations"]["kubernetes.io/ingress.class"],
+            "gce-internal"
+        );
+        assert_eq!(ing["spec"]["rules"][0]["http"]["paths"][0]["pathType"], "Prefix");
+        let ip = ing["status"]["loadBalancer"]["ingress"][0]["ip"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let page = ok(&w
+            .kubectl(&[
+                "-n",
+                "kasten-io",
+                "exec",
+                "deploy/catalog-svc",
+                "-c",
+                "catalog-svc",
+                "--",
+                "curl",
+                "-s",
+                &format!("http://{ip}/k10/"),
+            ])
+            .unwrap());
+        assert!(page.contains("<title>Kasten</title>"));
+        let deep = ok(&w
+            .kubectl(&[
+                "-n",
+                "kasten-io",
+                "exec",
+                "deploy/catalog-svc",
+                "-c",
+                "catalog-svc",
+                "--",
+                "curl",
+                "-s",
+                &format!("http://{ip}/k10/dashboard/settings"),
+            ])
+            .unwrap());
+        assert!(
+            deep.contains("<title>Kasten</title>") && !deep.contains("backend NotFound"),
+            "{deep}"
+        );
+    }
+}
+
+#[test]
+fn a_second_run_plans_nothing_and_writes_nothing() {
+    let w = TestWorld::start("fresh");
+    ok(&w.run(&["install", "--yes"]));
+    w.sim.clear_requests();
+    let o = w.run(&["install", "--yes"]);
+    let out = ok(&o);
+    assert!(stderr(&o).contains("Unchanged"), "{}", stderr(&o));
+    for l in out.lines().filter(|l| l.starts_with("│ ")) {
+        assert!(l.contains("NoOp") || l.contains("Step"), "not NoOp: {l}");
+    }
+    assert_eq!(w.writes().len(), 0, "writes on rerun: {:?}", w.writes());
+}
+
+#[test]
+fn an_existing_proxy_only_subnet_is_reused() {
+    let w = TestWorld::start("existing-proxy-subnet");
+    let out = ok(&w.run(&["install", "--yes"]));
+    assert!(
+        out.contains("Reuse") && out.contains("team-proxy-only 10.100.0.0/23"),
+        "{out}"
+    );
+    let subnets = proxy_subnets(&w);
+    assert_eq!(subnets.len(), 1, "{subnets:?}");
+    let fw = w
+        .sim
+        .world()
+        .compute
+        .firewalls
+        .get("kasten-ilb-kasten-demo-proxy-to-8000")
+        .cloned()
+        .unwrap();
+    assert_eq!(fw["sourceRanges"][0], "10.100.0.0/23");
+}
+
+#[test]
+fn a_backup_subnet_is_promoted_and_a_legacy_one_reused() {
+    let w = TestWorld::start("backup-proxy-subnet");
+    let out = ok(&w.run(&["install", "--yes"]));
+    assert!(out.contains("promote it to ACTIVE"), "{out}");
+    assert_eq!(proxy_subnets(&w)[0]["role"], "ACTIVE");
+    let w = TestWorld::start("legacy-proxy-subnet");
+    let out = ok(&w.run(&["install", "--yes"]));
+    assert!(out.contains("legacy purpose INTERNAL_HTTPS_LOAD_BALANCER"), "{out}");
+    assert_eq!(proxy_subnets(&w).len(), 1);
+}
+
+#[test]
+fn a_chosen_range_overlaps_nothing() {
+    let w = TestWorld::start("fresh");
+    // Occupy the first candidates so the picker must skip them.
+    w.sim.with_world(|w| {
+        gke_sim::scenario::subnet(w, "us-east1", "taken-a", "10.120.0.0/22");
+        gke_sim::scenario::subnet(w, "europe-west1", "taken-b", "10.120.4.0/23");
+    });
+    ok(&w.run(&["install", "--yes"]));
+    let s = proxy_subnets(&w);
+    let range: ipnet::Ipv4Net = s[0]["ipCidrRange"].as_str().unwrap().parse().unwrap();
+    assert_eq!(range.to_string(), "10.120.6.0/23");
+    let world = w.sim.world();
+    for other in world.compute.subnetworks.values().filter(|o| o["name"] != s[0]["name"]) {
+        let mut ranges = vec![other["ipCidrRange"].as_str().unwrap().to_string()];
+        for sr in other["secondaryIpRanges"].as_array().into_iter().flatten() {
+            ranges.push(sr["ipCidrRange"].as_str().unwrap().to_string());
+        }
+        for r in ranges {
+            let r: ipnet::Ipv4Net = r.parse().unwrap();
+            assert!(
+                !(r.contains(&range.network()) || range.contains(&r.network())),
+                "{range} overlaps {r}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_custom_vpc_gets_a_range_inside_10_128_too() {
+    let w = TestWorld::start("custom-vpc");
+    let out = ok(&w.run(&["install", "--yes", "--proxy-subnet-range", "10.129.0.0/23"]));
+    assert!(out.contains("proxy-only-corp-vpc 10.129.0.0/23"), "{out}");
+}
+
+#[test]
+fn dry_run_writes_nothing_and_prints_manifests() {
+    let w = TestWorld::start("fresh");
+    let before = w.fingerprint();
+    let o = w.run(&["install", "--dry-run"]);
+    let out = ok(&o);
+    assert!(out.contains("Create") && stderr(&o).contains("dry run: nothing was changed"));
+    let o = w.run(&["install", "--dry-run", "-o", "yaml"]);
+    let yaml = ok(&o);
+    let mut kinds = vec![];
+    for doc in yaml.split("---\n").filter(|d| !d.trim().is_empty()) {
+        let v: Value = serde_yaml::from_str(doc).unwrap();
+        match v["kind"].as_str().unwrap() {
+            "Ingress" => {
+                let _: k8s_openapi::api::networking::v1::Ingress =
+                    serde_json::from_value(v.clone()).expect("parses as an Ingress");
+            }
+            "Deployment" => {
+                let _: k8s_openapi::api::apps::v1::Deployment =
+                    serde_json::from_value(v.clone()).expect("parses as a Deployment");
+            }
+            "Service" => {
+                let _: k8s_openapi::api::core::v1::Service =
+                    serde_json::from_value(v.clone()).expect("parses as a Service");
+            }
+            k => panic!("unexpected kind {k}"),
+        }
+        kinds.push(v["kind"].as_str().unwrap().to_string());
+    }
+    assert_eq!(kinds, vec!["Deployment", "Ingress"]);
+    assert_eq!(w.writes().len(), 0, "{:?}", w.writes());
+    assert_eq!(w.fingerprint(), before);
+}
+
+#[test]
+fn without_a_terminal_install_needs_yes() {
+    let w = TestWorld::start("fresh");
+    let before = w.fingerprint();
+    let o = w.run(&["install"]);
+    assert_eq!(o.status.code(), Some(64));
+    assert!(stderr(&o).contains("pass --yes"), "{}", stderr(&o));
+    assert_eq!(w.fingerprint(), before);
+}
+
+#[test]
+fn a_health_check_on_root_is_repaired_with_a_backendconfig() {
+    let w = TestWorld::start("hc-on-root");
+    let o = w.run(&["install", "--yes"]);
+    let out = ok(&o);
+    assert!(out.contains("GKE never re-reads the probe"), "{out}");
+    let world = w.sim.world();
+    let svc = world.kube_get("Service", "kasten-io", "gateway").unwrap();
+    assert_eq!(
+        svc["metadata"]["annotations"]["cloud.google.com/backend-config"],
+        "{\"default\":\"k10-gateway-ilb\"}"
+    );
+    let hc = world.compute.health_checks.values().next().unwrap();
+    assert_eq!(hc["httpHealthCheck"]["requestPath"], "/healthz");
+}
+
+#[test]
+fn backendconfig_strategy_on_request() {
+    let w = TestWorld::start("fresh");
+    ok(&w.run(&["install", "--yes", "--health-check", "backendconfig"]));
+    let world = w.sim.world();
+    let bc = world.kube_get("BackendConfig", "kasten-io", "k10-gateway-ilb").unwrap();
+    assert_eq!(bc["spec"]["healthCheck"]["port"], 8000);
+    let d = world.kube_get("Deployment", "kasten-io", "gateway").unwrap();
+    assert!(
+        d["spec"]["template"]["spec"]["containers"][0]["ports"].is_null(),
+        "deployment untouched"
+    );
+}

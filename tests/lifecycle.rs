@@ -1,0 +1,172 @@
+//! uninstall and status: install then uninstall leaves the world as it was; a second uninstall
+//! does nothing; what install did not create stays.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+/// The parts of the world install may touch, normalized (no resourceVersion, generation, status).
+fn snapshot(w: &TestWorld) -> Value {
+    let world = w.sim.world();
+    let strip = |mut v: Value| {
+        if let Some(m) = v["metadata"].as_object_mut() {
+            for k in ["resourceVersion", "generation", "creationTimestamp", "uid"] {
+                m.remove(k);
+            }
+        }
+        if let Some(m) = v.as_object_mut() {
+            m.remove("status");
+        }
+        v
+    };
+    let gateway = strip(world.kube_get("Deployment", "kasten-io", "gateway").cloned().unwrap());
+    let svc = strip(world.kube_get("Service", "kasten-io", "gateway").cloned().unwrap());
+    let ings: Vec<Value> = world
+        .kube_in_ns("Ingress", "kasten-io")
+        .into_iter()
+        .map(strip)
+        .collect();
+    let bcs: Vec<Value> = world
+        .kube_in_ns("BackendConfig", "kasten-io")
+        .into_iter()
+        .map(strip)
+        .collect();
+    let fws: Vec<String> = world.compute.firewalls.keys().cloned().collect();
+    let subnets: Vec<String> = world.compute.subnetworks.keys().cloned().collect();
+    json!({"gateway": gateway["spec"], "gatewayAnnotations": gateway["metadata"]["annotations"], "service": svc, "ingresses": ings, "backendconfigs": bcs, "firewalls": fws, "subnets": subnets})
+}
+
+fn real_clients_view(w: &TestWorld) -> Option<(String, String, String)> {
+    let fw = ok(&w.gcloud(&[
+        "compute",
+        "firewall-rules",
+        "list",
+        "--format=value(name,sourceRanges.list(),allowed[].map().firewall_rule().list())",
+        "--sort-by=name",
+    ])?);
+    let subnets = ok(&w.gcloud(&[
+        "compute",
+        "networks",
+        "subnets",
+        "list",
+        "--format=value(name,region.basename(),ipCidrRange)",
+        "--sort-by=name",
+    ])?);
+    let mut k = ok(&w.kubectl(&["-n", "kasten-io", "get", "deployment/gateway", "service/gateway", "-o", "jsonpath={range .items[*]}{.kind}/{.metadata.name} {.metadata.annotations} {.spec.template.spec.containers[0].ports}{\"\\n\"}{end}"])?);
+    k.push_str(&ok(&w.kubectl(&[
+        "-n",
+        "kasten-io",
+        "get",
+        "ingress,backendconfig",
+        "-o",
+        "name",
+    ])?));
+    Some((fw, subnets, k))
+}
+
+fn round_trip(scenario: &str, setup: impl FnOnce(&TestWorld)) {
+    let w = TestWorld::start(scenario);
+    setup(&w);
+    let before = snapshot(&w);
+    let before_real = real_clients_view(&w);
+    ok(&w.run(&["install", "--yes"]));
+    assert_ne!(snapshot(&w)["ingresses"], before["ingresses"]);
+    let o = w.run(&["uninstall", "--yes", "--delete-proxy-subnet"]);
+    ok(&o);
+    assert_eq!(snapshot(&w), before, "uninstall left the world as it was\n{}", both(&o));
+    if let Some(b) = before_real {
+        assert_eq!(real_clients_view(&w).unwrap(), b, "as gcloud and kubectl see it");
+    }
+    w.sim.clear_requests();
+    let o = w.run(&["uninstall", "--yes"]);
+    ok(&o);
+    assert!(stderr(&o).contains("Nothing"), "{}", both(&o));
+    assert!(w.writes().is_empty(), "second uninstall wrote {:?}", w.writes());
+}
+
+#[test]
+fn install_then_uninstall_restores_a_fresh_world() {
+    round_trip("fresh", |_| {});
+}
+
+#[test]
+fn uninstall_keeps_what_existed_before_install() {
+    round_trip("existing-proxy-subnet", |w| {
+        w.sim.with_world(|w| {
+            gke_sim::scenario::firewall(
+                w,
+                "team-allow-8000",
+                json!({"sourceRanges": ["192.168.10.0/24"], "allowed": [{"IPProtocol": "tcp", "ports": ["8000"]}]}),
+            )
+        });
+    });
+}
+
+#[test]
+fn the_proxy_subnet_stays_unless_asked_and_unused() {
+    let w = TestWorld::start("fresh");
+    ok(&w.run(&["install", "--yes"]));
+    let o = w.run(&["uninstall", "--yes"]);
+    ok(&o);
+    assert!(stderr(&o).contains("pass --delete-proxy-subnet"), "{}", stderr(&o));
+    assert!(w
+        .sim
+        .world()
+        .compute
+        .subnetworks
+        .contains_key("us-central1/proxy-only-default"));
+    // Another internal load balancer still uses it: refuse, and say which.
+    ok(&w.run(&["install", "--yes"]));
+    w.sim.with_world(|w| {
+        w.compute.forwarding_rules.insert("us-central1/other-lb".into(), json!({"name": "other-lb", "IPAddress": "10.128.0.200", "loadBalancingScheme": "INTERNAL_MANAGED", "network": w.network_url("default"), "selfLink": "x"}));
+    });
+    let o = w.run(&["uninstall", "--yes", "--delete-proxy-subnet"]);
+    assert_eq!(o.status.code(), Some(1), "{}", both(&o));
+    assert!(
+        both(&o).contains("still used by forwarding rule(s) other-lb"),
+        "{}",
+        both(&o)
+    );
+    assert!(stdout(&o).contains("Not removed:"));
+}
+
+#[test]
+fn uninstall_dry_run_removes_nothing() {
+    let w = TestWorld::start("fresh");
+    ok(&w.run(&["install", "--yes"]));
+    let before = w.fingerprint();
+    let out = ok(&w.run(&["uninstall", "--dry-run"]));
+    assert!(
+        out.contains("ingress/k10-ilb") && out.contains("kasten-ilb-kasten-demo-proxy-to-8000"),
+        "{out}"
+    );
+    assert_eq!(w.fingerprint(), before);
+}
+
+#[test]
+fn status_shows_url_health_and_drift() {
+    let w = TestWorld::start("fresh");
+    ok(&w.run(&["install", "--yes"]));
+    let out = ok(&w.run(&["status"]));
+    insta::assert_snapshot!("status_after_install", out);
+    // A helm upgrade that drops the containerPort is drift.
+    w.sim.with_world(|w| {
+        let mut d = w.kube_get("Deployment", "kasten-io", "gateway").cloned().unwrap();
+        d["spec"]["template"]["spec"]["containers"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("ports");
+        w.kube_put(d);
+    });
+    let o = w.run(&["status", "-o", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        v["drift"][0]
+            .as_str()
+            .unwrap()
+            .contains("no longer declares the containerPort"),
+        "{v}"
+    );
+}
