@@ -11,7 +11,7 @@ use kubectl_kasten_ilb::printer::Printer;
 fn display_name() -> &'static str {
     let argv0 = std::env::args_os()
         .next()
-        .map(|a| std::path::PathBuf::from(a))
+        .map(std::path::PathBuf::from)
         .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()))
         .unwrap_or_default();
     if argv0.starts_with("kubectl-") {
