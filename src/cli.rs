@@ -91,6 +91,9 @@ pub enum Command {
     Uninstall(UninstallArgs),
     /// One screen: URL, address, NEGs, backend health, recent controller events, drift
     Status(StatusArgs),
+    /// Print what install would do as files for GitOps: K10 chart values, gcloud commands, or manifests
+    #[command(after_help = "Examples:\n  kubectl kasten-ilb export --format helm-values > k10-ilb-values.yaml\n  kubectl kasten-ilb export --format gcloud > gcp-side.sh\n  kubectl kasten-ilb export --format yaml > k10-ilb.yaml")]
+    Export(ExportArgs),
     /// Run install and doctor against a built-in simulated GKE project (no cloud account needed)
     Demo(DemoArgs),
     /// Print shell completions
@@ -103,9 +106,10 @@ pub enum Command {
     },
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum HealthCheckMode {
     /// patch-deployment when the readinessProbe is HTTP on the serving port, else backendconfig
+    #[default]
     Auto,
     /// Add the containerPort to the gateway Deployment (GKE then copies the readinessProbe)
     PatchDeployment,
@@ -138,14 +142,9 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(secs))
 }
 
-#[derive(Args, Debug, Clone)]
-pub struct InstallArgs {
-    /// Apply without asking (required when stdin is not a terminal)
-    #[arg(short = 'y', long)]
-    pub yes: bool,
-    /// Print the plan (and, with -o yaml, the manifests) and change nothing
-    #[arg(long)]
-    pub dry_run: bool,
+/// What the plan is made of (shared by install and export).
+#[derive(Args, Debug, Clone, Default)]
+pub struct PlanArgs {
     /// Range for a new proxy-only subnet (default: a free /23 chosen automatically)
     #[arg(long, value_name = "CIDR")]
     pub proxy_subnet_range: Option<String>,
@@ -167,18 +166,49 @@ pub struct InstallArgs {
     /// TLS Secret for HTTPS (HTTP and HTTPS together need --static-ip on GKE)
     #[arg(long, value_name = "SECRET")]
     pub tls_secret: Option<String>,
+    /// Expose a K10 that has no authentication configured (the K10 chart refuses this)
+    #[arg(long)]
+    pub allow_unauthenticated: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct InstallArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Apply without asking (required when stdin is not a terminal)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Print the plan (and, with -o yaml, the manifests) and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
     /// Pod (with curl) to run the in-cluster check from (default: a K10 pod that has curl)
     #[arg(long, value_name = "POD")]
     pub probe_pod: Option<String>,
     /// Deadline for the whole apply-and-verify (e.g. 90s, 15m)
     #[arg(long, default_value = "15m", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
-    /// Expose a K10 that has no authentication configured (the K10 chart refuses this)
-    #[arg(long)]
-    pub allow_unauthenticated: bool,
     /// With --dry-run: print the plan as a table, or the Kubernetes manifests as yaml/json
     #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: Output,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// Values for the K10 Helm chart (ingress.*), with what the chart cannot express
+    HelmValues,
+    /// The gcloud commands for the Google Cloud side (proxy-only subnet, firewall rule)
+    Gcloud,
+    /// The Kubernetes manifests install would apply
+    Yaml,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// What to print
+    #[arg(long, value_enum, default_value = "helm-values")]
+    pub format: ExportFormat,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -215,6 +245,9 @@ pub struct StatusArgs {
     /// Output format
     #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: Output,
+    /// Refresh on every change of the Ingress or Service gateway (a watch), until interrupted
+    #[arg(short = 'w', long)]
+    pub watch: bool,
 }
 
 #[derive(Args, Debug, Clone)]

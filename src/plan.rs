@@ -98,6 +98,37 @@ pub struct Settings {
     pub allow_unauthenticated: bool,
 }
 
+impl Settings {
+    /// From the command line, checking first what needs no network (range syntax and size, path).
+    pub fn from_args(a: &crate::cli::PlanArgs) -> anyhow::Result<Settings> {
+        if let Some(r) = &a.proxy_subnet_range {
+            cidr::validate(r, &[])?;
+        }
+        if let Some(path) = &a.path {
+            normalize_path(path)?;
+        }
+        Ok(Settings {
+            health_check: a.health_check,
+            ingress_name: a.ingress_name.clone(),
+            path: a.path.clone(),
+            static_ip: a.static_ip.clone(),
+            host: a.host.clone(),
+            tls_secret: a.tls_secret.clone(),
+            proxy_range: a.proxy_subnet_range.clone(),
+            allow_unauthenticated: a.allow_unauthenticated,
+        })
+    }
+}
+
+/// Quote a value for a POSIX shell command line.
+pub fn sh_quote(v: &str) -> String {
+    if !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || "/:._-=,@".contains(c)) {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\'', "'\\''"))
+    }
+}
+
 pub fn proxy_subnet_name(network: &str) -> String {
     let n: String = format!("proxy-only-{network}").chars().take(63).collect();
     n.trim_end_matches('-').to_string()
@@ -347,8 +378,10 @@ pub fn compute(
                 if vpc.auto_mode() { " and is outside the auto-mode block 10.128.0.0/9" } else { "" }
             ),
             command: Some(format!(
-                "gcloud compute networks subnets create {name} --purpose=REGIONAL_MANAGED_PROXY --role=ACTIVE --region={} --network={} --range={range} --project={np}",
-                c.region, c.network
+                "gcloud compute networks subnets create {name} --purpose=REGIONAL_MANAGED_PROXY --role=ACTIVE --region={} --network={} --range={range} --description={} --project={np}",
+                c.region,
+                c.network,
+                sh_quote(&state::gcp_marker(c))
             )),
             change: Change::CreateSubnet { name, body },
             diff: None,
@@ -368,8 +401,10 @@ pub fn compute(
         "allowed": [{"IPProtocol": "tcp", "ports": [port.to_string()]}], "description": state::gcp_marker(c),
     });
     let fw_cmd = format!(
-        "gcloud compute firewall-rules create {fw_name} --network={} --direction=INGRESS --action=ALLOW --rules=tcp:{port} --source-ranges={proxy_range} --destination-ranges={} --project={np}",
-        c.network, c.pod_range
+        "gcloud compute firewall-rules create {fw_name} --network={} --direction=INGRESS --action=ALLOW --rules=tcp:{port} --source-ranges={proxy_range} --destination-ranges={} --description={} --project={np}",
+        c.network,
+        c.pod_range,
+        sh_quote(&state::gcp_marker(c))
     );
     let ours = vpc.firewalls.iter().find(|f| f.name == fw_name);
     match firewall::evaluate(&vpc.firewalls, &c.network, &proxy_range, port as u16, &target) {

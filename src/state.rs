@@ -8,6 +8,8 @@ use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use kube::Api;
 use serde_json::Value;
+#[cfg(test)]
+use serde_json::json;
 
 use crate::cli::Global;
 use crate::discover::{self, ClusterInfo, K10};
@@ -84,6 +86,19 @@ impl Base {
             })
             .collect()
     }
+}
+
+/// The address GKE gave an Ingress, if any.
+pub fn ingress_ip(i: &Ingress) -> Option<String> {
+    i.status
+        .as_ref()?
+        .load_balancer
+        .as_ref()?
+        .ingress
+        .as_ref()?
+        .first()?
+        .ip
+        .clone()
 }
 
 /// Connect and discover: the kube context, the GKE cluster and K10, concurrently.
@@ -204,11 +219,28 @@ pub async fn vpc(b: &Base) -> anyhow::Result<Vpc> {
 /// The NEG / backend service / health check name GKE gave the gateway's Service port, from the
 /// Service's `neg-status` annotation.
 pub fn neg_name(k10: &K10) -> Option<String> {
-    let raw = k10.annotation(NEG_STATUS)?;
-    let v: Value = serde_json::from_str(&raw).ok()?;
-    v["network_endpoint_groups"][k10.service_port.to_string()]
-        .as_str()
+    parse_neg_status(&k10.annotation(NEG_STATUS)?, k10.service_port)
+}
+
+/// `cloud.google.com/neg-status`: `{"network_endpoint_groups":{"80":"k8s1-..."},"zones":[...]}`.
+pub fn parse_neg_status(raw: &str, service_port: i32) -> Option<String> {
+    let v: Value = serde_json::from_str(raw).ok()?;
+    v["network_endpoint_groups"][service_port.to_string()].as_str().map(str::to_string)
+}
+
+/// The BackendConfig that a `cloud.google.com/backend-config` annotation names for a Service
+/// port, looked up as GKE does (port name, then port number, then `default`), with GKE's texts.
+pub fn backend_config_ref(raw: &str, port_name: Option<&str>, port: i32) -> Result<String, String> {
+    let v: Value = serde_json::from_str(raw).map_err(|_| "BackendConfig annotation is invalid json".to_string())?;
+    if !v.is_object() || (v.get("default").is_none() && v.get("ports").is_none()) {
+        return Err("no BackendConfig's found in annotation".into());
+    }
+    port_name
+        .and_then(|n| v["ports"][n].as_str())
+        .or_else(|| v["ports"][port.to_string()].as_str())
+        .or_else(|| v["default"].as_str())
         .map(str::to_string)
+        .ok_or_else(|| "no BackendConfig for service port exists.".into())
 }
 
 pub async fn health_check(b: &Base) -> Option<HealthCheck> {
@@ -246,4 +278,57 @@ pub async fn events_for(kube: &Kube, kind: &str, name: &str) -> Vec<Event> {
             .or_else(|| e.event_time.clone().map(|t| t.0))
     });
     evs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn backend_config_lookup_order() {
+        let raw = r#"{"default":"d","ports":{"http":"by-name","80":"by-number"}}"#;
+        assert_eq!(backend_config_ref(raw, Some("http"), 80).unwrap(), "by-name");
+        assert_eq!(backend_config_ref(raw, Some("web"), 80).unwrap(), "by-number");
+        assert_eq!(backend_config_ref(raw, None, 8080).unwrap(), "d");
+        assert_eq!(backend_config_ref("{not json", None, 80).unwrap_err(), "BackendConfig annotation is invalid json");
+        assert_eq!(backend_config_ref("{}", None, 80).unwrap_err(), "no BackendConfig's found in annotation");
+        assert_eq!(backend_config_ref(r#"{"ports":{"81":"x"}}"#, None, 80).unwrap_err(), "no BackendConfig for service port exists.");
+    }
+
+    proptest! {
+        #[test]
+        fn annotation_parsers_never_panic(raw in ".{0,200}", port in 0i32..70000) {
+            let _ = parse_neg_status(&raw, port);
+            let _ = backend_config_ref(&raw, Some("http"), port);
+            let _ = crate::commands::doctor::explain_event(&raw);
+        }
+
+        #[test]
+        fn neg_status_round_trips(name in "k8s1-[a-z0-9]{8}-[a-z0-9-]{1,30}-[0-9a-f]{8}", port in 1i32..65536,
+                                  zones in proptest::collection::vec("[a-z]{2,8}-[a-z]{4,8}[0-9]-[abcf]", 0..4)) {
+            let raw = json!({"network_endpoint_groups": {port.to_string(): name}, "zones": zones}).to_string();
+            prop_assert_eq!(parse_neg_status(&raw, port), Some(name));
+            prop_assert_eq!(parse_neg_status(&raw, port.wrapping_add(1)), None);
+        }
+
+        #[test]
+        fn backend_config_default_is_found(name in "[a-z][a-z0-9-]{0,40}", port in 1i32..65536) {
+            let raw = json!({"default": name}).to_string();
+            prop_assert_eq!(backend_config_ref(&raw, Some("http"), port), Ok(name));
+        }
+
+        #[test]
+        fn known_controller_messages_are_explained_inside_any_text(pre in "[ -~]{0,60}", post in "[ -~]{0,60}", which in 0usize..4) {
+            let known = [
+                ("A reserved and active subnetwork is required in the same region and VPC as the forwarding rule.", "proxy-only"),
+                ("the given static IP name k10-ip doesn't translate to an existing static IP.", "static IP"),
+                ("gce-internal Ingress class must be configured with a static-ip to use both HTTP and HTTPS served on the same IP.", "HTTP and HTTPS"),
+                ("googleapi: Error 403: Quota 'SSL_CERTIFICATES' exceeded.", "quota"),
+            ];
+            let (msg, cause) = known[which];
+            let (got, _) = crate::commands::doctor::explain_event(&format!("{pre}{msg}{post}")).expect("explained");
+            prop_assert!(got.contains(cause), "{} does not mention {}", got, cause);
+        }
+    }
 }

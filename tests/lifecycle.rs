@@ -170,3 +170,93 @@ fn status_shows_url_health_and_drift() {
         "{v}"
     );
 }
+
+fn gcp_state(w: &TestWorld) -> Value {
+    let world = w.sim.world();
+    let subnets: Vec<Value> = world
+        .compute
+        .subnetworks
+        .values()
+        .filter(|s| s["purpose"] == "REGIONAL_MANAGED_PROXY")
+        .map(|s| json!([s["name"], s["ipCidrRange"], s["role"], s["network"].as_str().unwrap().rsplit('/').next(), s["description"]]))
+        .collect();
+    let fws: Vec<Value> = world
+        .compute
+        .firewalls
+        .values()
+        .filter(|f| f["name"].as_str().unwrap().starts_with("kasten-ilb-"))
+        .map(|f| json!([f["name"], f["direction"], f["priority"], f["sourceRanges"], f["destinationRanges"], f["allowed"], f["description"], f["disabled"]]))
+        .collect();
+    json!({"subnets": subnets, "firewalls": fws})
+}
+
+#[test]
+fn export_gcloud_commands_make_the_same_gcp_state_as_install() {
+    let a = TestWorld::start("fresh");
+    let script = ok(&a.run(&["export", "--format", "gcloud"]));
+    insta::assert_snapshot!("export_gcloud", script.replace(&a.sim.base_url, "[SIM]"));
+    if which("gcloud").is_none() {
+        eprintln!("SKIP: gcloud is not installed");
+        return;
+    }
+    let o = std::process::Command::new("bash").arg("-c").arg(&script).env_clear().envs(a.envs()).output().unwrap();
+    ok(&o);
+    let b = TestWorld::start("fresh");
+    ok(&b.run(&["install", "--yes"]));
+    let (sa, sb) = (gcp_state(&a), gcp_state(&b));
+    assert_eq!(sa, sb);
+    assert_eq!(sa["firewalls"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn export_helm_values_and_manifests() {
+    let w = TestWorld::start("fresh");
+    let before = w.fingerprint();
+    let values = ok(&w.run(&["export", "--format", "helm-values"]));
+    insta::assert_snapshot!("export_helm_values", values);
+    let v: Value = serde_yaml::from_str(&values).unwrap();
+    assert_eq!(v["ingress"], json!({"create": true, "name": "k10-ilb", "class": "gce-internal", "urlPath": "k10", "pathType": "Prefix"}));
+    assert!(values.contains("containerPort 8000"), "says what the chart cannot express");
+    let yaml = ok(&w.run(&["export", "--format", "yaml"]));
+    for doc in yaml.split("---\n").filter(|d| !d.trim().is_empty()) {
+        let v: Value = serde_yaml::from_str(doc).unwrap();
+        match v["kind"].as_str().unwrap() {
+            "Ingress" => drop(serde_json::from_value::<k8s_openapi::api::networking::v1::Ingress>(v).unwrap()),
+            "Deployment" => drop(serde_json::from_value::<k8s_openapi::api::apps::v1::Deployment>(v).unwrap()),
+            k => panic!("unexpected {k}"),
+        }
+    }
+    assert_eq!(w.fingerprint(), before, "export is read-only");
+}
+
+#[test]
+fn status_watch_redraws_on_a_change_without_polling() {
+    use std::io::{BufRead, BufReader};
+    let w = TestWorld::start("fresh");
+    ok(&w.run(&["install", "--yes"]));
+    let mut child = std::process::Command::new(BIN).args(["status", "--watch"]).env_clear().envs(w.envs()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if line.starts_with("Ingress") && tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(20)).expect("first screen");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    w.sim.clear_requests();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let idle = w.sim.requests().len();
+    assert!(idle <= 2, "no busy loop while nothing changes ({idle} requests)");
+    w.sim.with_world(|w| {
+        w.kube_get_mut("Service", "kasten-io", "gateway").unwrap()["metadata"]["labels"]["touched"] = json!("yes");
+        let s = w.kube_get("Service", "kasten-io", "gateway").cloned().unwrap();
+        w.kube_put(s);
+    });
+    let second = rx.recv_timeout(std::time::Duration::from_secs(10));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(second.is_ok(), "redrawn after the change");
+}

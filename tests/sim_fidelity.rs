@@ -409,6 +409,21 @@ fn diagnosis_and_repair_commands_work() {
         .kubectl(&["-n", "kasten-io", "get", "backendconfig", "hc", "-o", "yaml"])
         .unwrap())
     .contains("requestPath: /k10/"));
+    ok(&w
+        .gcloud(&[
+            "container",
+            "clusters",
+            "update",
+            "kasten-demo",
+            "--zone",
+            "us-central1-a",
+            "--update-addons=HttpLoadBalancing=DISABLED",
+        ])
+        .unwrap());
+    assert_eq!(
+        w.sim.world().cluster["addonsConfig"]["httpLoadBalancing"]["disabled"],
+        true
+    );
 }
 
 #[test]

@@ -17,7 +17,7 @@ use crate::firewall::{self, Verdict};
 use crate::gcp::model::{short, BackendService, GroupHealth, HealthCheck, HealthStatus, NetworkEndpointGroup};
 use crate::plan::{self, version_ok};
 use crate::printer::{Printer, Tone};
-use crate::state::{self, Base, Vpc, BACKEND_CONFIG, CLASS_ANNOTATION, NEG_ANNOTATION};
+use crate::state::{self, ingress_ip, Base, Vpc, BACKEND_CONFIG, CLASS_ANNOTATION, NEG_ANNOTATION};
 use crate::verify::{self, CurlResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -298,17 +298,9 @@ async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts
         futures::future::try_join_all(futs).await.map_err(|e| format!("{e:#}"))
     };
     let bc_fut = async {
-        let name = k10
-            .as_ref()
-            .ok()
-            .and_then(|k| k.annotation(BACKEND_CONFIG))
-            .and_then(|s| serde_json::from_str::<Value>(&s).ok())
-            .and_then(|v| {
-                v["default"]
-                    .as_str()
-                    .or_else(|| v["ports"].as_object()?.values().next()?.as_str())
-                    .map(str::to_string)
-            });
+        let name = k10.as_ref().ok().and_then(|k| {
+            state::backend_config_ref(&k.annotation(BACKEND_CONFIG)?, k.service_port_name.as_deref(), k.service_port).ok()
+        });
         match name {
             Some(n) => state::backend_config(&base, &n)
                 .await
@@ -407,18 +399,6 @@ fn placeholder_k10(ns: &str) -> K10 {
         auth: None,
         curl_candidates: vec![],
     }
-}
-
-fn ingress_ip(i: &Ingress) -> Option<String> {
-    i.status
-        .as_ref()?
-        .load_balancer
-        .as_ref()?
-        .ingress
-        .as_ref()?
-        .first()?
-        .ip
-        .clone()
 }
 
 async fn denied_kube(kube: &crate::kube::Kube) -> Result<Vec<String>, String> {
@@ -790,11 +770,8 @@ fn evaluate_raw(f: &Facts) -> Vec<Check> {
             let mut ev = json!({"neg": neg_raw, "negStatus": k.annotation(state::NEG_STATUS), "backendConfig": bc_raw});
             let bc_problem = match &bc_raw {
                 None => None,
-                Some(raw) => match serde_json::from_str::<Value>(raw) {
-                    Err(_) => Some("BackendConfig annotation is invalid json".to_string()),
-                    Ok(v) if v.get("default").is_none() && v.get("ports").is_none() => {
-                        Some("no BackendConfig's found in annotation".to_string())
-                    }
+                Some(raw) => match state::backend_config_ref(raw, k.service_port_name.as_deref(), k.service_port) {
+                    Err(e) => Some(e),
                     Ok(_) => match &f.backend_config {
                         None => Some(format!(
                             "the BackendConfig named in {BACKEND_CONFIG} ({raw}) does not exist"

@@ -24,23 +24,7 @@ use crate::verify;
 pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8> {
     let started = Instant::now();
     let deadline = started + a.timeout;
-    let settings = Settings {
-        health_check: a.health_check,
-        ingress_name: a.ingress_name.clone(),
-        path: a.path.clone(),
-        static_ip: a.static_ip.clone(),
-        host: a.host.clone(),
-        tls_secret: a.tls_secret.clone(),
-        proxy_range: a.proxy_subnet_range.clone(),
-        allow_unauthenticated: a.allow_unauthenticated,
-    };
-    // Input that can be checked without the network, first.
-    if let Some(r) = &settings.proxy_range {
-        crate::cidr::validate(r, &[])?;
-    }
-    if let Some(path) = &settings.path {
-        plan::normalize_path(path)?;
-    }
+    let settings = Settings::from_args(&a.plan)?;
     if a.output != Output::Table && !a.dry_run {
         return Err(error::usage(
             "-o yaml/json prints manifests and goes with --dry-run",
@@ -48,18 +32,8 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
         ));
     }
 
-    let b = state::base(g, p).await?;
+    let (b, vpc, hc, mut plan) = prepare(g, &settings, p).await?;
     let bc_name = plan::backend_config_name(&b.k10.release);
-    let (vpc, hc, bc) = tokio::join!(
-        state::vpc(&b),
-        state::health_check(&b),
-        state::backend_config(&b, &bc_name)
-    );
-    let vpc = vpc?;
-    let mut plan = plan::compute(&b, &vpc, hc.as_ref(), bc?.as_ref(), &settings)?;
-    if let Some(ip) = &settings.static_ip {
-        check_static_ip(&b, ip).await?;
-    }
     let curl_pod = verify::curl_pod(&b, a.probe_pod.as_deref()).await?;
     if curl_pod.is_none() {
         return Err(match &a.probe_pod {
@@ -191,6 +165,23 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
     }
 }
 
+/// Observe everything the plan depends on (concurrently) and compute the plan. Read-only.
+pub async fn prepare(
+    g: &Global,
+    settings: &Settings,
+    p: &Printer,
+) -> anyhow::Result<(Base, state::Vpc, Option<crate::gcp::model::HealthCheck>, Plan)> {
+    let b = state::base(g, p).await?;
+    let bc_name = plan::backend_config_name(&b.k10.release);
+    let (vpc, hc, bc) = tokio::join!(state::vpc(&b), state::health_check(&b), state::backend_config(&b, &bc_name));
+    let vpc = vpc?;
+    let plan = plan::compute(&b, &vpc, hc.as_ref(), bc?.as_ref(), settings)?;
+    if let Some(ip) = &settings.static_ip {
+        check_static_ip(&b, ip).await?;
+    }
+    Ok((b, vpc, hc, plan))
+}
+
 fn describe(b: &Base, plan: &Plan) -> String {
     let c = &b.cluster;
     let k = &b.k10;
@@ -274,7 +265,7 @@ pub fn manifests(b: &Base, plan: &Plan, out: Output) -> anyhow::Result<String> {
     })
 }
 
-async fn check_static_ip(b: &Base, name: &str) -> anyhow::Result<()> {
+pub async fn check_static_ip(b: &Base, name: &str) -> anyhow::Result<()> {
     let c = &b.cluster;
     let url = b
         .gcp
@@ -557,17 +548,7 @@ async fn wait_rollout(b: &Base, port: i32, p: &Printer, deadline: Instant) -> an
 /// Watch the Ingress until it has an address, printing the controller's events as they come.
 async fn wait_for_address(b: &Base, name: &str, p: &Printer, deadline: Instant) -> anyhow::Result<String> {
     let api: Api<Ingress> = b.kube.api();
-    let ip_of = |i: &Ingress| {
-        i.status
-            .as_ref()?
-            .load_balancer
-            .as_ref()?
-            .ingress
-            .as_ref()?
-            .first()?
-            .ip
-            .clone()
-    };
+    let ip_of = state::ingress_ip;
     if let Some(ip) = api.get_opt(name).await.ok().flatten().as_ref().and_then(ip_of) {
         p.status("Address", &format!("ingress/{name} has {ip}"));
         return Ok(ip);

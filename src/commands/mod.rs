@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod doctor;
+pub mod export;
 pub mod install;
 pub mod status;
 pub mod uninstall;
@@ -15,6 +16,7 @@ pub async fn run(cli: Cli, p: &Printer) -> anyhow::Result<u8> {
         Command::Doctor(a) => doctor::run(&cli.global, a, p).await,
         Command::Uninstall(a) => uninstall::run(&cli.global, a, p).await,
         Command::Status(a) => status::run(&cli.global, a, p).await,
+        Command::Export(a) => export::run(&cli.global, a, p).await,
         Command::Demo(a) => demo::run(&cli.global, a, p).await,
         Command::Completion { .. } => unreachable!("handled in main"),
     }

@@ -12,6 +12,51 @@ use crate::state::{self, ADDED_ANNOTATIONS, CLASS_ANNOTATION, MANAGED_BY_LABEL, 
 use crate::verify;
 
 pub async fn run(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<u8> {
+    loop {
+        let (code, b, name, rv) = once(g, a, p).await?;
+        if !a.watch {
+            return Ok(code);
+        }
+        wait_for_change(&b, &name, &rv).await;
+        p.out("");
+    }
+}
+
+/// Block until the Ingress or Service gateway changes (a watch from their resourceVersions), or
+/// a minute passes (backend health is not a Kubernetes object: refresh it now and then).
+async fn wait_for_change(b: &state::Base, ingress: &str, rvs: &(String, String)) {
+    use k8s_openapi::api::core::v1::Service;
+    use k8s_openapi::api::networking::v1::Ingress;
+    tokio::select! {
+        _ = first_change::<Ingress>(b.kube.api(), ingress, &rvs.0) => {}
+        _ = first_change::<Service>(b.kube.api(), "gateway", &rvs.1) => {}
+        _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+    }
+}
+
+/// Returns at the first change of the named object after `rv` (or when the watch ends).
+async fn first_change<K>(api: kube::Api<K>, name: &str, rv: &str)
+where
+    K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    use futures::StreamExt;
+    use kube::api::{WatchEvent, WatchParams};
+    let wp = WatchParams::default().fields(&format!("metadata.name={name}")).timeout(60);
+    match api.watch(&wp, rv).await {
+        Ok(s) => {
+            let mut s = s.boxed();
+            while let Some(ev) = s.next().await {
+                if !matches!(ev, Ok(WatchEvent::Bookmark(_))) {
+                    return;
+                }
+            }
+        }
+        // Cannot watch: fall back to the periodic refresh.
+        Err(_) => std::future::pending::<()>().await,
+    }
+}
+
+async fn once(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<(u8, state::Base, String, (String, String))> {
     let b = state::base(g, p).await?;
     let ours: Vec<_> = b
         .ingresses
@@ -149,9 +194,10 @@ pub async fn run(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<u8> 
         Output::Json => p.out(&serde_json::to_string_pretty(&doc)?),
         Output::Yaml => p.out(&serde_yaml::to_string(&doc)?),
     }
-    Ok(if drift.is_empty() && ip.is_some() && total > 0 && healthy == total {
-        exit::OK
-    } else {
-        exit::FAILED
-    })
+    let code = if drift.is_empty() && ip.is_some() && total > 0 && healthy == total { exit::OK } else { exit::FAILED };
+    let rvs = (
+        ing.metadata.resource_version.clone().unwrap_or_default(),
+        b.k10.service.metadata.resource_version.clone().unwrap_or_default(),
+    );
+    Ok((code, b, name, rvs))
 }

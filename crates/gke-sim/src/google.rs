@@ -513,17 +513,7 @@ fn compute(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]) 
             ok(v)
         }
         // ---- load balancer pieces
-        (&Method::GET, ["regions", r, kind])
-            if [
-                "backendServices",
-                "healthChecks",
-                "urlMaps",
-                "targetHttpProxies",
-                "forwardingRules",
-                "addresses",
-            ]
-            .contains(kind) =>
-        {
+        (&Method::GET, ["regions", r, kind]) if REGIONAL_KINDS.contains(kind) => {
             let map = regional_map(w, kind);
             let items: Vec<Value> = map
                 .iter()
@@ -533,17 +523,7 @@ fn compute(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]) 
             let k = format!("compute#{}List", singular(kind));
             list_response(&k, format!("{}/{kind}", w.region_url(r)), items, query)
         }
-        (&Method::GET, ["regions", r, kind, n])
-            if [
-                "backendServices",
-                "healthChecks",
-                "urlMaps",
-                "targetHttpProxies",
-                "forwardingRules",
-                "addresses",
-            ]
-            .contains(kind) =>
-        {
+        (&Method::GET, ["regions", r, kind, n]) if REGIONAL_KINDS.contains(kind) => {
             match regional_map(w, kind).get(&format!("{r}/{n}")) {
                 Some(v) => ok(strip_private(v)),
                 None => not_found(&format!("projects/{project}/regions/{r}/{kind}/{n}")),
@@ -675,6 +655,16 @@ fn compute(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]) 
         ),
     }
 }
+
+/// Regional load-balancer collections served read-only (GKE's controller writes them).
+const REGIONAL_KINDS: [&str; 6] = [
+    "backendServices",
+    "healthChecks",
+    "urlMaps",
+    "targetHttpProxies",
+    "forwardingRules",
+    "addresses",
+];
 
 fn singular(kind: &str) -> &str {
     match kind {
@@ -1184,6 +1174,17 @@ fn container(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]
                 );
             }
             let b: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+            let (schema_name, method_id) = if c.ends_with(":setAddons") || method == Method::POST {
+                (
+                    "SetAddonsConfigRequest",
+                    "container.projects.locations.clusters.setAddons",
+                )
+            } else {
+                ("UpdateClusterRequest", "container.projects.locations.clusters.update")
+            };
+            if let Err(e) = schema::validate("container", schema_name, &b, method_id) {
+                return google_error(400, &e, "invalid");
+            }
             let addons = if b["update"]["desiredAddonsConfig"].is_object() {
                 b["update"]["desiredAddonsConfig"].clone()
             } else {

@@ -35,17 +35,25 @@ fn ok_json(code: u16, v: &Value) -> Response {
         .into_response()
 }
 
-fn not_found(rd: &ResDef, name: &str) -> Response {
-    let what = if rd.group.is_empty() {
+/// `plural.group` (or `plural` for the core group), as the API server names resources in errors.
+fn resource_label(rd: &ResDef) -> String {
+    if rd.group.is_empty() {
         rd.plural.to_string()
     } else {
         format!("{}.{}", rd.plural, rd.group)
-    };
+    }
+}
+
+fn details(rd: &ResDef, name: &str) -> Option<Value> {
+    Some(json!({"name": name, "group": rd.group, "kind": rd.plural}))
+}
+
+fn not_found(rd: &ResDef, name: &str) -> Response {
     status(
         404,
         "NotFound",
-        &format!("{what} \"{name}\" not found"),
-        Some(json!({"name": name, "group": rd.group, "kind": rd.plural})),
+        &format!("{} \"{name}\" not found", resource_label(rd)),
+        details(rd, name),
     )
 }
 
@@ -408,16 +416,11 @@ pub async fn handle(
             }
             let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
             if get(&w, &t, &name).is_some() {
-                let what = if t.rd.group.is_empty() {
-                    t.rd.plural.to_string()
-                } else {
-                    format!("{}.{}", t.rd.plural, t.rd.group)
-                };
                 return status(
                     409,
                     "AlreadyExists",
-                    &format!("{what} \"{name}\" already exists"),
-                    Some(json!({"name": name, "group": t.rd.group, "kind": t.rd.plural})),
+                    &format!("{} \"{name}\" already exists", resource_label(t.rd)),
+                    details(t.rd, &name),
                 );
             }
             if let Err(e) = validate(&obj, t.rd) {
@@ -547,16 +550,11 @@ pub async fn handle(
 }
 
 fn conflict(rd: &ResDef, name: &str) -> Response {
-    let what = if rd.group.is_empty() {
-        rd.plural.to_string()
-    } else {
-        format!("{}.{}", rd.plural, rd.group)
-    };
     status(
         409,
         "Conflict",
-        &format!("Operation cannot be fulfilled on {what} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"),
-        Some(json!({"name": name, "group": rd.group, "kind": rd.plural})),
+        &format!("Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again", resource_label(rd)),
+        details(rd, name),
     )
 }
 

@@ -333,10 +333,12 @@ async fn gate(State(state): State<Shared>, req: Request, next: axum::middleware:
     let query = req.uri().query().unwrap_or_default().to_string();
     let (latency, inject) = {
         let mut w = state.lock().unwrap();
+        let at = w.started.elapsed();
         w.log.push(LoggedRequest {
             method: req.method().to_string(),
             path: path.clone(),
             query: query.clone(),
+            at,
         });
         let exempt = path == "/token"
             || path == "/version"

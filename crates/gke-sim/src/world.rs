@@ -220,6 +220,8 @@ pub struct LoggedRequest {
     pub method: String,
     pub path: String,
     pub query: String,
+    /// When it arrived, since the simulator started.
+    pub at: Duration,
 }
 
 #[derive(Debug, Default)]
