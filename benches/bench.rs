@@ -29,12 +29,20 @@ fn envs(sim: &Sim, home: &std::path::Path) -> Vec<(String, String)> {
 /// the memory the child shared with this process before `exec` (the simulated world lives here).
 fn run(cmd: &mut Command) -> (Duration, u64, bool) {
     let t = Instant::now();
-    let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().expect("spawn");
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
     let status_file = format!("/proc/{}/status", child.id());
     let mut peak = 0;
     loop {
         if let Ok(s) = std::fs::read_to_string(&status_file) {
-            if let Some(kb) = s.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok()) {
+            if let Some(kb) = s
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
                 peak = peak.max(kb);
             }
         }

@@ -92,7 +92,9 @@ pub enum Command {
     /// One screen: URL, address, NEGs, backend health, recent controller events, drift
     Status(StatusArgs),
     /// Print what install would do as files for GitOps: K10 chart values, gcloud commands, or manifests
-    #[command(after_help = "Examples:\n  kubectl kasten-ilb export --format helm-values > k10-ilb-values.yaml\n  kubectl kasten-ilb export --format gcloud > gcp-side.sh\n  kubectl kasten-ilb export --format yaml > k10-ilb.yaml")]
+    #[command(
+        after_help = "Examples:\n  kubectl kasten-ilb export --format helm-values > k10-ilb-values.yaml\n  kubectl kasten-ilb export --format gcloud > gcp-side.sh\n  kubectl kasten-ilb export --format yaml > k10-ilb.yaml"
+    )]
     Export(ExportArgs),
     /// Run install and doctor against a built-in simulated GKE project (no cloud account needed)
     Demo(DemoArgs),

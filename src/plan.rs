@@ -73,6 +73,9 @@ pub struct Plan {
     pub path: String,
     pub strategy: HealthCheckMode,
     pub warnings: Vec<String>,
+    /// HTTPS only (TLS without a static IP: GKE cannot serve both on one internal IP).
+    pub https: bool,
+    pub host: Option<String>,
 }
 
 impl Plan {
@@ -83,6 +86,15 @@ impl Plan {
     }
     pub fn step(&self, id: &str) -> Option<&Step> {
         self.steps.iter().find(|s| s.id == id)
+    }
+
+    /// The dashboard's URL once the load balancer has `ip`.
+    pub fn url(&self, ip: &str) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        match &self.host {
+            Some(h) => format!("{scheme}://{h}{} (address {ip})", self.path),
+            None => format!("{scheme}://{ip}{}", self.path),
+        }
     }
 }
 
@@ -712,6 +724,12 @@ pub fn compute(
             }
         }
     }
+    let https = s.tls_secret.is_some() && s.static_ip.is_none();
+    if https {
+        warnings.push(
+            "HTTPS only: GKE serves HTTP and HTTPS on one internal IP only with a static IP (--static-ip)".into(),
+        );
+    }
     Ok(Plan {
         steps,
         proxy_range,
@@ -720,6 +738,8 @@ pub fn compute(
         path,
         strategy,
         warnings,
+        https,
+        host: s.host.clone(),
     })
 }
 

@@ -7,9 +7,9 @@ use k8s_openapi::api::core::v1::{Event, Node};
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use kube::Api;
-use serde_json::Value;
 #[cfg(test)]
 use serde_json::json;
+use serde_json::Value;
 
 use crate::cli::Global;
 use crate::discover::{self, ClusterInfo, K10};
@@ -225,7 +225,9 @@ pub fn neg_name(k10: &K10) -> Option<String> {
 /// `cloud.google.com/neg-status`: `{"network_endpoint_groups":{"80":"k8s1-..."},"zones":[...]}`.
 pub fn parse_neg_status(raw: &str, service_port: i32) -> Option<String> {
     let v: Value = serde_json::from_str(raw).ok()?;
-    v["network_endpoint_groups"][service_port.to_string()].as_str().map(str::to_string)
+    v["network_endpoint_groups"][service_port.to_string()]
+        .as_str()
+        .map(str::to_string)
 }
 
 /// The BackendConfig that a `cloud.google.com/backend-config` annotation names for a Service
@@ -291,9 +293,18 @@ mod tests {
         assert_eq!(backend_config_ref(raw, Some("http"), 80).unwrap(), "by-name");
         assert_eq!(backend_config_ref(raw, Some("web"), 80).unwrap(), "by-number");
         assert_eq!(backend_config_ref(raw, None, 8080).unwrap(), "d");
-        assert_eq!(backend_config_ref("{not json", None, 80).unwrap_err(), "BackendConfig annotation is invalid json");
-        assert_eq!(backend_config_ref("{}", None, 80).unwrap_err(), "no BackendConfig's found in annotation");
-        assert_eq!(backend_config_ref(r#"{"ports":{"81":"x"}}"#, None, 80).unwrap_err(), "no BackendConfig for service port exists.");
+        assert_eq!(
+            backend_config_ref("{not json", None, 80).unwrap_err(),
+            "BackendConfig annotation is invalid json"
+        );
+        assert_eq!(
+            backend_config_ref("{}", None, 80).unwrap_err(),
+            "no BackendConfig's found in annotation"
+        );
+        assert_eq!(
+            backend_config_ref(r#"{"ports":{"81":"x"}}"#, None, 80).unwrap_err(),
+            "no BackendConfig for service port exists."
+        );
     }
 
     proptest! {

@@ -165,15 +165,67 @@ pub async fn curl_pod(b: &Base, probe_pod: Option<&str>) -> anyhow::Result<Optio
     Ok(None)
 }
 
-/// `curl` a URL from inside the cluster.
-pub async fn curl(b: &Base, pod: &(String, Option<String>), url: &str) -> anyhow::Result<Result<CurlResult, String>> {
-    let out = exec(
-        b,
-        &pod.0,
-        pod.1.as_deref(),
-        &["curl", "-sS", "-m", "10", "-w", "\n%{http_code}", url],
-    )
-    .await?;
+/// How the dashboard is reached: scheme, address, and the host name the Ingress rule matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub https: bool,
+    pub ip: String,
+    pub host: Option<String>,
+}
+
+impl Endpoint {
+    /// From an Ingress: HTTPS when it has TLS and HTTP is switched off; its first rule's host.
+    pub fn of(i: &k8s_openapi::api::networking::v1::Ingress, ip: &str) -> Endpoint {
+        let j = serde_json::to_value(i).unwrap_or_default();
+        let tls = j["spec"]["tls"].as_array().is_some_and(|t| !t.is_empty());
+        let http_off = j["metadata"]["annotations"]["kubernetes.io/ingress.allow-http"] == "false";
+        Endpoint {
+            https: tls && http_off,
+            ip: ip.to_string(),
+            host: j["spec"]["rules"][0]["host"].as_str().map(str::to_string),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!(
+            "{}://{}{path}",
+            if self.https { "https" } else { "http" },
+            self.host.as_deref().unwrap_or(&self.ip)
+        )
+    }
+
+    /// curl arguments: `-k` for the (often private) certificate, `--resolve` to send the host name.
+    fn curl_args(&self, path: &str) -> Vec<String> {
+        let mut a = vec![
+            "curl".into(),
+            "-sS".into(),
+            "-m".into(),
+            "10".into(),
+            "-w".into(),
+            "\n%{http_code}".into(),
+        ];
+        if self.https {
+            a.push("-k".into());
+        }
+        if let Some(h) = &self.host {
+            a.push("--resolve".into());
+            a.push(format!("{h}:{}:{}", if self.https { 443 } else { 80 }, self.ip));
+        }
+        a.push(self.url(path));
+        a
+    }
+}
+
+/// `curl` the dashboard from inside the cluster.
+pub async fn curl(
+    b: &Base,
+    pod: &(String, Option<String>),
+    ep: &Endpoint,
+    path: &str,
+) -> anyhow::Result<Result<CurlResult, String>> {
+    let args = ep.curl_args(path);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = exec(b, &pod.0, pod.1.as_deref(), &argv).await?;
     match out {
         ExecOutcome::NoBinary => Ok(Err(format!("pod {} has no curl", pod.0))),
         ExecOutcome::Ran { stdout, stderr, exit } if exit != 0 => Ok(Err(format!(

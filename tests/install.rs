@@ -265,3 +265,129 @@ fn backendconfig_strategy_on_request() {
         "deployment untouched"
     );
 }
+
+fn tls_secret(w: &TestWorld) {
+    w.sim.with_world(|w| {
+        w.kube_put(
+            serde_json::json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+            "metadata": {"name": "k10-tls", "namespace": "kasten-io"}, "data": {"tls.crt": "", "tls.key": ""}}),
+        );
+    });
+}
+
+#[test]
+fn a_static_ip_host_and_tls_are_honoured() {
+    let w = TestWorld::start("fresh");
+    match w.gcloud(&["compute", "addresses", "create", "k10-ip", "--region=us-central1", "--subnet=default", "--purpose=SHARED_LOADBALANCER_VIP"]) {
+        Some(o) => drop(ok(&o)),
+        None => w.sim.with_world(|w| {
+            let ip = w.alloc_internal_ip();
+            w.compute.addresses.insert("us-central1/k10-ip".into(), serde_json::json!({"name": "k10-ip", "address": ip, "addressType": "INTERNAL", "purpose": "SHARED_LOADBALANCER_VIP"}));
+        }),
+    }
+    let reserved = w.sim.world().compute.addresses["us-central1/k10-ip"]["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    tls_secret(&w);
+    let o = w.run(&[
+        "install",
+        "--yes",
+        "--static-ip",
+        "k10-ip",
+        "--host",
+        "k10.corp.internal",
+        "--tls-secret",
+        "k10-tls",
+    ]);
+    let out = ok(&o);
+    assert!(
+        out.contains(&format!("http://k10.corp.internal/k10/ (address {reserved})")),
+        "{out}"
+    );
+    let ing = w
+        .sim
+        .world()
+        .kube_get("Ingress", "kasten-io", "k10-ilb")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        ing["metadata"]["annotations"]["kubernetes.io/ingress.regional-static-ip-name"],
+        "k10-ip"
+    );
+    assert!(
+        ing["metadata"]["annotations"]["kubernetes.io/ingress.allow-http"].is_null(),
+        "HTTP and HTTPS together on the static IP"
+    );
+    assert_eq!(ing["spec"]["tls"][0]["hosts"][0], "k10.corp.internal");
+    assert_eq!(ing["spec"]["rules"][0]["host"], "k10.corp.internal");
+    assert_eq!(ing["status"]["loadBalancer"]["ingress"][0]["ip"], reserved.as_str());
+}
+
+#[test]
+fn tls_without_a_static_ip_serves_https_only() {
+    let w = TestWorld::start("fresh");
+    tls_secret(&w);
+    let o = w.run(&[
+        "install",
+        "--yes",
+        "--host",
+        "k10.corp.internal",
+        "--tls-secret",
+        "k10-tls",
+    ]);
+    let out = ok(&o);
+    let err = stderr(&o);
+    assert!(err.contains("HTTPS only"), "{err}");
+    assert!(err.contains("Verified curl https://k10.corp.internal/k10/"), "{err}");
+    assert!(out.contains("https://k10.corp.internal/k10/"), "{out}");
+    let ing = w
+        .sim
+        .world()
+        .kube_get("Ingress", "kasten-io", "k10-ilb")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        ing["metadata"]["annotations"]["kubernetes.io/ingress.allow-http"],
+        "false"
+    );
+    assert!(
+        w.sim
+            .world()
+            .kube_in_ns("Event", "kasten-io")
+            .iter()
+            .all(|e| e["type"] != "Warning"),
+        "no WillNotConfigureFrontend"
+    );
+}
+
+#[test]
+fn a_missing_tls_secret_is_reported_by_the_controller_and_doctor() {
+    let w = TestWorld::start("fresh");
+    let o = w.run(&[
+        "install",
+        "--yes",
+        "--host",
+        "k10.corp.internal",
+        "--tls-secret",
+        "nope",
+        "--timeout",
+        "4s",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", both(&o));
+    assert!(
+        stderr(&o).contains("Could not find TLS certificate"),
+        "the controller's event is shown: {}",
+        stderr(&o)
+    );
+    let d = w.run(&["doctor", "-o", "json"]);
+    let v: Value = serde_json::from_slice(&d.stdout).unwrap();
+    let ev = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "events")
+        .unwrap();
+    assert_eq!(ev["result"], "FAIL");
+    assert!(ev["hint"].as_str().unwrap().contains("create secret tls"), "{ev}");
+}

@@ -178,14 +178,33 @@ fn gcp_state(w: &TestWorld) -> Value {
         .subnetworks
         .values()
         .filter(|s| s["purpose"] == "REGIONAL_MANAGED_PROXY")
-        .map(|s| json!([s["name"], s["ipCidrRange"], s["role"], s["network"].as_str().unwrap().rsplit('/').next(), s["description"]]))
+        .map(|s| {
+            json!([
+                s["name"],
+                s["ipCidrRange"],
+                s["role"],
+                s["network"].as_str().unwrap().rsplit('/').next(),
+                s["description"]
+            ])
+        })
         .collect();
     let fws: Vec<Value> = world
         .compute
         .firewalls
         .values()
         .filter(|f| f["name"].as_str().unwrap().starts_with("kasten-ilb-"))
-        .map(|f| json!([f["name"], f["direction"], f["priority"], f["sourceRanges"], f["destinationRanges"], f["allowed"], f["description"], f["disabled"]]))
+        .map(|f| {
+            json!([
+                f["name"],
+                f["direction"],
+                f["priority"],
+                f["sourceRanges"],
+                f["destinationRanges"],
+                f["allowed"],
+                f["description"],
+                f["disabled"]
+            ])
+        })
         .collect();
     json!({"subnets": subnets, "firewalls": fws})
 }
@@ -199,7 +218,13 @@ fn export_gcloud_commands_make_the_same_gcp_state_as_install() {
         eprintln!("SKIP: gcloud is not installed");
         return;
     }
-    let o = std::process::Command::new("bash").arg("-c").arg(&script).env_clear().envs(a.envs()).output().unwrap();
+    let o = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .env_clear()
+        .envs(a.envs())
+        .output()
+        .unwrap();
     ok(&o);
     let b = TestWorld::start("fresh");
     ok(&b.run(&["install", "--yes"]));
@@ -215,8 +240,14 @@ fn export_helm_values_and_manifests() {
     let values = ok(&w.run(&["export", "--format", "helm-values"]));
     insta::assert_snapshot!("export_helm_values", values);
     let v: Value = serde_yaml::from_str(&values).unwrap();
-    assert_eq!(v["ingress"], json!({"create": true, "name": "k10-ilb", "class": "gce-internal", "urlPath": "k10", "pathType": "Prefix"}));
-    assert!(values.contains("containerPort 8000"), "says what the chart cannot express");
+    assert_eq!(
+        v["ingress"],
+        json!({"create": true, "name": "k10-ilb", "class": "gce-internal", "urlPath": "k10", "pathType": "Prefix"})
+    );
+    assert!(
+        values.contains("containerPort 8000"),
+        "says what the chart cannot express"
+    );
     let yaml = ok(&w.run(&["export", "--format", "yaml"]));
     for doc in yaml.split("---\n").filter(|d| !d.trim().is_empty()) {
         let v: Value = serde_yaml::from_str(doc).unwrap();
@@ -234,7 +265,13 @@ fn status_watch_redraws_on_a_change_without_polling() {
     use std::io::{BufRead, BufReader};
     let w = TestWorld::start("fresh");
     ok(&w.run(&["install", "--yes"]));
-    let mut child = std::process::Command::new(BIN).args(["status", "--watch"]).env_clear().envs(w.envs()).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut child = std::process::Command::new(BIN)
+        .args(["status", "--watch"])
+        .env_clear()
+        .envs(w.envs())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     let out = child.stdout.take().unwrap();
     std::thread::spawn(move || {
@@ -244,7 +281,8 @@ fn status_watch_redraws_on_a_change_without_polling() {
             }
         }
     });
-    rx.recv_timeout(std::time::Duration::from_secs(20)).expect("first screen");
+    rx.recv_timeout(std::time::Duration::from_secs(20))
+        .expect("first screen");
     std::thread::sleep(std::time::Duration::from_millis(300));
     w.sim.clear_requests();
     std::thread::sleep(std::time::Duration::from_millis(1500));

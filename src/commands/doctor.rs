@@ -299,7 +299,12 @@ async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts
     };
     let bc_fut = async {
         let name = k10.as_ref().ok().and_then(|k| {
-            state::backend_config_ref(&k.annotation(BACKEND_CONFIG)?, k.service_port_name.as_deref(), k.service_port).ok()
+            state::backend_config_ref(
+                &k.annotation(BACKEND_CONFIG)?,
+                k.service_port_name.as_deref(),
+                k.service_port,
+            )
+            .ok()
         });
         match name {
             Some(n) => state::backend_config(&base, &n)
@@ -335,11 +340,16 @@ async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts
                 .map(|(p, c)| (p.clone(), Some(c.clone())))
                 .collect(),
         };
+        let ep = base
+            .gateway_ingresses()
+            .iter()
+            .find(|i| ingress_ip(i).is_some())
+            .map(|i| verify::Endpoint::of(i, &ip))?;
         for cand in candidates {
-            let page = verify::curl(&base, &cand, &format!("http://{ip}{path}")).await;
+            let page = verify::curl(&base, &cand, &ep, &path).await;
             match page {
                 Ok(Ok(pg)) => {
-                    let deep = verify::curl(&base, &cand, &format!("http://{ip}{path}dashboard/")).await;
+                    let deep = verify::curl(&base, &cand, &ep, &format!("{path}dashboard/")).await;
                     return Some(match deep {
                         Ok(Ok(dp)) => Ok((pg, dp)),
                         Ok(Err(e)) => Err(e),
@@ -476,6 +486,7 @@ pub fn explain_event(msg: &str) -> Option<(&'static str, &'static str)> {
         ("doesn't translate to an existing static IP", "the static IP named in kubernetes.io/ingress.regional-static-ip-name does not exist", "reserve it: `gcloud compute addresses create NAME --region REGION --subnet SUBNET`"),
         ("must be configured with a static-ip to use both HTTP and HTTPS", "HTTP and HTTPS on one internal IP need a static IP", "set kubernetes.io/ingress.allow-http: \"false\", or reserve a SHARED_LOADBALANCER_VIP address and name it in the Ingress"),
         ("both HTTP and HTTPS are disabled", "allow-http is false and there is no TLS", "add spec.tls, or remove kubernetes.io/ingress.allow-http: \"false\""),
+        ("Could not find TLS certificate", "the TLS Secret named in spec.tls does not exist", "create it: `kubectl -n kasten-io create secret tls NAME --cert=... --key=...`"),
         ("IP_IN_USE_BY_ANOTHER_RESOURCE", "the static IP is used by another forwarding rule", "reserve another address"),
         ("Quota '", "a project quota is exhausted", "request more quota in the Cloud console (IAM & Admin > Quotas)"),
         ("quotaExceeded", "a project quota is exhausted", "request more quota in the Cloud console (IAM & Admin > Quotas)"),

@@ -20,10 +20,19 @@ pub async fn run(g: &Global, a: &ExportArgs, p: &Printer) -> anyhow::Result<u8> 
                 "#!/bin/sh\n# The Google Cloud side of an internal K10 dashboard for {} (kubectl kasten-ilb export --format gcloud).\nset -e\n",
                 b.cluster.path()
             );
-            for step in plan.steps.iter().filter(|s| s.id == "proxy-subnet" || s.id == "firewall") {
+            for step in plan
+                .steps
+                .iter()
+                .filter(|s| s.id == "proxy-subnet" || s.id == "firewall")
+            {
                 match (&step.command, step.action) {
-                    (Some(cmd), Action::Create | Action::Update) => s.push_str(&format!("\n# {}: {}\n{cmd}\n", step.title, step.reason)),
-                    _ => s.push_str(&format!("\n# {}: {} `{}` ({})\n", step.title, step.action, step.target, step.reason)),
+                    (Some(cmd), Action::Create | Action::Update) => {
+                        s.push_str(&format!("\n# {}: {}\n{cmd}\n", step.title, step.reason))
+                    }
+                    _ => s.push_str(&format!(
+                        "\n# {}: {} `{}` ({})\n",
+                        step.title, step.action, step.target, step.reason
+                    )),
                 }
             }
             s

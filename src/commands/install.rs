@@ -156,7 +156,7 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
 
     let ip = wait_for_address(&b, &plan.ingress_name, p, deadline).await?;
     let verified = verify_all(&b, &plan, &ip, p, deadline, curl_pod.expect("checked above")).await;
-    let url = format!("http://{ip}{}", plan.path);
+    let url = plan.url(&ip);
     let summary = summary(&plan, &url, started.elapsed());
     p.out(&summary);
     match verified {
@@ -173,7 +173,11 @@ pub async fn prepare(
 ) -> anyhow::Result<(Base, state::Vpc, Option<crate::gcp::model::HealthCheck>, Plan)> {
     let b = state::base(g, p).await?;
     let bc_name = plan::backend_config_name(&b.k10.release);
-    let (vpc, hc, bc) = tokio::join!(state::vpc(&b), state::health_check(&b), state::backend_config(&b, &bc_name));
+    let (vpc, hc, bc) = tokio::join!(
+        state::vpc(&b),
+        state::health_check(&b),
+        state::backend_config(&b, &bc_name)
+    );
     let vpc = vpc?;
     let plan = plan::compute(&b, &vpc, hc.as_ref(), bc?.as_ref(), settings)?;
     if let Some(ip) = &settings.static_ip {
@@ -679,12 +683,24 @@ async fn verify_all(
         prog.set(&format!("waiting for healthy backends: {healthy}/{total} HEALTHY"));
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let page_url = format!("http://{ip}{}", plan.path);
-    let deep_url = format!("http://{ip}{}dashboard/", plan.path);
+    let ing: Api<Ingress> = b.kube.api();
+    let ep = match ing.get_opt(&plan.ingress_name).await {
+        Ok(Some(i)) => verify::Endpoint::of(&i, ip),
+        _ => verify::Endpoint {
+            https: false,
+            ip: ip.to_string(),
+            host: None,
+        },
+    };
+    let page_url = ep.url(&plan.path);
+    let deep_path = format!("{}dashboard/", plan.path);
     // A definite wrong answer (not a 502 while backends settle) repeated for ~3 s is final.
     let mut definite = 0;
     loop {
-        let (page, deep) = tokio::join!(verify::curl(b, &pod, &page_url), verify::curl(b, &pod, &deep_url));
+        let (page, deep) = tokio::join!(
+            verify::curl(b, &pod, &ep, &plan.path),
+            verify::curl(b, &pod, &ep, &deep_path)
+        );
         let verdict = match (page?, deep?) {
             (Ok(pg), Ok(dp)) => verify::judge(&pg, &dp),
             (Err(e), _) | (_, Err(e)) => Err(e),

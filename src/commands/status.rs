@@ -41,7 +41,9 @@ where
 {
     use futures::StreamExt;
     use kube::api::{WatchEvent, WatchParams};
-    let wp = WatchParams::default().fields(&format!("metadata.name={name}")).timeout(60);
+    let wp = WatchParams::default()
+        .fields(&format!("metadata.name={name}"))
+        .timeout(60);
     match api.watch(&wp, rv).await {
         Ok(s) => {
             let mut s = s.boxed();
@@ -194,7 +196,11 @@ async fn once(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<(u8, st
         Output::Json => p.out(&serde_json::to_string_pretty(&doc)?),
         Output::Yaml => p.out(&serde_yaml::to_string(&doc)?),
     }
-    let code = if drift.is_empty() && ip.is_some() && total > 0 && healthy == total { exit::OK } else { exit::FAILED };
+    let code = if drift.is_empty() && ip.is_some() && total > 0 && healthy == total {
+        exit::OK
+    } else {
+        exit::FAILED
+    };
     let rvs = (
         ing.metadata.resource_version.clone().unwrap_or_default(),
         b.k10.service.metadata.resource_version.clone().unwrap_or_default(),

@@ -552,6 +552,16 @@ fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class
         }
         return;
     }
+    for t in ing["spec"]["tls"].as_array().into_iter().flatten() {
+        let secret = t["secretName"].as_str().unwrap_or_default();
+        if w.kube_get("Secret", &ns, secret).is_none() {
+            let msg = format!("Could not find TLS certificate: secrets \"{secret}\" not found");
+            if w.ingress_memo.get(key).and_then(|m| m.last_warning.clone()).as_deref() != Some(msg.as_str()) {
+                warn_once(w, key, ing, "Sync", &msg);
+            }
+            return;
+        }
+    }
     if !allow_http && !tls {
         let msg = "invalid configuration: both HTTP and HTTPS are disabled (kubernetes.io/ingress.allow-http is false and there is no valid TLS configuration); your Ingress will not be able to serve any traffic";
         if w.ingress_memo.get(key).and_then(|m| m.last_warning.clone()).as_deref() != Some(msg) {
@@ -638,7 +648,7 @@ fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class
     let tp_obj = json!({"kind": "compute#targetHttpProxy", "name": tp, "urlMap": format!("{scope_url}/urlMaps/{um}"), "selfLink": format!("{scope_url}/targetHttpProxies/{tp}")});
     upsert(&mut w.compute.target_proxies, format!("{region}/{tp}"), tp_obj);
     let fr_obj = json!({
-        "kind": "compute#forwardingRule", "name": fr, "IPAddress": ip, "IPProtocol": "TCP", "portRange": "80-80",
+        "kind": "compute#forwardingRule", "name": fr, "IPAddress": ip, "IPProtocol": "TCP", "portRange": if allow_http { if tls { "80-443" } else { "80-80" } } else { "443-443" },
         "target": format!("{scope_url}/targetHttpProxies/{tp}"),
         "loadBalancingScheme": if class == Class::Internal { "INTERNAL_MANAGED" } else { "EXTERNAL_MANAGED" },
         "network": if class == Class::Internal { json!(w.network_url(&w.network.clone())) } else { Value::Null },
@@ -1280,7 +1290,14 @@ pub fn backend_health(w: &World, bs_name: &str) -> Vec<(String, i64, String, &'s
 /// Serve an HTTP request sent from inside the VPC (a pod) to `host:port/path`, as the network
 /// would: an internal load balancer, a Service ClusterIP/DNS name, or a pod IP.
 /// Returns Err(curl exit code, message) when nothing answers.
-pub fn vpc_http(w: &World, from_ns: &str, host: &str, port: u16, path: &str) -> Result<(u16, String), (i32, String)> {
+pub fn vpc_http(
+    w: &World,
+    from_ns: &str,
+    host: &str,
+    port: u16,
+    path: &str,
+    host_header: Option<&str>,
+) -> Result<(u16, String), (i32, String)> {
     // Internal load balancers (and external ones, which are reachable from inside too).
     let all_frs: Vec<&Value> = w
         .compute
@@ -1288,13 +1305,22 @@ pub fn vpc_http(w: &World, from_ns: &str, host: &str, port: u16, path: &str) -> 
         .values()
         .chain(w.compute.global_forwarding_rules.values())
         .collect();
-    if let Some(fr) = all_frs.iter().find(|f| f["IPAddress"].as_str() == Some(host)) {
-        if port != 80 {
+    let on_ip: Vec<&&Value> = all_frs
+        .iter()
+        .filter(|f| f["IPAddress"].as_str() == Some(host))
+        .collect();
+    if !on_ip.is_empty() {
+        let serves = |f: &Value| {
+            let r = f["portRange"].as_str().unwrap_or("80-80");
+            let (a, b) = r.split_once('-').unwrap_or((r, r));
+            a.parse::<u16>().is_ok_and(|a| a <= port) && b.parse::<u16>().is_ok_and(|b| port <= b)
+        };
+        let Some(fr) = on_ip.iter().find(|f| serves(f)) else {
             return Err((
                 28,
                 format!("Failed to connect to {host} port {port} after 5001 ms: Timeout was reached"),
             ));
-        }
+        };
         let tp_name = fr["target"]
             .as_str()
             .unwrap_or_default()
@@ -1315,7 +1341,28 @@ pub fn vpc_http(w: &World, from_ns: &str, host: &str, port: u16, path: &str) -> 
         let path_only = path.split('?').next().unwrap_or("/");
         let mut service = um["defaultService"].as_str().unwrap_or_default().to_string();
         let mut best_len = 0usize;
-        for m in um["pathMatchers"].as_array().into_iter().flatten() {
+        // The host rule that matches the Host header picks the path matcher; none: the default service.
+        let hh = host_header.unwrap_or(host);
+        let matcher = um["hostRules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|hr| {
+                hr["hosts"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|h| h.as_str())
+                    .any(|h| h == "*" || h == hh)
+            })
+            .and_then(|hr| hr["pathMatcher"].as_str())
+            .map(str::to_string);
+        for m in um["pathMatchers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| matcher.as_deref() == m["name"].as_str())
+        {
             for r in m["pathRules"].as_array().into_iter().flatten() {
                 for p in r["paths"].as_array().into_iter().flatten().filter_map(|p| p.as_str()) {
                     let hit = match p.strip_suffix("/*") {

@@ -173,6 +173,8 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
     let mut out_null = false;
     let mut write_out = None;
     let mut url = None;
+    let mut resolve: Option<(String, u16, String)> = None;
+    let mut host_header: Option<String> = None;
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
@@ -201,6 +203,19 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
             match a.as_str() {
                 "-o" | "--output" => out_null = v == "/dev/null",
                 "-w" | "--write-out" => write_out = Some(v),
+                "--resolve" => {
+                    let mut parts = v.splitn(3, ':');
+                    if let (Some(h), Some(p), Some(a)) = (parts.next(), parts.next(), parts.next()) {
+                        resolve = Some((h.to_string(), p.parse().unwrap_or(0), a.to_string()));
+                    }
+                }
+                "-H" | "--header" => {
+                    if let Some((k, val)) = v.split_once(':') {
+                        if k.trim().eq_ignore_ascii_case("host") {
+                            host_header = Some(val.trim().to_string());
+                        }
+                    }
+                }
                 _ => {}
             }
             i += 2;
@@ -263,7 +278,12 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
         Some((h, p)) => (h, p.parse::<u16>().unwrap_or(0)),
         None => (hostport, if scheme == "https" { 443 } else { 80 }),
     };
-    let (code, body) = match crate::controller::vpc_http(w, ns, host, port, path) {
+    // --resolve HOST:PORT:ADDR connects to ADDR and sends Host: HOST.
+    let (connect, hh) = match &resolve {
+        Some((h, p, a)) if h == host && *p == port => (a.clone(), Some(host.to_string())),
+        _ => (host.to_string(), host_header.clone()),
+    };
+    let (code, body) = match crate::controller::vpc_http(w, ns, &connect, port, path, hh.as_deref()) {
         Ok(r) => r,
         Err((c, m)) => return err(c, m),
     };
