@@ -391,3 +391,92 @@ fn a_missing_tls_secret_is_reported_by_the_controller_and_doctor() {
     assert_eq!(ev["result"], "FAIL");
     assert!(ev["hint"].as_str().unwrap().contains("create secret tls"), "{ev}");
 }
+
+/// A copy of the world's kubeconfig with the context renamed (and the nodes' providerID changed).
+fn renamed_kubeconfig(w: &TestWorld, name: &str) -> std::path::PathBuf {
+    let kc = std::fs::read_to_string(w.sim.kubeconfig_path())
+        .unwrap()
+        .replace("gke_kasten-demo_us-central1-a_kasten-demo", name);
+    let path = w.home.path().join("renamed-kubeconfig");
+    std::fs::write(&path, kc).unwrap();
+    path
+}
+
+#[test]
+fn a_renamed_context_is_found_from_the_nodes_and_the_endpoint() {
+    let w = TestWorld::start("fresh");
+    let kc = renamed_kubeconfig(&w, "prod-eu");
+    let o = w
+        .plugin()
+        .args(["install", "--dry-run", "--kubeconfig", kc.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let out = ok(&o);
+    assert!(
+        out.contains("Context   prod-eu")
+            && out.contains("projects/kasten-demo/locations/us-central1-a/clusters/kasten-demo"),
+        "{out}"
+    );
+    assert!(
+        w.sim
+            .requests()
+            .iter()
+            .any(|r| r.path.ends_with("/locations/-/clusters")),
+        "clusters.list was asked"
+    );
+}
+
+#[test]
+fn a_context_that_is_not_gke_is_refused_and_nothing_changes() {
+    let w = TestWorld::start("fresh");
+    w.sim.with_world(|w| {
+        for mut n in w.kube_in_ns("Node", "") {
+            n["spec"]["providerID"] = serde_json::json!("kind://docker/kind/kind-worker");
+            w.kube_put(n);
+        }
+    });
+    let before = w.fingerprint();
+    let kc = renamed_kubeconfig(&w, "kind-dev");
+    let o = w
+        .plugin()
+        .args(["install", "--yes", "--kubeconfig", kc.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", both(&o));
+    assert!(
+        stderr(&o).contains("does not look like a GKE cluster") && stderr(&o).contains("hint:"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(w.fingerprint(), before);
+}
+
+#[test]
+fn an_existing_rule_that_covers_the_range_is_reused_and_named() {
+    // The recipe without its subnet step: its firewall rule already allows 10.120.0.0/23.
+    let w = TestWorld::start("no-proxy-subnet");
+    let o = w.run(&["install", "--yes"]);
+    let out = ok(&o);
+    let fw_line = out
+        .lines()
+        .find(|l| l.contains("Firewall rule") && l.contains("┆"))
+        .unwrap();
+    assert!(
+        fw_line.contains("Reuse") && fw_line.contains("allow-kasten-gateway-connection"),
+        "{fw_line}"
+    );
+    assert!(
+        stderr(&o).contains("Ingress `k10-ingress` (class gce-internal) also routes to Service gateway"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !w.sim
+            .world()
+            .compute
+            .firewalls
+            .keys()
+            .any(|k| k.starts_with("kasten-ilb-")),
+        "no second rule"
+    );
+}

@@ -428,6 +428,7 @@ fn bad_input_changes_nothing_and_says_what_is_wrong() {
 #[test]
 fn no_adc_file_fails_at_once_with_the_login_hint() {
     let w = TestWorld::start("fresh");
+    let before = w.fingerprint();
     let t = std::time::Instant::now();
     let o = w
         .plugin()
@@ -448,6 +449,7 @@ fn no_adc_file_fails_at_once_with_the_login_hint() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("is not valid JSON"), "{}", stderr(&o));
+    assert_eq!(w.fingerprint(), before, "nothing changed");
 }
 
 #[test]
