@@ -55,9 +55,18 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
         && settings.proxy_range.is_none()
         && plan.step("proxy-subnet").is_some_and(|s| s.action == Action::Create)
     {
+        let taken = plan::taken_ranges(&b, &vpc);
         let chosen: String = dialoguer::Input::new()
             .with_prompt("Range for the new proxy-only subnet")
             .default(plan.proxy_range.to_string())
+            .validate_with(|r: &String| -> Result<(), String> {
+                crate::cidr::validate(r, &taken)
+                    .map(|_| ())
+                    .map_err(|e| match error::find(&e) {
+                        Some(c) => format!("{} ({})", c.message, c.hint.clone().unwrap_or_default()),
+                        None => format!("{e:#}"),
+                    })
+            })
             .interact_text()
             .map_err(|e| {
                 error::usage(
