@@ -13,6 +13,26 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// A detached 220x60 session running `cmd` with the world's environment (and nothing else).
+    fn start(w: &TestWorld, tag: &str, args: &str) -> Tmux {
+        let env: String = w.envs().iter().map(|(k, v)| format!("{k}='{v}' ")).collect();
+        let t = Tmux {
+            socket: format!("kasten-ilb-test-{tag}-{}", std::process::id()),
+        };
+        t.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "220",
+            "-y",
+            "60",
+            &format!("env -i {env} {BIN} {args}; echo EXIT=$?; sleep 30"),
+        ]);
+        t
+    }
+
     fn run(&self, args: &[&str]) -> String {
         let o = Command::new("tmux")
             .arg("-L")
@@ -55,21 +75,7 @@ fn install_asks_for_the_range_and_for_confirmation_on_a_terminal() {
         return;
     }
     let w = TestWorld::start("fresh");
-    let env: String = w.envs().iter().map(|(k, v)| format!("{k}='{v}' ")).collect();
-    let t = Tmux {
-        socket: format!("kasten-ilb-test-{}", std::process::id()),
-    };
-    t.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "220",
-        "-y",
-        "60",
-        &format!("env -i {env} {BIN} install; echo EXIT=$?; sleep 30"),
-    ]);
+    let t = Tmux::start(&w, "yes", "install");
     t.wait_for("Range for the new proxy-only subnet [10.120.0.0/23]");
     // An overlapping answer is refused in place, with what it overlaps, and asked again.
     t.run(&["send-keys", "-t", "t", "10.140.0.0/23", "Enter"]);
@@ -103,21 +109,7 @@ fn answering_no_changes_nothing() {
     }
     let w = TestWorld::start("fresh");
     let before = w.fingerprint();
-    let env: String = w.envs().iter().map(|(k, v)| format!("{k}='{v}' ")).collect();
-    let t = Tmux {
-        socket: format!("kasten-ilb-test-no-{}", std::process::id()),
-    };
-    t.run(&[
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "220",
-        "-y",
-        "60",
-        &format!("env -i {env} {BIN} install --proxy-subnet-range 10.90.0.0/23; echo EXIT=$?; sleep 30"),
-    ]);
+    let t = Tmux::start(&w, "no", "install --proxy-subnet-range 10.90.0.0/23");
     t.wait_for("Apply these changes? [y/N]");
     t.run(&["send-keys", "-t", "t", "n"]);
     let s = t.wait_for("EXIT=");

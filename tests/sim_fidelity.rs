@@ -493,78 +493,40 @@ fn http_load_balancing_disabled_means_nothing_happens() {
 #[test]
 fn compute_rejects_what_google_rejects() {
     let w = TestWorld::start("healthy");
-    let Some(o) = w.gcloud(&[
-        "compute",
-        "networks",
-        "subnets",
-        "create",
-        "second",
-        "--purpose=REGIONAL_MANAGED_PROXY",
-        "--role=ACTIVE",
-        "--region=us-central1",
-        "--network=default",
-        "--range=10.122.0.0/23",
-    ]) else {
-        return;
-    };
-    assert!(
-        !o.status.success() && both(&o).contains("already exists in region us-central1"),
-        "{}",
-        both(&o)
-    );
-    let o = w
-        .gcloud(&[
-            "compute",
-            "networks",
-            "subnets",
-            "create",
-            "small",
-            "--purpose=REGIONAL_MANAGED_PROXY",
-            "--role=BACKUP",
-            "--region=us-central1",
-            "--network=default",
-            "--range=10.124.0.0/27",
-        ])
-        .unwrap();
-    assert!(
-        !o.status.success() && both(&o).contains("/26 or shorter"),
-        "{}",
-        both(&o)
-    );
-    let o = w
-        .gcloud(&[
-            "compute",
-            "networks",
-            "subnets",
-            "create",
-            "auto",
-            "--purpose=REGIONAL_MANAGED_PROXY",
-            "--role=BACKUP",
-            "--region=us-central1",
-            "--network=default",
-            "--range=10.129.0.0/23",
-        ])
-        .unwrap();
-    assert!(!o.status.success() && both(&o).contains("10.128.0.0/9"), "{}", both(&o));
-    let o = w
-        .gcloud(&[
-            "compute",
-            "networks",
-            "subnets",
-            "create",
+    // (name, role, range, words in Google's error)
+    let cases = [
+        (
+            "second",
+            "ACTIVE",
+            "10.122.0.0/23",
+            "already exists in region us-central1",
+        ),
+        ("small", "BACKUP", "10.124.0.0/27", "/26 or shorter"),
+        ("auto", "BACKUP", "10.129.0.0/23", "10.128.0.0/9"),
+        (
             "pods",
+            "BACKUP",
+            "10.52.0.0/23",
+            "secondary range 'gke-kasten-demo-pods-5e1d9b2c'",
+        ),
+    ];
+    for (name, role, range, words) in cases {
+        let (role, range) = (format!("--role={role}"), format!("--range={range}"));
+        let args = [
+            "compute",
+            "networks",
+            "subnets",
+            "create",
+            name,
             "--purpose=REGIONAL_MANAGED_PROXY",
-            "--role=BACKUP",
+            &role,
             "--region=us-central1",
             "--network=default",
-            "--range=10.52.0.0/23",
-        ])
-        .unwrap();
-    assert!(
-        !o.status.success() && both(&o).contains("secondary range 'gke-kasten-demo-pods-5e1d9b2c'"),
-        "{}",
-        both(&o)
-    );
+            &range,
+        ];
+        let Some(o) = w.gcloud(&args) else { return };
+        assert!(!o.status.success() && both(&o).contains(words), "{name}: {}", both(&o));
+    }
     // Unknown fields and bad enums, as a client with a typo would send them.
     let token = w.sim.world().access_token.clone();
     let url = format!(
