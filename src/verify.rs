@@ -146,8 +146,9 @@ pub async fn exec(b: &Base, pod: &str, container: Option<&str>, cmd: &[&str]) ->
 }
 
 /// A pod (and container) that has curl: `--probe-pod`, or the first K10 pod whose image has it.
-pub async fn curl_pod(b: &Base, probe_pod: Option<&str>) -> anyhow::Result<Option<(String, Option<String>)>> {
-    let candidates: Vec<(String, Option<String>)> = match probe_pod {
+/// Where to run curl: `--probe-pod`, or the K10 pods (and containers) likely to have it, best first.
+pub fn curl_candidates(b: &Base, probe_pod: Option<&str>) -> Vec<(String, Option<String>)> {
+    match probe_pod {
         Some(p) => vec![(p.to_string(), None)],
         None => b
             .k10
@@ -155,7 +156,11 @@ pub async fn curl_pod(b: &Base, probe_pod: Option<&str>) -> anyhow::Result<Optio
             .iter()
             .map(|(p, c)| (p.clone(), Some(c.clone())))
             .collect(),
-    };
+    }
+}
+
+pub async fn curl_pod(b: &Base, probe_pod: Option<&str>) -> anyhow::Result<Option<(String, Option<String>)>> {
+    let candidates = curl_candidates(b, probe_pod);
     for (pod, c) in candidates {
         match exec(b, &pod, c.as_deref(), &["curl", "--version"]).await {
             Ok(ExecOutcome::Ran { exit: 0, .. }) => return Ok(Some((pod, c))),

@@ -226,21 +226,8 @@ async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts
     let neg = k10.as_ref().ok().and_then(state::neg_name);
     let ip = base.gateway_ingresses().iter().find_map(|i| ingress_ip(i));
     let c = &base.cluster;
-    let hc_fut = async {
-        match &neg {
-            Some(n) => base
-                .gcp
-                .get_opt::<HealthCheck>(
-                    &base
-                        .gcp
-                        .compute_url(&format!("{}/regions/{}/healthChecks/{n}", c.r.project, c.region)),
-                )
-                .await
-                .ok()
-                .flatten(),
-            None => None,
-        }
-    };
+    // base.k10 is K10 as read, or a placeholder without neg-status when K10 was not found.
+    let hc_fut = state::health_check(&base);
     let bs_fut = async {
         match &neg {
             Some(n) => base
@@ -331,15 +318,7 @@ async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts
             })
             .unwrap_or_else(|| format!("/{release}/"));
         let path = plan::normalize_path(&path).unwrap_or(path);
-        let candidates: Vec<(String, Option<String>)> = match &a.probe_pod {
-            Some(pp) => vec![(pp.clone(), None)],
-            None => base
-                .k10
-                .curl_candidates
-                .iter()
-                .map(|(p, c)| (p.clone(), Some(c.clone())))
-                .collect(),
-        };
+        let candidates = verify::curl_candidates(&base, a.probe_pod.as_deref());
         let ep = base
             .gateway_ingresses()
             .iter()

@@ -12,9 +12,10 @@ use crate::state::{CLASS_ANNOTATION, STATIC_IP};
 
 pub async fn run(g: &Global, a: &ExportArgs, p: &Printer) -> anyhow::Result<u8> {
     let settings = Settings::from_args(&a.plan)?;
-    let (b, _vpc, _hc, plan) = crate::commands::install::prepare(g, &settings, p).await?;
+    let prepared = crate::commands::install::prepare(g, &settings, p).await?;
+    let (b, plan) = (&prepared.base, &prepared.plan);
     let out = match a.format {
-        ExportFormat::Yaml => crate::commands::install::manifests(&b, &plan, Output::Yaml)?,
+        ExportFormat::Yaml => crate::commands::install::manifests(b, plan, Output::Yaml)?,
         ExportFormat::Gcloud => {
             let mut s = format!(
                 "#!/bin/sh\n# The Google Cloud side of an internal K10 dashboard for {} (kubectl kasten-ilb export --format gcloud).\nset -e\n",

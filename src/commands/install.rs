@@ -32,9 +32,10 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
         ));
     }
 
-    let (b, vpc, hc, mut plan) = prepare(g, &settings, p).await?;
-    let bc_name = plan::backend_config_name(&b.k10.release);
-    let curl_pod = verify::curl_pod(&b, a.probe_pod.as_deref()).await?;
+    let prepared = prepare(g, &settings, p).await?;
+    let b = &prepared.base;
+    let mut plan = prepared.plan.clone();
+    let curl_pod = verify::curl_pod(b, a.probe_pod.as_deref()).await?;
     if curl_pod.is_none() {
         return Err(match &a.probe_pod {
             Some(pp) => error::environment(format!("--probe-pod `{pp}` has no curl (or does not exist in `{}`)", b.k10.namespace), "pick a pod whose image has curl"),
@@ -55,7 +56,7 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
         && settings.proxy_range.is_none()
         && plan.step("proxy-subnet").is_some_and(|s| s.action == Action::Create)
     {
-        let taken = plan::taken_ranges(&b, &vpc);
+        let taken = plan::taken_ranges(b, &prepared.vpc);
         let chosen: String = dialoguer::Input::new()
             .with_prompt("Range for the new proxy-only subnet")
             .default(plan.proxy_range.to_string())
@@ -79,14 +80,13 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
                 proxy_range: Some(chosen),
                 ..settings.clone()
             };
-            let bc = state::backend_config(&b, &bc_name).await?;
-            plan = plan::compute(&b, &vpc, hc.as_ref(), bc.as_ref(), &s2)?;
+            plan = prepared.replan(&s2)?;
         }
     }
 
     let to_stdout = a.output == Output::Table;
     let show = |s: &str| if to_stdout { p.out(s) } else { eprintln!("{s}") };
-    show(&describe(&b, &plan));
+    show(&describe(b, &plan));
     show(&render_plan(p, &plan));
     for w in &plan.warnings {
         p.warn(w);
@@ -106,7 +106,7 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
 
     if a.dry_run {
         if a.output != Output::Table {
-            p.out(&manifests(&b, &plan, a.output)?);
+            p.out(&manifests(b, &plan, a.output)?);
         }
         p.note("dry run: nothing was changed");
         return Ok(exit::OK);
@@ -143,7 +143,7 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
 
     let mut done: Vec<String> = vec![];
     for step in &plan.steps {
-        if let Err(e) = apply(&b, &plan, step, p, deadline).await {
+        if let Err(e) = apply(b, &plan, step, p, deadline).await {
             let status = if done.is_empty() {
                 "nothing was changed".to_string()
             } else {
@@ -163,8 +163,8 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
         }
     }
 
-    let ip = wait_for_address(&b, &plan.ingress_name, p, deadline).await?;
-    let verified = verify_all(&b, &plan, &ip, p, deadline, curl_pod.expect("checked above")).await;
+    let ip = wait_for_address(b, &plan.ingress_name, p, deadline).await?;
+    let verified = verify_all(b, &plan, &ip, p, deadline, curl_pod.expect("checked above")).await;
     let url = plan.url(&ip);
     let summary = summary(&plan, &url, started.elapsed());
     p.out(&summary);
@@ -175,24 +175,42 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
 }
 
 /// Observe everything the plan depends on (concurrently) and compute the plan. Read-only.
-pub async fn prepare(
-    g: &Global,
-    settings: &Settings,
-    p: &Printer,
-) -> anyhow::Result<(Base, state::Vpc, Option<crate::gcp::model::HealthCheck>, Plan)> {
-    let b = state::base(g, p).await?;
-    let bc_name = plan::backend_config_name(&b.k10.release);
-    let (vpc, hc, bc) = tokio::join!(
-        state::vpc(&b),
-        state::health_check(&b),
-        state::backend_config(&b, &bc_name)
-    );
-    let vpc = vpc?;
-    let plan = plan::compute(&b, &vpc, hc.as_ref(), bc?.as_ref(), settings)?;
-    if let Some(ip) = &settings.static_ip {
-        check_static_ip(&b, ip).await?;
+/// What the plan was computed from, and the plan.
+pub struct Prepared {
+    pub base: Base,
+    pub vpc: state::Vpc,
+    pub hc: Option<crate::gcp::model::HealthCheck>,
+    pub bc: Option<DynamicObject>,
+    pub plan: Plan,
+}
+
+impl Prepared {
+    /// The plan again, for other settings, from the same observations.
+    pub fn replan(&self, settings: &Settings) -> anyhow::Result<Plan> {
+        plan::compute(&self.base, &self.vpc, self.hc.as_ref(), self.bc.as_ref(), settings)
     }
-    Ok((b, vpc, hc, plan))
+}
+
+pub async fn prepare(g: &Global, settings: &Settings, p: &Printer) -> anyhow::Result<Prepared> {
+    let base = state::base(g, p).await?;
+    let bc_name = plan::backend_config_name(&base.k10.release);
+    let (vpc, hc, bc) = tokio::join!(
+        state::vpc(&base),
+        state::health_check(&base),
+        state::backend_config(&base, &bc_name)
+    );
+    let (vpc, bc) = (vpc?, bc?);
+    let plan = plan::compute(&base, &vpc, hc.as_ref(), bc.as_ref(), settings)?;
+    if let Some(ip) = &settings.static_ip {
+        check_static_ip(&base, ip).await?;
+    }
+    Ok(Prepared {
+        base,
+        vpc,
+        hc,
+        bc,
+        plan,
+    })
 }
 
 fn describe(b: &Base, plan: &Plan) -> String {

@@ -79,9 +79,7 @@ async fn once(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<(u8, st
     };
     let name = ing.metadata.name.clone().unwrap_or_default();
     let j = serde_json::to_value(ing)?;
-    let ip = j["status"]["loadBalancer"]["ingress"][0]["ip"]
-        .as_str()
-        .map(str::to_string);
+    let ip = state::ingress_ip(ing);
     let path = j["spec"]["rules"][0]["http"]["paths"][0]["path"]
         .as_str()
         .unwrap_or("/")

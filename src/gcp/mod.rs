@@ -333,12 +333,18 @@ impl Gcp {
         }
     }
 
-    /// A list, every page, with an optional server-side `filter`.
-    pub async fn list<T: DeserializeOwned>(&self, url: &str, filter: Option<&str>) -> anyhow::Result<Vec<T>> {
-        let mut out = vec![];
+    /// Every page of a list (`maxResults` 500, following `nextPageToken`), with an optional
+    /// server-side `filter`; `each` receives every page.
+    async fn pages(
+        &self,
+        url: &str,
+        extra: &str,
+        filter: Option<&str>,
+        mut each: impl FnMut(&Value) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
         let mut token: Option<String> = None;
         loop {
-            let mut u = format!("{url}?maxResults=500");
+            let mut u = format!("{url}?maxResults=500{extra}");
             if let Some(f) = filter {
                 u.push_str(&format!("&filter={}", urlencode(f)));
             }
@@ -346,14 +352,25 @@ impl Gcp {
                 u.push_str(&format!("&pageToken={}", urlencode(t)));
             }
             let v = self.call(Method::GET, &u, None, true).await?;
+            each(&v)?;
+            token = v["nextPageToken"].as_str().map(str::to_string);
+            if token.is_none() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// A list, every page, with an optional server-side `filter`.
+    pub async fn list<T: DeserializeOwned>(&self, url: &str, filter: Option<&str>) -> anyhow::Result<Vec<T>> {
+        let mut out = vec![];
+        self.pages(url, "", filter, |v| {
             for item in v["items"].as_array().into_iter().flatten() {
                 out.push(serde_json::from_value(item.clone())?);
             }
-            token = v["nextPageToken"].as_str().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+            Ok(())
+        })
+        .await?;
+        Ok(out)
     }
 
     /// An aggregated list (`items` keyed by scope), flattened, every page.
@@ -364,26 +381,16 @@ impl Gcp {
         filter: Option<&str>,
     ) -> anyhow::Result<Vec<T>> {
         let mut out = vec![];
-        let mut token: Option<String> = None;
-        loop {
-            let mut u = format!("{url}?maxResults=500&returnPartialSuccess=true");
-            if let Some(f) = filter {
-                u.push_str(&format!("&filter={}", urlencode(f)));
-            }
-            if let Some(t) = &token {
-                u.push_str(&format!("&pageToken={}", urlencode(t)));
-            }
-            let v = self.call(Method::GET, &u, None, true).await?;
+        self.pages(url, "&returnPartialSuccess=true", filter, |v| {
             for scope in v["items"].as_object().into_iter().flatten().map(|(_, s)| s) {
                 for item in scope[field].as_array().into_iter().flatten() {
                     out.push(serde_json::from_value(item.clone())?);
                 }
             }
-            token = v["nextPageToken"].as_str().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+            Ok(())
+        })
+        .await?;
+        Ok(out)
     }
 
     /// A mutation that returns an operation; carries a `requestId` so a retry cannot duplicate it.

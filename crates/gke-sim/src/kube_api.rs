@@ -892,6 +892,16 @@ fn age(ts: &Value) -> String {
     }
 }
 
+/// `a=b,c=d`, as kubectl prints a label selector.
+fn selector_text(m: &Value) -> String {
+    m.as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 fn col(name: &str, priority: i32) -> Value {
     json!({"name": name, "type": "string", "format": if name == "Name" { "name" } else { "" }, "description": "", "priority": priority})
 }
@@ -945,12 +955,7 @@ fn to_table(w: &World, rd: &ResDef, items: &[Value], _all_ns: bool) -> Value {
                     .unwrap_or_default();
                 let names: Vec<&str> = cs.iter().filter_map(|c| c["name"].as_str()).collect();
                 let images: Vec<&str> = cs.iter().filter_map(|c| c["image"].as_str()).collect();
-                let sel: Vec<String> = o["spec"]["selector"]["matchLabels"]
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                    .collect();
+                let sel = selector_text(&o["spec"]["selector"]["matchLabels"]);
                 vec![
                     o["metadata"]["name"].clone(),
                     json!(format!(
@@ -963,7 +968,7 @@ fn to_table(w: &World, rd: &ResDef, items: &[Value], _all_ns: bool) -> Value {
                     json!(age(&o["metadata"]["creationTimestamp"])),
                     json!(names.join(",")),
                     json!(images.join(",")),
-                    json!(sel.join(",")),
+                    json!(sel),
                 ]
             }),
         ),
@@ -984,12 +989,7 @@ fn to_table(w: &World, rd: &ResDef, items: &[Value], _all_ns: bool) -> Value {
                     .flatten()
                     .map(|p| format!("{}/{}", p["port"], p["protocol"].as_str().unwrap_or("TCP")))
                     .collect();
-                let sel: Vec<String> = o["spec"]["selector"]
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                    .collect();
+                let sel = selector_text(&o["spec"]["selector"]);
                 vec![
                     o["metadata"]["name"].clone(),
                     o["spec"]["type"].clone(),
@@ -997,7 +997,7 @@ fn to_table(w: &World, rd: &ResDef, items: &[Value], _all_ns: bool) -> Value {
                     json!("<none>"),
                     json!(ports.join(",")),
                     json!(age(&o["metadata"]["creationTimestamp"])),
-                    json!(sel.join(",")),
+                    json!(sel),
                 ]
             }),
         ),
