@@ -48,17 +48,38 @@ pub fn backend_config_resource() -> ApiResource {
     )
 }
 
-/// A Kubernetes context plus the GKE cluster behind it.
-pub struct Base {
-    pub kube: Kube,
-    pub gcp: Gcp,
+/// What discovery saw in the cluster: plain data, no clients. Plans and doctor's checks are pure
+/// functions of this (and of [`Vpc`]), so tests build it from fixtures without a simulator.
+#[derive(Clone, Debug)]
+pub struct Observed {
     pub cluster: ClusterInfo,
     pub k10: K10,
     pub nodes: Vec<Node>,
     pub ingresses: Vec<Ingress>,
 }
 
-impl Base {
+/// A Kubernetes context plus the GKE cluster behind it: the clients, and what was observed
+/// through them (`b.cluster`, `b.k10`, ... reach the observed data through `Deref`).
+pub struct Base {
+    pub kube: Kube,
+    pub gcp: Gcp,
+    pub seen: Observed,
+}
+
+impl std::ops::Deref for Base {
+    type Target = Observed;
+    fn deref(&self) -> &Observed {
+        &self.seen
+    }
+}
+
+impl std::ops::DerefMut for Base {
+    fn deref_mut(&mut self) -> &mut Observed {
+        &mut self.seen
+    }
+}
+
+impl Observed {
     /// Zones of the nodes, by node name.
     pub fn node_zones(&self) -> BTreeMap<String, String> {
         self.nodes
@@ -117,16 +138,19 @@ pub async fn base(g: &Global, printer: &Printer) -> anyhow::Result<Base> {
     let nodes = nodes.map_err(|e| explain(e, "listing nodes", &kube.server))?.items;
     let ingresses = ings.map_err(|e| explain(e, "listing ingresses", &kube.server))?.items;
     Ok(Base {
-        cluster: cluster?,
-        k10: k10?,
-        nodes,
-        ingresses,
+        seen: Observed {
+            cluster: cluster?,
+            k10: k10?,
+            nodes,
+            ingresses,
+        },
         kube,
         gcp,
     })
 }
 
 /// GCP state of the VPC around the cluster.
+#[derive(Clone, Debug, Default)]
 pub struct Vpc {
     pub network: Option<Network>,
     /// Every subnet of the network, all regions.

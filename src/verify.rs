@@ -75,7 +75,7 @@ pub fn healthy_count(h: &[(String, Vec<HealthStatus>)]) -> (usize, usize) {
 }
 
 /// What `curl` printed, from which pod.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CurlResult {
     pub pod: String,
     pub code: u16,
@@ -221,54 +221,192 @@ impl Endpoint {
     }
 }
 
+/// Why an in-cluster `curl` gave no HTTP answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CurlError {
+    /// The pod (or container) has no `curl` binary: try another candidate.
+    NoCurl { pod: String },
+    /// curl ran and failed (connection refused, timeout, TLS, ...): curl's exit code and message.
+    Exited { code: i32, message: String },
+}
+
+impl std::fmt::Display for CurlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CurlError::NoCurl { pod } => write!(f, "pod {pod} has no curl"),
+            CurlError::Exited { code, message } => write!(f, "curl exited {code}: {message}"),
+        }
+    }
+}
+
 /// `curl` the dashboard from inside the cluster.
 pub async fn curl(
     b: &Base,
     pod: &(String, Option<String>),
     ep: &Endpoint,
     path: &str,
-) -> anyhow::Result<Result<CurlResult, String>> {
+) -> anyhow::Result<Result<CurlResult, CurlError>> {
     let args = ep.curl_args(path);
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = exec(b, &pod.0, pod.1.as_deref(), &argv).await?;
+    Ok(curl_outcome(&pod.0, out))
+}
+
+/// What curl's run means: an HTTP answer (body, status), or why there was none.
+pub fn curl_outcome(pod: &str, out: ExecOutcome) -> Result<CurlResult, CurlError> {
     match out {
-        ExecOutcome::NoBinary => Ok(Err(format!("pod {} has no curl", pod.0))),
-        ExecOutcome::Ran { stdout, stderr, exit } if exit != 0 => Ok(Err(format!(
-            "curl exited {exit}: {}",
-            if stderr.trim().is_empty() {
-                stdout.trim()
+        ExecOutcome::NoBinary => Err(CurlError::NoCurl { pod: pod.to_string() }),
+        ExecOutcome::Ran { stdout, stderr, exit } if exit != 0 => Err(CurlError::Exited {
+            code: exit,
+            message: if stderr.trim().is_empty() {
+                stdout.trim().to_string()
             } else {
-                stderr.trim()
-            }
-        ))),
+                stderr.trim().to_string()
+            },
+        }),
         ExecOutcome::Ran { stdout, .. } => {
             let (body, code) = stdout.rsplit_once('\n').unwrap_or(("", stdout.as_str()));
-            Ok(Ok(CurlResult {
-                pod: pod.0.clone(),
+            Ok(CurlResult {
+                pod: pod.to_string(),
                 code: code.trim().parse().unwrap_or(0),
                 body: body.to_string(),
-            }))
+            })
         }
     }
 }
 
+/// Why the dashboard check failed, as the code that waits or explains needs to branch on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// curl gave no HTTP answer.
+    Curl(CurlError),
+    /// GKE's default backend answered: the path is not routed to K10.
+    DefaultBackend,
+    /// The load balancer had no healthy backend (502 or 503 from the proxy).
+    NoHealthyBackend(u16),
+    /// Some other answer that is not K10's dashboard.
+    Unexpected(u16),
+    /// The page works but deeper paths reach the default backend (an exact-path rule).
+    ExactPathOnly,
+}
+
+impl Failure {
+    /// Will waiting help? A load balancer that is still being programmed answers 502/503, or
+    /// refuses and times out connections; a routed-elsewhere answer is definite.
+    pub fn may_pass_later(&self) -> bool {
+        matches!(
+            self,
+            Failure::Curl(CurlError::Exited { .. }) | Failure::NoHealthyBackend(_)
+        )
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Curl(e) => write!(f, "{e}"),
+            Failure::DefaultBackend => write!(f, "GKE's default backend answered (the path is not routed)"),
+            Failure::NoHealthyBackend(code) => write!(f, "{code} from the load balancer: no healthy backend"),
+            Failure::Unexpected(code) => write!(f, "HTTP {code} without <title>Kasten</title>"),
+            Failure::ExactPathOnly => write!(
+                f,
+                "the dashboard page works but deeper paths get GKE's default backend (404): \
+                 the Ingress path routes only the exact path; use pathType Prefix"
+            ),
+        }
+    }
+}
+
+impl From<CurlError> for Failure {
+    fn from(e: CurlError) -> Failure {
+        Failure::Curl(e)
+    }
+}
+
 /// The end-to-end verdict for the dashboard page and a deeper path.
-pub fn judge(page: &CurlResult, deep: &CurlResult) -> Result<String, String> {
+pub fn judge(page: &CurlResult, deep: &CurlResult) -> Result<String, Failure> {
     if page.code != 200 || !page.body.contains("<title>Kasten</title>") {
-        let what = if page.body.contains(DEFAULT_BACKEND_MARK) {
-            "GKE's default backend answered (the path is not routed)".to_string()
-        } else if page.code == 502 {
-            "502 from the load balancer: no healthy backend".to_string()
+        return Err(if page.body.contains(DEFAULT_BACKEND_MARK) {
+            Failure::DefaultBackend
+        } else if page.code == 502 || page.code == 503 {
+            Failure::NoHealthyBackend(page.code)
         } else {
-            format!("HTTP {} without <title>Kasten</title>", page.code)
-        };
-        return Err(what);
+            Failure::Unexpected(page.code)
+        });
     }
     if deep.body.contains(DEFAULT_BACKEND_MARK) {
-        return Err("the dashboard page works but deeper paths get GKE's default backend (404): the Ingress path routes only the exact path; use pathType Prefix".into());
+        return Err(Failure::ExactPathOnly);
     }
     Ok(format!(
         "HTTP 200 with <title>Kasten</title> from pod {}; deeper paths reach K10 (HTTP {})",
         page.pod, deep.code
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ran(stdout: &str, exit: i32) -> ExecOutcome {
+        ExecOutcome::Ran {
+            stdout: stdout.into(),
+            stderr: String::new(),
+            exit,
+        }
+    }
+
+    fn page(code: u16, body: &str) -> CurlResult {
+        CurlResult {
+            pod: "p".into(),
+            code,
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn curl_outcomes_are_typed() {
+        assert_eq!(
+            curl_outcome("p", ExecOutcome::NoBinary),
+            Err(CurlError::NoCurl { pod: "p".into() })
+        );
+        assert_eq!(
+            curl_outcome("p", ran("Connection refused", 7)),
+            Err(CurlError::Exited {
+                code: 7,
+                message: "Connection refused".into()
+            })
+        );
+        let ok = curl_outcome("p", ran("<html>\n200", 0)).unwrap();
+        assert_eq!((ok.code, ok.body.as_str()), (200, "<html>"));
+    }
+
+    #[test]
+    fn judge_names_each_failure() {
+        let k10 = page(200, "<title>Kasten</title>");
+        let cases = [
+            (
+                page(404, "default backend - backend NotFound"),
+                k10.clone(),
+                Err(Failure::DefaultBackend),
+            ),
+            (
+                page(502, "<html>502</html>"),
+                k10.clone(),
+                Err(Failure::NoHealthyBackend(502)),
+            ),
+            (
+                page(503, "no healthy upstream"),
+                k10.clone(),
+                Err(Failure::NoHealthyBackend(503)),
+            ),
+            (page(403, "forbidden"), k10.clone(), Err(Failure::Unexpected(403))),
+            (k10.clone(), page(404, "backend NotFound"), Err(Failure::ExactPathOnly)),
+        ];
+        for (p, d, want) in cases {
+            assert_eq!(judge(&p, &d).map(|_| ()), want.map(|()| ()), "{p:?} / {d:?}");
+        }
+        assert!(judge(&k10, &k10).is_ok());
+        assert!(Failure::NoHealthyBackend(502).may_pass_later());
+        assert!(!Failure::DefaultBackend.may_pass_later());
+    }
 }

@@ -209,10 +209,12 @@ async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts
     let base = Base {
         kube,
         gcp,
-        cluster,
-        k10: base_k10,
-        nodes,
-        ingresses,
+        seen: state::Observed {
+            cluster,
+            k10: base_k10,
+            nodes,
+            ingresses,
+        },
     };
     let denied_gcp = match denied_gcp {
         Ok(d) => Ok(d),
@@ -331,12 +333,12 @@ async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts
                     let deep = verify::curl(&base, &cand, &ep, &format!("{path}dashboard/")).await;
                     return Some(match deep {
                         Ok(Ok(dp)) => Ok((pg, dp)),
-                        Ok(Err(e)) => Err(e),
+                        Ok(Err(e)) => Err(e.to_string()),
                         Err(e) => Err(format!("{e:#}")),
                     });
                 }
-                Ok(Err(e)) if e.contains("has no curl") => continue,
-                Ok(Err(e)) => return Some(Err(e)),
+                Ok(Err(verify::CurlError::NoCurl { .. })) => continue,
+                Ok(Err(e)) => return Some(Err(e.to_string())),
                 Err(e) => return Some(Err(format!("{e:#}"))),
             }
         }
@@ -1120,7 +1122,7 @@ fn evaluate_raw(f: &Facts) -> Vec<Check> {
                     "e2e",
                     "In-cluster curl",
                     Outcome::Fail,
-                    m,
+                    m.to_string(),
                     Some("see the checks above".into()),
                     ev,
                 ),

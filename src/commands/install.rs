@@ -730,7 +730,7 @@ async fn verify_all(
         );
         let verdict = match (page?, deep?) {
             (Ok(pg), Ok(dp)) => verify::judge(&pg, &dp),
-            (Err(e), _) | (_, Err(e)) => Err(e),
+            (Err(e), _) | (_, Err(e)) => Err(verify::Failure::from(e)),
         };
         match verdict {
             Ok(msg) => {
@@ -745,7 +745,7 @@ async fn verify_all(
                 ));
             }
             Err(e) => {
-                if !e.contains("502") && !e.contains("curl exited") {
+                if !e.may_pass_later() {
                     definite += 1;
                 }
                 prog.set(&format!("waiting for {page_url}: {e}"));

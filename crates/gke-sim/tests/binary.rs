@@ -1,0 +1,84 @@
+//! The `gke-sim` binary itself: it writes the env file, prints `ready`, serves the real kubectl and
+//! stops with exit 0 on SIGTERM. This test lives in gke-sim's own package so that `cargo test`
+//! builds the binary first (`CARGO_BIN_EXE_gke-sim`), whatever was built before.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn which(bin: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(bin)).find(|p| p.is_file()))
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn the_binary_writes_the_env_file_prints_ready_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let env_file = dir.path().join("sim.env");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gke-sim"))
+        .args([
+            "--scenario",
+            "healthy",
+            "--env-file",
+            env_file.to_str().unwrap(),
+            "--latency-ms",
+            "5",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the gke-sim binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "ready");
+    let env = std::fs::read_to_string(&env_file).unwrap();
+    for k in [
+        "KUBECONFIG",
+        "CLOUDSDK_CONFIG",
+        "CLOUDSDK_CORE_PROJECT",
+        "CLOUDSDK_AUTH_ACCESS_TOKEN",
+        "CLOUDSDK_CORE_DISABLE_PROMPTS=1",
+        "CLOUDSDK_CORE_CHECK_GCE_METADATA=false",
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE=http://127.0.0.1:",
+        "CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER=http://127.0.0.1:",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+    ] {
+        assert!(env.contains(&format!("export {k}")), "{k} missing from\n{env}");
+    }
+    let kubeconfig_path = env
+        .lines()
+        .find(|l| l.starts_with("export KUBECONFIG="))
+        .unwrap()
+        .trim_start_matches("export KUBECONFIG=")
+        .to_string();
+    let kubeconfig = std::fs::read_to_string(kubeconfig_path).unwrap();
+    assert!(kubeconfig.contains("current-context: gke_kasten-demo_us-central1-a_kasten-demo"));
+    if which("kubectl").is_some() {
+        let o = Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source {} && kubectl get ingress -n kasten-io --cache-dir {}",
+                env_file.display(),
+                dir.path().join("c").display()
+            ))
+            .output()
+            .unwrap();
+        assert!(ok(&o).contains("k10-ingress"));
+    } else {
+        eprintln!("SKIP: `kubectl` is not installed on this machine; the kubectl part of this test is skipped");
+    }
+    let _ = Command::new("kill").arg("-15").arg(child.id().to_string()).status();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit 0 on SIGTERM: {status:?}");
+}
