@@ -8,6 +8,10 @@ pub const CRM_ENDPOINT: &str = "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMAN
 pub const ADC_FILE: &str = "GOOGLE_APPLICATION_CREDENTIALS";
 pub const QUOTA_PROJECT: &str = "GOOGLE_CLOUD_QUOTA_PROJECT";
 pub const HOME: &str = "HOME";
+/// Who holds the lock (see `lock`): the user and host a second run names.
+pub const USER: &str = "USER";
+pub const USERNAME: &str = "USERNAME";
+pub const HOSTNAME: &str = "HOSTNAME";
 pub const APPDATA: &str = "APPDATA";
 pub const CLOUD_SHELL: &str = "CLOUD_SHELL";
 /// `1`: use the metadata server as the credential where DMI detection cannot see Google Cloud;

@@ -12,9 +12,11 @@ pub mod error;
 pub mod firewall;
 pub mod gcp;
 pub mod kube;
+pub mod lock;
 pub mod plan;
 pub mod printer;
 pub mod state;
+pub mod validate;
 pub mod verify;
 
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("KASTEN_ILB_GIT_COMMIT"), ")");
