@@ -598,6 +598,100 @@ pub fn warning_event(kind: &str, name: &str, reason: &str, message: &str) -> k8s
     }))
 }
 
+/// What curl printed from the catalog pod: the dashboard page (`code`, body with K10's title).
+pub fn page(code: u16, body: &str) -> crate::verify::CurlResult {
+    crate::verify::CurlResult {
+        pod: "catalog-svc-19xh3b65kf-7tu7j".into(),
+        code,
+        body: body.into(),
+    }
+}
+
+pub const K10_PAGE: &str = "<html><head><title>Kasten</title></head></html>";
+
+impl crate::doctor::Facts {
+    /// Everything doctor reads from gke-sim's `healthy` scenario: every check passes.
+    pub fn healthy() -> Self {
+        crate::doctor::Facts {
+            context: CONTEXT.into(),
+            namespace: NAMESPACE.into(),
+            seen: Observed::healthy(),
+            k10_error: None,
+            vpc: Ok(Vpc::healthy()),
+            denied_kube: Ok(vec![]),
+            denied_gcp: Ok(vec![]),
+            events: vec![],
+            hc: Some(health_check("/healthz")),
+            bs: Some(backend_service(&[ZONES[1]])),
+            negs: Ok(negs()),
+            health: Ok(health(&["HEALTHY"])),
+            backend_config: None,
+            curl: Some(Ok((page(200, K10_PAGE), page(200, K10_PAGE)))),
+        }
+    }
+
+    /// Before install: K10 as the chart leaves it, the default VPC, no load balancer yet.
+    pub fn fresh() -> Self {
+        crate::doctor::Facts {
+            seen: Observed::fresh(),
+            vpc: Ok(Vpc::fresh()),
+            hc: None,
+            bs: None,
+            negs: Ok(vec![]),
+            health: Ok(vec![]),
+            curl: None,
+            ..Self::healthy()
+        }
+    }
+
+    pub fn with_observed(self, seen: Observed) -> Self {
+        crate::doctor::Facts { seen, ..self }
+    }
+    /// Change what discovery observed, in one line: `.observed(|o| o.without_auth())`.
+    pub fn observed(self, f: impl FnOnce(Observed) -> Observed) -> Self {
+        let seen = f(self.seen.clone());
+        self.with_observed(seen)
+    }
+    pub fn with_vpc(self, vpc: Vpc) -> Self {
+        crate::doctor::Facts { vpc: Ok(vpc), ..self }
+    }
+    /// K10 not found (discovery's error text).
+    pub fn without_k10(self) -> Self {
+        let msg = "K10's Service `gateway` is not in namespace `kasten-io`";
+        crate::doctor::Facts {
+            k10_error: Some(msg.into()),
+            ..self
+        }
+    }
+    pub fn with_health_check(self, hc: Option<HealthCheck>) -> Self {
+        crate::doctor::Facts { hc, ..self }
+    }
+    pub fn with_health(self, states: &[&str]) -> Self {
+        crate::doctor::Facts {
+            health: Ok(health(states)),
+            ..self
+        }
+    }
+    pub fn with_negs(self, negs: Vec<NetworkEndpointGroup>) -> Self {
+        crate::doctor::Facts { negs: Ok(negs), ..self }
+    }
+    pub fn with_event(mut self, e: k8s_openapi::api::core::v1::Event) -> Self {
+        self.events.push(e);
+        self
+    }
+    pub fn with_curl(self, curl: Option<crate::doctor::observe::Curl>) -> Self {
+        crate::doctor::Facts { curl, ..self }
+    }
+    /// The BackendConfig `name` with this `spec.healthCheck`, named on Service gateway by default.
+    pub fn with_backend_config(self, name: &str, health_check: Value) -> Self {
+        let raw = json!({"default": name}).to_string();
+        crate::doctor::Facts {
+            backend_config: Some(backend_config(name, health_check)),
+            ..self.observed(|o| o.with_backend_config(&raw))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

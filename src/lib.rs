@@ -7,6 +7,7 @@ pub mod cidr;
 pub mod cli;
 pub mod commands;
 pub mod discover;
+pub mod doctor;
 pub mod env;
 pub mod error;
 pub mod firewall;
