@@ -183,7 +183,31 @@ fn permissions_table() {
         denied_gcp: Ok(g.iter().map(|s| s.to_string()).collect()),
         ..h()
     };
-    let mut rows = vec![
+    let mut rows = permissions_rows_1();
+    rows.extend(permissions_rows_2());
+    for &(verb, _, res, sub) in super::observe::KUBE_NEEDS {
+        let v = if sub.is_empty() {
+            format!("{verb} {res}")
+        } else {
+            format!("{verb} {res}/{sub}")
+        };
+        let want = format!("Kubernetes denies: {v}");
+        rows.push(row(v.clone(), perms(&[&v], &[]), F, &[&want], &["namespace RBAC"]));
+    }
+    for p in super::observe::GCP_NEEDS {
+        let want = format!("IAM lacks: {p}");
+        rows.push(row(*p, perms(&[], &[p]), F, &[&want], &["least-privilege"]));
+    }
+    table(CheckId::Permissions, permissions::check, rows);
+}
+
+fn permissions_rows_1() -> Vec<Row> {
+    let perms = |k: &[&str], g: &[&str]| Facts {
+        denied_kube: Ok(k.iter().map(|s| s.to_string()).collect()),
+        denied_gcp: Ok(g.iter().map(|s| s.to_string()).collect()),
+        ..h()
+    };
+    vec![
         row(
             "all allowed",
             h(),
@@ -208,6 +232,16 @@ fn permissions_table() {
             &["could not ask: 403"],
             &["SelfSubjectAccessReview"],
         ),
+    ]
+}
+
+fn permissions_rows_2() -> Vec<Row> {
+    let perms = |k: &[&str], g: &[&str]| Facts {
+        denied_kube: Ok(k.iter().map(|s| s.to_string()).collect()),
+        denied_gcp: Ok(g.iter().map(|s| s.to_string()).collect()),
+        ..h()
+    };
+    vec![
         row(
             "iam error",
             Facts {
@@ -239,27 +273,32 @@ fn permissions_table() {
             &["x"],
             &[],
         ),
-    ];
-    for &(verb, _, res, sub) in super::observe::KUBE_NEEDS {
-        let v = if sub.is_empty() {
-            format!("{verb} {res}")
-        } else {
-            format!("{verb} {res}/{sub}")
-        };
-        let want = format!("Kubernetes denies: {v}");
-        rows.push(row(v.clone(), perms(&[&v], &[]), F, &[&want], &["namespace RBAC"]));
-    }
-    for p in super::observe::GCP_NEEDS {
-        let want = format!("IAM lacks: {p}");
-        rows.push(row(*p, perms(&[], &[p]), F, &[&want], &["least-privilege"]));
-    }
-    table(CheckId::Permissions, permissions::check, rows);
+    ]
 }
 
 #[test]
 fn k10_table() {
-    let no_ip = || ingress().with_ip(None);
-    let mut rows = vec![
+    let mut rows = k10_rows_1();
+    rows.extend(k10_rows_2());
+    for auth in ["basic", "token", "oidc", "dex (OpenShift or LDAP)"] {
+        let want = format!("auth: {auth}");
+        rows.push(row(auth, obs(|o| o.with_auth(auth)), P, &[&want], &[]));
+    }
+    for (n, ready) in [(1, 1), (2, 1), (3, 3), (5, 2)] {
+        let want = format!("{ready} ready gateway pod(s)");
+        rows.push(row(
+            format!("{ready}/{n} ready"),
+            obs(|o| o.with_pods(n, ready)),
+            P,
+            &[&want],
+            &[],
+        ));
+    }
+    table(CheckId::K10, k10::check, rows);
+}
+
+fn k10_rows_1() -> Vec<Row> {
+    vec![
         row(
             "healthy",
             h(),
@@ -289,6 +328,12 @@ fn k10_table() {
             &["NO authentication", "exposed"],
             &["auth.tokenAuth.enabled=true", "uninstall"],
         ),
+    ]
+}
+
+fn k10_rows_2() -> Vec<Row> {
+    let no_ip = || ingress().with_ip(None);
+    vec![
         row(
             "no auth, no ingress",
             obs(|o| o.without_auth().without_ingresses()),
@@ -324,29 +369,42 @@ fn k10_table() {
             &["no ready pods"],
             &[],
         ),
-    ];
-    for auth in ["basic", "token", "oidc", "dex (OpenShift or LDAP)"] {
-        let want = format!("auth: {auth}");
-        rows.push(row(auth, obs(|o| o.with_auth(auth)), P, &[&want], &[]));
-    }
-    for (n, ready) in [(1, 1), (2, 1), (3, 3), (5, 2)] {
-        let want = format!("{ready} ready gateway pod(s)");
-        rows.push(row(
-            format!("{ready}/{n} ready"),
-            obs(|o| o.with_pods(n, ready)),
-            P,
-            &[&want],
-            &[],
-        ));
-    }
-    table(CheckId::K10, k10::check, rows);
+    ]
 }
 
 #[test]
 fn proxy_subnet_table() {
     let ps = |name: &str, purpose: &str, role: &str| proxy_subnet(name, "10.129.0.0/23", purpose, role);
     let fresh = || Vpc::healthy().without_proxy_subnet();
-    let mut rows = vec![
+    let mut rows = proxy_subnet_rows_1();
+    rows.extend(proxy_subnet_rows_2());
+    for region in ["us-east1", "europe-west1", "asia-south1"] {
+        let other = Subnetwork {
+            region: format!("x/regions/{region}"),
+            ..ps("elsewhere", "REGIONAL_MANAGED_PROXY", "ACTIVE")
+        };
+        rows.push(row(
+            format!("active only in {region}"),
+            vpc(fresh().with_proxy_subnet(other)),
+            F,
+            &["no ACTIVE proxy-only subnet"],
+            &[],
+        ));
+        let f = obs(|o| o.with_region(region));
+        let want = format!("no ACTIVE proxy-only subnet in {region}/default");
+        rows.push(row(format!("cluster in {region}"), f, F, &[&want], &[]));
+    }
+    for purpose in ["PRIVATE", "PRIVATE_SERVICE_CONNECT", "GLOBAL_MANAGED_PROXY"] {
+        let f = vpc(fresh().with_subnet(ps("not-proxy", purpose, "ACTIVE")));
+        rows.push(row(format!("purpose {purpose}"), f, F, &["no ACTIVE"], &[]));
+    }
+    table(CheckId::ProxySubnet, proxy_subnet::check, rows);
+}
+
+fn proxy_subnet_rows_1() -> Vec<Row> {
+    let ps = |name: &str, purpose: &str, role: &str| proxy_subnet(name, "10.129.0.0/23", purpose, role);
+    let fresh = || Vpc::healthy().without_proxy_subnet();
+    vec![
         row(
             "healthy",
             h(),
@@ -379,6 +437,13 @@ fn proxy_subnet_table() {
             &["legacy purpose"],
             &["REGIONAL_MANAGED_PROXY"],
         ),
+    ]
+}
+
+fn proxy_subnet_rows_2() -> Vec<Row> {
+    let ps = |name: &str, purpose: &str, role: &str| proxy_subnet(name, "10.129.0.0/23", purpose, role);
+    let fresh = || Vpc::healthy().without_proxy_subnet();
+    vec![
         row(
             "vpc unreadable",
             Facts {
@@ -407,28 +472,7 @@ fn proxy_subnet_table() {
             &["BACKUP"],
             &["--project=host"],
         ),
-    ];
-    for region in ["us-east1", "europe-west1", "asia-south1"] {
-        let other = Subnetwork {
-            region: format!("x/regions/{region}"),
-            ..ps("elsewhere", "REGIONAL_MANAGED_PROXY", "ACTIVE")
-        };
-        rows.push(row(
-            format!("active only in {region}"),
-            vpc(fresh().with_proxy_subnet(other)),
-            F,
-            &["no ACTIVE proxy-only subnet"],
-            &[],
-        ));
-        let f = obs(|o| o.with_region(region));
-        let want = format!("no ACTIVE proxy-only subnet in {region}/default");
-        rows.push(row(format!("cluster in {region}"), f, F, &[&want], &[]));
-    }
-    for purpose in ["PRIVATE", "PRIVATE_SERVICE_CONNECT", "GLOBAL_MANAGED_PROXY"] {
-        let f = vpc(fresh().with_subnet(ps("not-proxy", purpose, "ACTIVE")));
-        rows.push(row(format!("purpose {purpose}"), f, F, &["no ACTIVE"], &[]));
-    }
-    table(CheckId::ProxySubnet, proxy_subnet::check, rows);
+    ]
 }
 
 use crate::gcp::model::Subnetwork;
@@ -442,44 +486,17 @@ fn allow(name: &str, src: &str, ports: &[&str]) -> crate::gcp::model::Firewall {
 
 #[test]
 fn firewall_table() {
+    let mut rows = firewall_rows_1();
+    rows.extend(firewall_rows_2());
+    rows.extend(firewall_rows_3());
+    rows.extend(firewall_rows_4());
+    rows.extend(firewall_rows_5());
+    table(CheckId::Firewall, firewall::check, rows);
+}
+
+fn firewall_rows_3() -> Vec<Row> {
     let base = || Vpc::healthy().without_firewall("allow-kasten-gateway-connection");
-    let deny = firewall(
-        "deny-all",
-        json!({"sourceRanges": ["0.0.0.0/0"], "denied": [{"IPProtocol": "tcp"}], "priority": 900}),
-    );
-    let mut rows = vec![
-        row("healthy", h(), P, &["`allow-kasten-gateway-connection` lets 10.120.0.0/23 reach tcp:8000"], &[]),
-        row("no rule", vpc(base()), F, &["no enabled INGRESS rule lets 10.120.0.0/23 reach tcp:8000"], &[
-            "gcloud compute firewall-rules create kasten-ilb-kasten-demo-proxy-to-8000 --network=default",
-            "--rules=tcp:8000 --source-ranges=10.120.0.0/23 --destination-ranges=10.52.0.0/14 --project=kasten-demo",
-        ]),
-        row("service port", vpc(base().with_firewall(allow("svc-port", PROXY_RANGE, &["80"]))), F, &[
-            "`svc-port` allows tcp:80 from 10.120.0.0/23",
-            "not the Service port",
-        ], &["tcp:8000"]),
-        row("deny outranks", vpc(Vpc::healthy().with_firewall(deny.clone())), F, &[
-            "`deny-all` denies 10.120.0.0/23 -> tcp:8000",
-        ], &["lower priority number than `deny-all`"]),
-        row("open to world", vpc(Vpc::healthy().with_firewall(allow("world", "0.0.0.0/0", &["8000"]))), W, &[
-            "world open(s) tcp:8000 to 0.0.0.0/0",
-        ], &["restrict the source ranges of world"]),
-        row("no proxy subnet", vpc(Vpc::healthy().without_proxy_subnet()), blocked(CheckId::ProxySubnet), &[
-            "blocked by proxy-subnet: there is no ACTIVE proxy-only subnet to allow",
-        ], &[]),
-        row("vpc unreadable", Facts { vpc: Err("x".into()), ..h() }, blocked(CheckId::ProxySubnet), &[
-            "blocked by proxy-subnet",
-        ], &[]),
-        row("no k10", h().without_k10(), blocked(CheckId::K10), &[
-            "blocked by k10: the gateway's container port is unknown",
-        ], &[]),
-        row("named port nobody declares", obs(|o| o.with_unknown_container_port()), blocked(CheckId::K10), &[
-            "container port is unknown",
-        ], &[]),
-        row("disabled allow", vpc(base().with_firewall(crate::gcp::model::Firewall {
-            disabled: true,
-            ..gateway_firewall()
-        })), F, &["no enabled INGRESS rule"], &[]),
-    ];
+    let mut rows = vec![];
     for (src, ok) in [
         ("10.120.0.0/23", true),
         ("10.120.0.0/16", true),
@@ -511,6 +528,12 @@ fn firewall_table() {
         let want = if ok { P } else { F };
         rows.push(row(format!("ports {ports:?}"), vpc(v), want, &[], &[]));
     }
+    rows
+}
+
+fn firewall_rows_4() -> Vec<Row> {
+    let base = || Vpc::healthy().without_firewall("allow-kasten-gateway-connection");
+    let mut rows = vec![];
     for port in [8080, 9000, 3000] {
         let want = format!("tcp:{port}");
         let fix = format!("kasten-ilb-kasten-demo-proxy-to-{port}");
@@ -540,6 +563,11 @@ fn firewall_table() {
             &[],
         ));
     }
+    rows
+}
+
+fn firewall_rows_5() -> Vec<Row> {
+    let mut rows = vec![];
     for prio in [800, 900, 1000] {
         let d = firewall(
             "d",
@@ -565,13 +593,126 @@ fn firewall_table() {
         &[],
         &[],
     ));
-    table(CheckId::Firewall, firewall::check, rows);
+    rows
+}
+
+fn firewall_rows_1() -> Vec<Row> {
+    let base = || Vpc::healthy().without_firewall("allow-kasten-gateway-connection");
+    let deny = firewall(
+        "deny-all",
+        json!({"sourceRanges": ["0.0.0.0/0"], "denied": [{"IPProtocol": "tcp"}], "priority": 900}),
+    );
+    vec![
+        row("healthy", h(), P, &["`allow-kasten-gateway-connection` lets 10.120.0.0/23 reach tcp:8000"], &[]),
+        row("no rule", vpc(base()), F, &["no enabled INGRESS rule lets 10.120.0.0/23 reach tcp:8000"], &[
+            "gcloud compute firewall-rules create kasten-ilb-kasten-demo-proxy-to-8000 --network=default",
+            "--rules=tcp:8000 --source-ranges=10.120.0.0/23 --destination-ranges=10.52.0.0/14 --project=kasten-demo",
+        ]),
+        row("service port", vpc(base().with_firewall(allow("svc-port", PROXY_RANGE, &["80"]))), F, &[
+            "`svc-port` allows tcp:80 from 10.120.0.0/23",
+            "not the Service port",
+        ], &["tcp:8000"]),
+        row("deny outranks", vpc(Vpc::healthy().with_firewall(deny.clone())), F, &[
+            "`deny-all` denies 10.120.0.0/23 -> tcp:8000",
+        ], &["lower priority number than `deny-all`"]),
+        row("open to world", vpc(Vpc::healthy().with_firewall(allow("world", "0.0.0.0/0", &["8000"]))), W, &[
+            "world open(s) tcp:8000 to 0.0.0.0/0",
+        ], &["restrict the source ranges of world"]),
+    ]
+}
+
+fn firewall_rows_2() -> Vec<Row> {
+    let base = || Vpc::healthy().without_firewall("allow-kasten-gateway-connection");
+    vec![
+        row(
+            "no proxy subnet",
+            vpc(Vpc::healthy().without_proxy_subnet()),
+            blocked(CheckId::ProxySubnet),
+            &["blocked by proxy-subnet: there is no ACTIVE proxy-only subnet to allow"],
+            &[],
+        ),
+        row(
+            "vpc unreadable",
+            Facts {
+                vpc: Err("x".into()),
+                ..h()
+            },
+            blocked(CheckId::ProxySubnet),
+            &["blocked by proxy-subnet"],
+            &[],
+        ),
+        row(
+            "no k10",
+            h().without_k10(),
+            blocked(CheckId::K10),
+            &["blocked by k10: the gateway's container port is unknown"],
+            &[],
+        ),
+        row(
+            "named port nobody declares",
+            obs(|o| o.with_unknown_container_port()),
+            blocked(CheckId::K10),
+            &["container port is unknown"],
+            &[],
+        ),
+        row(
+            "disabled allow",
+            vpc(base().with_firewall(crate::gcp::model::Firewall {
+                disabled: true,
+                ..gateway_firewall()
+            })),
+            F,
+            &["no enabled INGRESS rule"],
+            &[],
+        ),
+    ]
 }
 
 #[test]
 fn service_table() {
     let bc = |hc: Value| h().with_backend_config("k10-bc", hc);
-    let mut rows = vec![
+    let mut rows = service_rows_1();
+    rows.extend(service_rows_2());
+    for raw in [
+        "{\"ingress\":false}",
+        "{\"exposed_ports\":{\"80\":{}}}",
+        "true",
+        "{nope",
+        "",
+    ] {
+        let f = obs(|o| o.with_service_annotation(NEG_ANNOTATION, raw));
+        rows.push(row(
+            format!("neg {raw}"),
+            f,
+            F,
+            &["internal Ingress needs NEG backends"],
+            &[],
+        ));
+    }
+    for (t, i, ok) in [(5, 10, true), (10, 10, true), (11, 10, false), (60, 5, false)] {
+        let f = bc(json!({"timeoutSec": t, "checkIntervalSec": i}));
+        rows.push(row(format!("bc {t}/{i}"), f, if ok { P } else { F }, &[], &[]));
+    }
+    for raw in [
+        "{\"ports\":{\"http\":\"k10-bc\"}}",
+        "{\"ports\":{\"80\":\"k10-bc\"}}",
+        "{\"default\":\"k10-bc\"}",
+    ] {
+        let f = Facts {
+            backend_config: Some(backend_config(
+                "k10-bc",
+                json!({"timeoutSec": 30, "checkIntervalSec": 10}),
+            )),
+            ..obs(|o| o.with_backend_config(raw))
+        };
+        rows.push(row(format!("bc ref {raw}"), f, F, &["timeoutSec 30"], &[]));
+    }
+    table(CheckId::Service, service::check, rows);
+}
+
+fn service_rows_1() -> Vec<Row> {
+    let bc = |hc: Value| h().with_backend_config("k10-bc", hc);
+    vec![
         row(
             "healthy",
             h(),
@@ -614,6 +755,12 @@ fn service_table() {
             &["NEG enabled"],
             &[],
         ),
+    ]
+}
+
+fn service_rows_2() -> Vec<Row> {
+    let bc = |hc: Value| h().with_backend_config("k10-bc", hc);
+    vec![
         row(
             "bc timeout > interval",
             bc(json!({"timeoutSec": 20, "checkIntervalSec": 10})),
@@ -656,49 +803,57 @@ fn service_table() {
             &["no cloud.google.com/neg"],
             &[],
         ),
-    ];
-    for raw in [
-        "{\"ingress\":false}",
-        "{\"exposed_ports\":{\"80\":{}}}",
-        "true",
-        "{nope",
-        "",
-    ] {
-        let f = obs(|o| o.with_service_annotation(NEG_ANNOTATION, raw));
-        rows.push(row(
-            format!("neg {raw}"),
-            f,
-            F,
-            &["internal Ingress needs NEG backends"],
-            &[],
-        ));
-    }
-    for (t, i, ok) in [(5, 10, true), (10, 10, true), (11, 10, false), (60, 5, false)] {
-        let f = bc(json!({"timeoutSec": t, "checkIntervalSec": i}));
-        rows.push(row(format!("bc {t}/{i}"), f, if ok { P } else { F }, &[], &[]));
-    }
-    for raw in [
-        "{\"ports\":{\"http\":\"k10-bc\"}}",
-        "{\"ports\":{\"80\":\"k10-bc\"}}",
-        "{\"default\":\"k10-bc\"}",
-    ] {
-        let f = Facts {
-            backend_config: Some(backend_config(
-                "k10-bc",
-                json!({"timeoutSec": 30, "checkIntervalSec": 10}),
-            )),
-            ..obs(|o| o.with_backend_config(raw))
-        };
-        rows.push(row(format!("bc ref {raw}"), f, F, &["timeoutSec 30"], &[]));
-    }
-    table(CheckId::Service, service::check, rows);
+    ]
 }
 
 #[test]
 fn health_check_table() {
     let hc = |path: &str| h().with_health_check(Some(health_check(path)));
-    let before = || obs(|o| o.without_container_port()).with_health_check(None);
-    let mut rows = vec![
+    let mut rows = health_check_rows_1();
+    rows.extend(health_check_rows_2());
+    let probe = |scheme: &str, port: Value, host: bool| {
+        Some(Probe {
+            path: "/healthz".into(),
+            port,
+            scheme: scheme.into(),
+            has_host: host,
+        })
+    };
+    for (name, p, ok) in [
+        ("https probe", probe("HTTPS", json!(8000), false), false),
+        ("probe with host", probe("HTTP", json!(8000), true), false),
+        ("probe on other port", probe("HTTP", json!(9000), false), false),
+        ("probe by port name", probe("HTTP", json!("http"), false), false),
+        ("no probe", None, false),
+        ("plain probe", probe("HTTP", json!(8000), false), true),
+    ] {
+        let f = obs(|o| o.with_probe(p)).with_health_check(None);
+        rows.push(row(name, f, if ok { P } else { F }, &[], &[]));
+    }
+    for path in ["/", "/other", "/k10", "/api/v1", "/kasten/"] {
+        let want = format!("probes `{path}`");
+        rows.push(row(
+            format!("actual {path}"),
+            obs(|o| o.without_container_port()).with_health_check(Some(health_check(path))),
+            F,
+            &[&want],
+            &[],
+        ));
+    }
+    for path in ["/k10/", "/k10/dashboard/", "/healthz"] {
+        rows.push(row(format!("good {path}"), hc(path), P, &[path], &[]));
+    }
+    for release in ["kasten", "k10-prod"] {
+        let path = format!("/{release}/healthz");
+        let f = obs(|o| o.with_release(release).with_probe(None)).with_health_check(Some(health_check(&path)));
+        rows.push(row(format!("release {release}"), f, P, &[&path], &[]));
+    }
+    table(CheckId::HealthCheck, health_check::check, rows);
+}
+
+fn health_check_rows_1() -> Vec<Row> {
+    let hc = |path: &str| h().with_health_check(Some(health_check(path)));
+    vec![
         row(
             "healthy",
             h(),
@@ -742,6 +897,12 @@ fn health_check_table() {
             &[],
             &[],
         ),
+    ]
+}
+
+fn health_check_rows_2() -> Vec<Row> {
+    let before = || obs(|o| o.without_container_port()).with_health_check(None);
+    vec![
         row(
             "predicted from probe",
             h().with_health_check(None),
@@ -790,50 +951,49 @@ fn health_check_table() {
             &["(the BackendConfig)"],
             &[],
         ),
-    ];
-    let probe = |scheme: &str, port: Value, host: bool| {
-        Some(Probe {
-            path: "/healthz".into(),
-            port,
-            scheme: scheme.into(),
-            has_host: host,
-        })
-    };
-    for (name, p, ok) in [
-        ("https probe", probe("HTTPS", json!(8000), false), false),
-        ("probe with host", probe("HTTP", json!(8000), true), false),
-        ("probe on other port", probe("HTTP", json!(9000), false), false),
-        ("probe by port name", probe("HTTP", json!("http"), false), false),
-        ("no probe", None, false),
-        ("plain probe", probe("HTTP", json!(8000), false), true),
-    ] {
-        let f = obs(|o| o.with_probe(p)).with_health_check(None);
-        rows.push(row(name, f, if ok { P } else { F }, &[], &[]));
-    }
-    for path in ["/", "/other", "/k10", "/api/v1", "/kasten/"] {
-        let want = format!("probes `{path}`");
-        rows.push(row(
-            format!("actual {path}"),
-            obs(|o| o.without_container_port()).with_health_check(Some(health_check(path))),
-            F,
-            &[&want],
-            &[],
-        ));
-    }
-    for path in ["/k10/", "/k10/dashboard/", "/healthz"] {
-        rows.push(row(format!("good {path}"), hc(path), P, &[path], &[]));
-    }
-    for release in ["kasten", "k10-prod"] {
-        let path = format!("/{release}/healthz");
-        let f = obs(|o| o.with_release(release).with_probe(None)).with_health_check(Some(health_check(&path)));
-        rows.push(row(format!("release {release}"), f, P, &[&path], &[]));
-    }
-    table(CheckId::HealthCheck, health_check::check, rows);
+    ]
 }
 
 #[test]
 fn ingress_table() {
-    let mut rows = vec![
+    let mut rows = ingress_rows_1();
+    rows.extend(ingress_rows_2());
+    for (path, ty, ok) in [
+        ("/k10/", "Prefix", true),
+        ("/k10", "Prefix", true),
+        ("/k10/*", "ImplementationSpecific", true),
+        ("/", "ImplementationSpecific", true),
+        ("/", "Exact", true),
+        ("/k10/", "Exact", true),
+        ("/k10", "ImplementationSpecific", false),
+        ("/kasten/", "ImplementationSpecific", false),
+    ] {
+        let f = ing(ingress().with_path(path, ty));
+        rows.push(row(format!("{ty} {path}"), f, if ok { P } else { F }, &[], &[]));
+    }
+    for class in ["gce-internal", "gce", "nginx", "traefik", "alb"] {
+        let want = match class {
+            "gce-internal" => P,
+            "gce" => F,
+            _ => W,
+        };
+        rows.push(row(
+            format!("class {class}"),
+            ing(ingress().with_class(Some(class))),
+            want,
+            &[],
+            &[],
+        ));
+    }
+    for port in [80, 443, 8000, 8080] {
+        let f = ing(ingress().with_backend_port(json!({"number": port})));
+        rows.push(row(format!("port {port}"), f, if port == 80 { P } else { F }, &[], &[]));
+    }
+    table(CheckId::Ingress, ingress::check, rows);
+}
+
+fn ingress_rows_1() -> Vec<Row> {
+    vec![
         row(
             "healthy",
             h(),
@@ -885,6 +1045,11 @@ fn ingress_table() {
             &["path `/k10/` is ImplementationSpecific without `*`"],
             &["use pathType: Prefix for /k10/"],
         ),
+    ]
+}
+
+fn ingress_rows_2() -> Vec<Row> {
+    vec![
         row(
             "wrong port",
             ing(ingress().with_backend_port(json!({"number": 8080}))),
@@ -943,46 +1108,109 @@ fn ingress_table() {
             &["b: SECURITY"],
             &["annotate ingress b "],
         ),
-    ];
-    for (path, ty, ok) in [
-        ("/k10/", "Prefix", true),
-        ("/k10", "Prefix", true),
-        ("/k10/*", "ImplementationSpecific", true),
-        ("/", "ImplementationSpecific", true),
-        ("/", "Exact", true),
-        ("/k10/", "Exact", true),
-        ("/k10", "ImplementationSpecific", false),
-        ("/kasten/", "ImplementationSpecific", false),
-    ] {
-        let f = ing(ingress().with_path(path, ty));
-        rows.push(row(format!("{ty} {path}"), f, if ok { P } else { F }, &[], &[]));
-    }
-    for class in ["gce-internal", "gce", "nginx", "traefik", "alb"] {
-        let want = match class {
-            "gce-internal" => P,
-            "gce" => F,
-            _ => W,
-        };
-        rows.push(row(
-            format!("class {class}"),
-            ing(ingress().with_class(Some(class))),
-            want,
-            &[],
-            &[],
-        ));
-    }
-    for port in [80, 443, 8000, 8080] {
-        let f = ing(ingress().with_backend_port(json!({"number": port})));
-        rows.push(row(format!("port {port}"), f, if port == 80 { P } else { F }, &[], &[]));
-    }
-    table(CheckId::Ingress, ingress::check, rows);
+    ]
 }
 
 #[test]
 fn events_table() {
+    let mut rows = events_rows_1();
+    rows.extend(events_rows_2());
+    rows.extend(events_rows_3());
+    table(CheckId::Events, events::check, rows);
+}
+
+/// Controller messages doctor explains: (message, words of the cause, words of the fix).
+const KNOWN_MESSAGES: &[(&str, &str, &str)] = &[
+    (
+        "A reserved and active subnetwork is required in the same region",
+        "no ACTIVE proxy-only subnet",
+        "--purpose=REGIONAL_MANAGED_PROXY",
+    ),
+    (
+        "the given static IP name k10-ip doesn't translate to an existing static IP.",
+        "the static IP named",
+        "addresses create",
+    ),
+    (
+        "gce-internal Ingress class must be configured with a static-ip to use both HTTP and HTTPS",
+        "HTTP and HTTPS",
+        "allow-http",
+    ),
+    ("both HTTP and HTTPS are disabled", "allow-http is false", "spec.tls"),
+    (
+        "Could not find TLS certificate in secret k10-tls",
+        "TLS Secret",
+        "create secret tls",
+    ),
+    (
+        "IP_IN_USE_BY_ANOTHER_RESOURCE",
+        "another forwarding rule",
+        "reserve another",
+    ),
+    (
+        "googleapi: Error 403: Quota 'SSL_CERTIFICATES' exceeded.",
+        "quota",
+        "Quotas",
+    ),
+    ("quotaExceeded", "quota", "Quotas"),
+    (
+        "Service gateway: expected \"NodePort\" or \"LoadBalancer\" when not using NEGs",
+        "no NEG annotation",
+        "cloud.google.com/neg=",
+    ),
+    (
+        "could not find service \"kasten-io/gw\"",
+        "names a Service that does not exist",
+        "backend service name",
+    ),
+    (
+        "could not find port \"8080\" in service",
+        "Service port that does not exist",
+        "port 80",
+    ),
+    (
+        "error getting BackendConfig for port",
+        "BackendConfig referenced",
+        "cloud.google.com/backend-config",
+    ),
+    (
+        "Failed to Attach 1 network endpoint(s)",
+        "VPC-native",
+        "VPC-native cluster",
+    ),
+];
+
+fn events_rows_3() -> Vec<Row> {
     let ev = |kind: &str, name: &str, msg: &str| warning_event(kind, name, "Sync", msg);
     let no_ip = || h().observed(|o| o.with_ingress(ingress().with_ip(None)));
-    let mut rows = vec![
+    let mut rows = vec![];
+    let mut latest = no_ip().with_event(ev("Ingress", "k10-ingress", "first"));
+    let mut second = ev("Ingress", "k10-ingress", "second");
+    second.last_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        "2026-02-01T00:00:00Z".parse().expect("time"),
+    ));
+    latest.events.insert(0, second);
+    rows.push(row("newest wins", latest, F, &["second"], &[]));
+    for &(msg, cause, fix) in KNOWN_MESSAGES {
+        for (with_ip, want) in [(false, F), (true, W)] {
+            let f = if with_ip { h() } else { no_ip() };
+            let f = f.with_event(ev("Ingress", "k10-ingress", msg));
+            rows.push(row(
+                format!("{msg} ip={with_ip}"),
+                f,
+                want,
+                &[msg, "(cause: ", cause],
+                &[fix],
+            ));
+        }
+    }
+    rows
+}
+
+fn events_rows_1() -> Vec<Row> {
+    let ev = |kind: &str, name: &str, msg: &str| warning_event(kind, name, "Sync", msg);
+    let no_ip = || h().observed(|o| o.with_ingress(ingress().with_ip(None)));
+    vec![
         row(
             "healthy",
             h(),
@@ -1005,6 +1233,13 @@ fn events_table() {
             &["boom"],
             &[],
         ),
+    ]
+}
+
+fn events_rows_2() -> Vec<Row> {
+    let ev = |kind: &str, name: &str, msg: &str| warning_event(kind, name, "Sync", msg);
+    let no_ip = || h().observed(|o| o.with_ingress(ingress().with_ip(None)));
+    vec![
         row(
             "service event",
             no_ip().with_event(ev("Service", "gateway", "boom")),
@@ -1036,86 +1271,7 @@ fn events_table() {
             &[],
             &[],
         ),
-    ];
-    let mut latest = no_ip().with_event(ev("Ingress", "k10-ingress", "first"));
-    let mut second = ev("Ingress", "k10-ingress", "second");
-    second.last_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
-        "2026-02-01T00:00:00Z".parse().expect("time"),
-    ));
-    latest.events.insert(0, second);
-    rows.push(row("newest wins", latest, F, &["second"], &[]));
-    for (msg, cause, fix) in [
-        (
-            "A reserved and active subnetwork is required in the same region",
-            "no ACTIVE proxy-only subnet",
-            "--purpose=REGIONAL_MANAGED_PROXY",
-        ),
-        (
-            "the given static IP name k10-ip doesn't translate to an existing static IP.",
-            "the static IP named",
-            "addresses create",
-        ),
-        (
-            "gce-internal Ingress class must be configured with a static-ip to use both HTTP and HTTPS",
-            "HTTP and HTTPS",
-            "allow-http",
-        ),
-        ("both HTTP and HTTPS are disabled", "allow-http is false", "spec.tls"),
-        (
-            "Could not find TLS certificate in secret k10-tls",
-            "TLS Secret",
-            "create secret tls",
-        ),
-        (
-            "IP_IN_USE_BY_ANOTHER_RESOURCE",
-            "another forwarding rule",
-            "reserve another",
-        ),
-        (
-            "googleapi: Error 403: Quota 'SSL_CERTIFICATES' exceeded.",
-            "quota",
-            "Quotas",
-        ),
-        ("quotaExceeded", "quota", "Quotas"),
-        (
-            "Service gateway: expected \"NodePort\" or \"LoadBalancer\" when not using NEGs",
-            "no NEG annotation",
-            "cloud.google.com/neg=",
-        ),
-        (
-            "could not find service \"kasten-io/gw\"",
-            "names a Service that does not exist",
-            "backend service name",
-        ),
-        (
-            "could not find port \"8080\" in service",
-            "Service port that does not exist",
-            "port 80",
-        ),
-        (
-            "error getting BackendConfig for port",
-            "BackendConfig referenced",
-            "cloud.google.com/backend-config",
-        ),
-        (
-            "Failed to Attach 1 network endpoint(s)",
-            "VPC-native",
-            "VPC-native cluster",
-        ),
-    ] {
-        for (with_ip, want) in [(false, F), (true, W)] {
-            let f = if with_ip { h() } else { no_ip() };
-            let f = f.with_event(ev("Ingress", "k10-ingress", msg));
-            rows.push(row(
-                format!("{msg} ip={with_ip}"),
-                f,
-                want,
-                &[msg, "(cause: ", cause],
-                &[fix],
-            ));
-        }
-    }
-    table(CheckId::Events, events::check, rows);
+    ]
 }
 
 #[test]
@@ -1171,7 +1327,33 @@ fn address_table() {
 #[test]
 fn negs_table() {
     use crate::fixtures::neg;
-    let mut rows = vec![
+    let mut rows = negs_rows_1();
+    rows.extend(negs_rows_2());
+    for (pods, ready, sizes, ok) in [
+        (2, 2, vec![(1, 1), (2, 1)], true),
+        (3, 3, vec![(1, 1), (2, 1), (0, 1)], true),
+        (2, 1, vec![(1, 1)], true),
+        (2, 2, vec![(1, 2)], false),
+        (3, 3, vec![(1, 1), (2, 1)], false),
+        (3, 2, vec![(1, 1), (2, 1)], true),
+        (1, 1, vec![(1, 2)], false),
+    ] {
+        let negs = sizes.iter().map(|&(z, n)| neg(ZONES[z], n)).collect();
+        let f = obs(|o| o.with_pods(pods, ready)).with_negs(negs);
+        rows.push(row(
+            format!("{ready}/{pods} ready, {sizes:?}"),
+            f,
+            if ok { P } else { F },
+            &[],
+            &[],
+        ));
+    }
+    table(CheckId::Negs, negs::check, rows);
+}
+
+fn negs_rows_1() -> Vec<Row> {
+    use crate::fixtures::neg;
+    vec![
         row("healthy", h(), P, &["us-central1-b 1"], &[]),
         row(
             "no k10",
@@ -1204,6 +1386,12 @@ fn negs_table() {
             &["us-central1-b: NEG has 0 endpoint(s), 1 ready pod(s)"],
             &["kubectl -n kasten-io describe service gateway"],
         ),
+    ]
+}
+
+fn negs_rows_2() -> Vec<Row> {
+    use crate::fixtures::neg;
+    vec![
         row(
             "missing zone",
             h().with_negs(vec![neg(ZONES[0], 1)]),
@@ -1226,27 +1414,7 @@ fn negs_table() {
             &["us-central1-b 0"],
             &[],
         ),
-    ];
-    for (pods, ready, sizes, ok) in [
-        (2, 2, vec![(1, 1), (2, 1)], true),
-        (3, 3, vec![(1, 1), (2, 1), (0, 1)], true),
-        (2, 1, vec![(1, 1)], true),
-        (2, 2, vec![(1, 2)], false),
-        (3, 3, vec![(1, 1), (2, 1)], false),
-        (3, 2, vec![(1, 1), (2, 1)], true),
-        (1, 1, vec![(1, 2)], false),
-    ] {
-        let negs = sizes.iter().map(|&(z, n)| neg(ZONES[z], n)).collect();
-        let f = obs(|o| o.with_pods(pods, ready)).with_negs(negs);
-        rows.push(row(
-            format!("{ready}/{pods} ready, {sizes:?}"),
-            f,
-            if ok { P } else { F },
-            &[],
-            &[],
-        ));
-    }
-    table(CheckId::Negs, negs::check, rows);
+    ]
 }
 
 #[test]
@@ -1327,9 +1495,29 @@ fn backends_table() {
 #[test]
 fn e2e_table() {
     let curl = |page: (u16, &str), deep: (u16, &str)| h().with_curl(Some(Ok((page_of(page), page_of(deep)))));
-    let fail = |e: CurlFailure| h().with_curl(Some(Err(e)));
     let k = (200, K10_PAGE);
-    let mut rows = vec![
+    let mut rows = e2e_rows_1();
+    rows.extend(e2e_rows_2());
+    for code in [400, 401, 404, 500, 504] {
+        let want = format!("HTTP {code} without");
+        rows.push(row(
+            format!("page {code}"),
+            curl((code, "x"), k),
+            F,
+            &[&want],
+            &["see the checks above"],
+        ));
+    }
+    for code in [200, 301, 401] {
+        let want = format!("(HTTP {code})");
+        rows.push(row(format!("deep {code}"), curl(k, (code, "x")), P, &[&want], &[]));
+    }
+    table(CheckId::E2e, e2e::check, rows);
+}
+
+fn e2e_rows_1() -> Vec<Row> {
+    let fail = |e: CurlFailure| h().with_curl(Some(Err(e)));
+    vec![
         row(
             "healthy",
             h(),
@@ -1388,6 +1576,14 @@ fn e2e_table() {
             &["forbidden"],
             &["see the checks above"],
         ),
+    ]
+}
+
+fn e2e_rows_2() -> Vec<Row> {
+    let curl = |page: (u16, &str), deep: (u16, &str)| h().with_curl(Some(Ok((page_of(page), page_of(deep)))));
+    let fail = |e: CurlFailure| h().with_curl(Some(Err(e)));
+    let k = (200, K10_PAGE);
+    vec![
         row(
             "exec message mentioning curl",
             fail(CurlFailure::Exec("container has no curl".into())),
@@ -1438,22 +1634,7 @@ fn e2e_table() {
             &[],
         ),
         row("deep 302", curl(k, (302, "")), P, &["(HTTP 302)"], &[]),
-    ];
-    for code in [400, 401, 404, 500, 504] {
-        let want = format!("HTTP {code} without");
-        rows.push(row(
-            format!("page {code}"),
-            curl((code, "x"), k),
-            F,
-            &[&want],
-            &["see the checks above"],
-        ));
-    }
-    for code in [200, 301, 401] {
-        let want = format!("(HTTP {code})");
-        rows.push(row(format!("deep {code}"), curl(k, (code, "x")), P, &[&want], &[]));
-    }
-    table(CheckId::E2e, e2e::check, rows);
+    ]
 }
 
 fn page_of((code, body): (u16, &str)) -> crate::verify::CurlResult {
@@ -1501,6 +1682,12 @@ fn unhealthy(f: Facts) -> Facts {
 
 /// Broken worlds, each with the one check that must FAIL (the root cause).
 fn broken_worlds() -> Vec<(&'static str, Facts, CheckId)> {
+    let mut w = broken_worlds_1();
+    w.extend(broken_worlds_2());
+    w
+}
+
+fn broken_worlds_1() -> Vec<(&'static str, Facts, CheckId)> {
     let ev = |msg: &str| warning_event("Ingress", "k10-ingress", "Sync", msg);
     let exact = (page(200, K10_PAGE), page(404, "default backend - backend NotFound"));
     vec![
@@ -1560,6 +1747,12 @@ fn broken_worlds() -> Vec<(&'static str, Facts, CheckId)> {
             ing(ingress().with_path("/k10/", "ImplementationSpecific")).with_curl(Some(Ok(exact))),
             CheckId::Ingress,
         ),
+    ]
+}
+
+fn broken_worlds_2() -> Vec<(&'static str, Facts, CheckId)> {
+    let ev = |msg: &str| warning_event("Ingress", "k10-ingress", "Sync", msg);
+    vec![
         (
             "wrong backend port",
             no_load_balancer(ing(ingress().with_backend_port(json!({"number": 8080}))))
