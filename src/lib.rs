@@ -7,9 +7,12 @@ pub mod cidr;
 pub mod cli;
 pub mod commands;
 pub mod discover;
+pub mod doctor;
 pub mod env;
 pub mod error;
 pub mod firewall;
+#[cfg(test)]
+mod fixtures;
 pub mod gcp;
 pub mod kube;
 pub mod lock;

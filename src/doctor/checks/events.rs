@@ -1,0 +1,136 @@
+//! The ingress controller's Warning events about the Ingresses and Service gateway, explained.
+
+use k8s_openapi::api::core::v1::Event;
+use serde_json::json;
+
+use crate::doctor::{Check, CheckId, Facts};
+
+/// Known controller messages: (text in the message, cause, fix).
+const KNOWN: &[(&str, &str, &str)] = &[
+    (
+        "A reserved and active subnetwork is required",
+        "no ACTIVE proxy-only subnet in the region and VPC",
+        "create one: `kubectl kasten-ilb install` (or `gcloud compute networks subnets create ... \
+         --purpose=REGIONAL_MANAGED_PROXY --role=ACTIVE`)",
+    ),
+    (
+        "doesn't translate to an existing static IP",
+        "the static IP named in kubernetes.io/ingress.regional-static-ip-name does not exist",
+        "reserve it: `gcloud compute addresses create NAME --region REGION --subnet SUBNET`",
+    ),
+    (
+        "must be configured with a static-ip to use both HTTP and HTTPS",
+        "HTTP and HTTPS on one internal IP need a static IP",
+        "set kubernetes.io/ingress.allow-http: \"false\", or reserve a SHARED_LOADBALANCER_VIP address \
+         and name it in the Ingress",
+    ),
+    (
+        "both HTTP and HTTPS are disabled",
+        "allow-http is false and there is no TLS",
+        "add spec.tls, or remove kubernetes.io/ingress.allow-http: \"false\"",
+    ),
+    (
+        "Could not find TLS certificate",
+        "the TLS Secret named in spec.tls does not exist",
+        "create it: `kubectl -n kasten-io create secret tls NAME --cert=... --key=...`",
+    ),
+    (
+        "IP_IN_USE_BY_ANOTHER_RESOURCE",
+        "the static IP is used by another forwarding rule",
+        "reserve another address",
+    ),
+    (
+        "Quota '",
+        "a project quota is exhausted",
+        "request more quota in the Cloud console (IAM & Admin > Quotas)",
+    ),
+    (
+        "quotaExceeded",
+        "a project quota is exhausted",
+        "request more quota in the Cloud console (IAM & Admin > Quotas)",
+    ),
+    (
+        "expected \"NodePort\" or \"LoadBalancer\" when not using NEGs",
+        "Service gateway has no NEG annotation",
+        "annotate it: `kubectl -n kasten-io annotate service gateway cloud.google.com/neg='{\"ingress\":true}'`",
+    ),
+    (
+        "could not find service",
+        "the Ingress names a Service that does not exist",
+        "fix the backend service name in the Ingress",
+    ),
+    (
+        "could not find port",
+        "the Ingress names a Service port that does not exist",
+        "use port 80 of Service gateway",
+    ),
+    (
+        "BackendConfig",
+        "the BackendConfig referenced by the Service is invalid or missing",
+        "fix cloud.google.com/backend-config on Service gateway",
+    ),
+    (
+        "Failed to Attach",
+        "NEG endpoints cannot be attached (is the cluster VPC-native?)",
+        "internal Ingress needs a VPC-native cluster",
+    ),
+];
+
+/// Known controller messages -> (cause, fix).
+pub fn explain_event(msg: &str) -> Option<(&'static str, &'static str)> {
+    KNOWN.iter().find(|(k, _, _)| msg.contains(k)).map(|(_, c, f)| (*c, *f))
+}
+
+/// Warning events about the gateway Ingresses or Service gateway, oldest first.
+fn warnings<'a>(f: &'a Facts, ingress_names: &[String]) -> Vec<&'a Event> {
+    let mut evs: Vec<&Event> = f
+        .events
+        .iter()
+        .filter(|e| e.type_.as_deref() == Some("Warning"))
+        .filter(|e| {
+            let io = &e.involved_object;
+            (io.kind.as_deref() == Some("Ingress") && ingress_names.contains(&io.name.clone().unwrap_or_default()))
+                || (io.kind.as_deref() == Some("Service") && io.name.as_deref() == Some("gateway"))
+        })
+        .collect();
+    evs.sort_by_key(|e| e.last_timestamp.clone().map(|t| t.0));
+    evs
+}
+
+pub fn check(f: &Facts) -> Check {
+    let id = CheckId::Events;
+    let ings = f.ingresses();
+    if ings.is_empty() {
+        return Check::skip(id, "no Ingress");
+    }
+    let names: Vec<String> = ings
+        .iter()
+        .map(|i| i.metadata.name.clone().unwrap_or_default())
+        .collect();
+    let evs = warnings(f, &names);
+    let Some(e) = evs.last() else {
+        return Check::pass(id, "no Warning events for the Ingress or Service gateway").evidence(json!([]));
+    };
+    let msg = e.message.clone().unwrap_or_default();
+    let (cause, fix) = explain_event(&msg).unwrap_or((
+        "not a known message",
+        "see `kubectl describe ingress` and Google's troubleshooting page for GKE Ingress",
+    ));
+    let finding = format!(
+        "{} {}: {msg} (cause: {cause})",
+        e.reason.clone().unwrap_or_default(),
+        e.involved_object.name.clone().unwrap_or_default()
+    );
+    let c = if f.ip().is_some() {
+        Check::warn(id, finding)
+    } else {
+        Check::fail(id, finding)
+    };
+    let ev: Vec<_> = evs
+        .iter()
+        .rev()
+        .take(5)
+        .map(|e| json!({"reason": e.reason, "object": e.involved_object.name, "message": e.message, "count": e.count}))
+        .collect();
+    c.hint(fix).evidence(json!(ev))
+}

@@ -1,0 +1,37 @@
+//! One file per check. Adding a check: a file here, its [`CheckId`](super::CheckId), and a line in
+//! [`ALL`].
+
+use super::{Check, Facts};
+
+pub mod address;
+pub mod backends;
+pub mod cluster;
+pub mod context;
+pub mod e2e;
+pub mod events;
+pub mod firewall;
+pub mod health_check;
+pub mod ingress;
+pub mod k10;
+pub mod negs;
+pub mod permissions;
+pub mod proxy_subnet;
+pub mod service;
+
+/// The checks, in the order doctor runs and prints them.
+pub const ALL: &[fn(&Facts) -> Check] = &[
+    context::check,
+    cluster::check,
+    permissions::check,
+    k10::check,
+    proxy_subnet::check,
+    firewall::check,
+    service::check,
+    health_check::check,
+    ingress::check,
+    events::check,
+    address::check,
+    negs::check,
+    backends::check,
+    e2e::check,
+];

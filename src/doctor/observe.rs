@@ -1,0 +1,413 @@
+//! Gathering: everything doctor reads, in two concurrent rounds, returned as plain data ([`Facts`],
+//! no clients). Errors that stop doctor from running at all (no context, no credentials, no
+//! cluster) are returned; the rest are kept in the facts and become findings.
+
+use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
+use k8s_openapi::api::core::v1::{Event, Node};
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::api::{ListParams, PostParams};
+use kube::Api;
+use serde_json::{json, Value};
+
+use crate::cli::{DoctorArgs, Global};
+use crate::discover::{self, K10};
+use crate::gcp::model::{BackendService, GroupHealth, HealthCheck, HealthStatus, NetworkEndpointGroup};
+use crate::gcp::Gcp;
+use crate::plan;
+use crate::printer::Printer;
+use crate::state::{self, ingress_ip, Base, Vpc, BACKEND_CONFIG};
+use crate::verify::{self, CurlError, CurlResult};
+
+/// Kubernetes verbs install needs: (verb, group, resource, subresource).
+pub const KUBE_NEEDS: &[(&str, &str, &str, &str)] = &[
+    ("list", "apps", "deployments", ""),
+    ("patch", "apps", "deployments", ""),
+    ("patch", "", "services", ""),
+    ("list", "", "pods", ""),
+    ("create", "", "pods", "exec"),
+    ("list", "", "events", ""),
+    ("create", "networking.k8s.io", "ingresses", ""),
+    ("patch", "networking.k8s.io", "ingresses", ""),
+    ("create", "cloud.google.com", "backendconfigs", ""),
+];
+
+/// IAM permissions install needs on the project.
+pub const GCP_NEEDS: &[&str] = &[
+    "container.clusters.get",
+    "compute.networks.get",
+    "compute.subnetworks.list",
+    "compute.subnetworks.create",
+    "compute.subnetworks.update",
+    "compute.firewalls.list",
+    "compute.firewalls.create",
+    "compute.networkEndpointGroups.list",
+    "compute.regionBackendServices.get",
+    "compute.regionHealthChecks.get",
+    "compute.instances.get",
+];
+
+/// Why the in-cluster curl gave no verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CurlFailure {
+    /// No candidate pod has curl (`probe_pod`: the one --probe-pod named).
+    NoCurlPod { probe_pod: Option<String> },
+    /// curl ran (or was missing in the pod of the deeper request) and gave no HTTP answer.
+    Curl(CurlError),
+    /// `kubectl exec` itself failed.
+    Exec(String),
+}
+
+impl std::fmt::Display for CurlFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CurlFailure::NoCurlPod { probe_pod: Some(pp) } => write!(f, "--probe-pod {pp} has no curl"),
+            CurlFailure::NoCurlPod { probe_pod: None } => f.write_str("no K10 pod with curl found"),
+            CurlFailure::Curl(e) => write!(f, "{e}"),
+            CurlFailure::Exec(e) => f.write_str(e),
+        }
+    }
+}
+
+/// The dashboard page and a deeper path, as curl got them from inside the cluster.
+pub type Curl = Result<(CurlResult, CurlResult), CurlFailure>;
+
+/// Everything doctor read: plain data, so every check is a pure function of it.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub context: String,
+    pub namespace: String,
+    /// The cluster, nodes and Ingresses; `seen.k10` is a placeholder when `k10_error` is set.
+    pub seen: state::Observed,
+    /// Why K10 was not found.
+    pub k10_error: Option<String>,
+    pub vpc: Result<Vpc, String>,
+    /// Kubernetes verbs denied (`create pods/exec`), or why the question failed.
+    pub denied_kube: Result<Vec<String>, String>,
+    /// IAM permissions missing, or why the question failed.
+    pub denied_gcp: Result<Vec<String>, String>,
+    pub events: Vec<Event>,
+    pub hc: Option<HealthCheck>,
+    pub bs: Option<BackendService>,
+    pub negs: Result<Vec<NetworkEndpointGroup>, String>,
+    /// getHealth per NEG (group URL, statuses).
+    pub health: Result<Vec<(String, Vec<HealthStatus>)>, String>,
+    /// The BackendConfig the Service names, as read.
+    pub backend_config: Option<Value>,
+    /// None: not run (`--no-exec`, K10 not found, or no address).
+    pub curl: Option<Curl>,
+}
+
+impl Facts {
+    /// K10 as read, if it was found.
+    pub fn k10(&self) -> Option<&K10> {
+        self.k10_error.is_none().then_some(&self.seen.k10)
+    }
+
+    pub fn cluster(&self) -> &discover::ClusterInfo {
+        &self.seen.cluster
+    }
+
+    /// Ingresses that route to Service gateway.
+    pub fn ingresses(&self) -> Vec<&Ingress> {
+        self.seen.gateway_ingresses()
+    }
+
+    /// The first address GKE gave one of them.
+    pub fn ip(&self) -> Option<String> {
+        self.ingresses().iter().find_map(|i| ingress_ip(i))
+    }
+
+    /// The range of the ACTIVE proxy-only subnet, when the VPC was read and has one.
+    pub fn proxy_range(&self) -> Option<ipnet::Ipv4Net> {
+        let vpc = self.vpc.as_ref().ok()?;
+        vpc.active_proxy_subnet(&self.cluster().region)?
+            .ip_cidr_range
+            .parse()
+            .ok()
+    }
+}
+
+/// Read everything, concurrently, in two rounds.
+pub async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts> {
+    let first = first_round(g, p).await?;
+    let b = &first.base;
+    let k10 = first.k10_error.is_none().then_some(&b.k10);
+    let (vpc, hc, bs, negs, health, backend_config, curl) = tokio::join!(
+        state::vpc(b),
+        state::health_check(b),
+        backend_service(b, k10),
+        negs(b, k10),
+        health(b, k10),
+        backend_config(b, k10),
+        curl(b, k10, a),
+    );
+    Ok(Facts {
+        context: b.kube.context.clone(),
+        namespace: b.kube.namespace.clone(),
+        vpc: vpc.map_err(|e| format!("{e:#}")),
+        hc,
+        bs,
+        negs,
+        health,
+        backend_config,
+        curl,
+        seen: first.base.seen,
+        k10_error: first.k10_error,
+        denied_kube: first.denied_kube,
+        denied_gcp: first.denied_gcp,
+        events: first.events,
+    })
+}
+
+struct FirstRound {
+    base: Base,
+    k10_error: Option<String>,
+    events: Vec<Event>,
+    denied_kube: Result<Vec<String>, String>,
+    denied_gcp: Result<Vec<String>, String>,
+}
+
+/// Round 1: the cluster, K10, nodes, ingresses, events, permissions.
+async fn first_round(g: &Global, p: &Printer) -> anyhow::Result<FirstRound> {
+    let kube = crate::kube::connect(g, p).await?;
+    let gcp = Gcp::new(p)?;
+    let nodes_api: Api<Node> = Api::all(kube.client.clone());
+    let ing_api: Api<Ingress> = kube.api();
+    let ev_api: Api<Event> = kube.api();
+    let lp = ListParams::default();
+    let project_guess = g
+        .project
+        .clone()
+        .or_else(|| discover::parse_context(&kube.context).map(|c| c.project));
+    let (cluster, k10, nodes, ings, events, denied_kube, denied_gcp) = tokio::join!(
+        discover::cluster(g, &kube, &gcp),
+        discover::k10(&kube),
+        kube.retry("list nodes", || nodes_api.list(&lp)),
+        kube.retry("list ingresses", || ing_api.list(&lp)),
+        kube.retry("list events", || ev_api.list(&lp)),
+        denied_kube(&kube),
+        denied_gcp(&gcp, project_guess.as_deref()),
+    );
+    let cluster = cluster?;
+    let nodes = nodes
+        .map_err(|e| crate::kube::explain(e, "listing nodes", &kube.server))?
+        .items;
+    let (k10, k10_error) = match k10 {
+        Ok(k) => (k, None),
+        Err(e) => (placeholder_k10(&kube.namespace), Some(format!("{e:#}"))),
+    };
+    let seen = state::Observed {
+        cluster,
+        k10,
+        nodes,
+        ingresses: ings.map(|l| l.items).unwrap_or_default(),
+    };
+    let base = Base { kube, gcp, seen };
+    let denied_gcp = match denied_gcp {
+        Err(_) if project_guess.as_deref() != Some(&base.cluster.r.project) => {
+            denied_gcp_for(&base.gcp, &base.cluster.r.project).await
+        }
+        d => d,
+    };
+    Ok(FirstRound {
+        base,
+        k10_error,
+        events: events.map(|l| l.items).unwrap_or_default(),
+        denied_kube,
+        denied_gcp,
+    })
+}
+
+/// Stands in for K10 when it was not found, so the rest can still be read (it has no neg-status).
+fn placeholder_k10(ns: &str) -> K10 {
+    K10 {
+        namespace: ns.to_string(),
+        release: "k10".into(),
+        service: Default::default(),
+        service_port: 80,
+        service_port_name: None,
+        target_port: json!(8000),
+        container_port: None,
+        container_name: "gateway".into(),
+        container_index: 0,
+        declared: false,
+        probe: None,
+        deployment: Default::default(),
+        pods: vec![],
+        auth: None,
+        curl_candidates: vec![],
+    }
+}
+
+fn region_url(b: &Base, what: &str, name: &str) -> String {
+    let c = &b.cluster;
+    b.gcp
+        .compute_url(&format!("{}/regions/{}/{what}/{name}", c.r.project, c.region))
+}
+
+async fn backend_service(b: &Base, k10: Option<&K10>) -> Option<BackendService> {
+    let n = state::neg_name(k10?)?;
+    let url = region_url(b, "backendServices", &n);
+    b.gcp.get_opt::<BackendService>(&url).await.ok().flatten()
+}
+
+async fn negs(b: &Base, k10: Option<&K10>) -> Result<Vec<NetworkEndpointGroup>, String> {
+    match k10.and_then(state::neg_name) {
+        Some(n) => verify::negs(b, &n).await.map_err(|e| format!("{e:#}")),
+        None => Ok(vec![]),
+    }
+}
+
+/// getHealth for the NEG of each zone in the Service's neg-status, concurrently.
+async fn health(b: &Base, k10: Option<&K10>) -> Result<Vec<(String, Vec<HealthStatus>)>, String> {
+    let Some(n) = k10.and_then(state::neg_name) else {
+        return Ok(vec![]);
+    };
+    let zones = k10
+        .and_then(|k| k.annotation(state::NEG_STATUS))
+        .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+        .map(|v| v["zones"].clone())
+        .unwrap_or(Value::Null);
+    let project = &b.cluster.r.project;
+    let groups: Vec<String> = zones
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|z| z.as_str())
+        .map(|z| {
+            b.gcp
+                .compute_url(&format!("{project}/zones/{z}/networkEndpointGroups/{n}"))
+        })
+        .collect();
+    let url = format!("{}/getHealth", region_url(b, "backendServices", &n));
+    let futs = groups.iter().map(|gr| {
+        let body = json!({"group": gr});
+        let url = url.clone();
+        async move {
+            let v = b.gcp.call(reqwest::Method::POST, &url, Some(&body), true).await?;
+            let h: GroupHealth = serde_json::from_value(v)?;
+            anyhow::Ok((gr.clone(), h.health_status))
+        }
+    });
+    futures::future::try_join_all(futs).await.map_err(|e| format!("{e:#}"))
+}
+
+async fn backend_config(b: &Base, k10: Option<&K10>) -> Option<Value> {
+    let k = k10?;
+    let name = state::backend_config_ref(
+        &k.annotation(BACKEND_CONFIG)?,
+        k.service_port_name.as_deref(),
+        k.service_port,
+    )
+    .ok()?;
+    let o = state::backend_config(b, &name).await.ok().flatten()?;
+    Some(serde_json::to_value(o).unwrap_or(Value::Null))
+}
+
+/// curl the dashboard from the first candidate pod that has curl (None: not run).
+async fn curl(b: &Base, k10: Option<&K10>, a: &DoctorArgs) -> Option<Curl> {
+    if a.no_exec {
+        return None;
+    }
+    let k = k10?;
+    let ings = b.gateway_ingresses();
+    let (ing, ip) = ings.iter().find_map(|i| Some((i, ingress_ip(i)?)))?;
+    let path = ings
+        .iter()
+        .find_map(|i| {
+            serde_json::to_value(i).ok()?["spec"]["rules"][0]["http"]["paths"][0]["path"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| format!("/{}/", k.release));
+    let path = plan::normalize_path(&path).unwrap_or(path);
+    let ep = verify::Endpoint::of(ing, &ip);
+    for cand in verify::curl_candidates(b, a.probe_pod.as_deref()) {
+        match verify::curl(b, &cand, &ep, &path).await {
+            Ok(Ok(page)) => {
+                let deep = verify::curl(b, &cand, &ep, &format!("{path}dashboard/")).await;
+                return Some(match deep {
+                    Ok(Ok(deep)) => Ok((page, deep)),
+                    Ok(Err(e)) => Err(CurlFailure::Curl(e)),
+                    Err(e) => Err(CurlFailure::Exec(format!("{e:#}"))),
+                });
+            }
+            Ok(Err(CurlError::NoCurl { .. })) => continue,
+            Ok(Err(e)) => return Some(Err(CurlFailure::Curl(e))),
+            Err(e) => return Some(Err(CurlFailure::Exec(format!("{e:#}")))),
+        }
+    }
+    Some(Err(CurlFailure::NoCurlPod {
+        probe_pod: a.probe_pod.clone(),
+    }))
+}
+
+fn access_review(namespace: &str, (verb, group, res, sub): (&str, &str, &str, &str)) -> SelfSubjectAccessReview {
+    SelfSubjectAccessReview {
+        spec: SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(ResourceAttributes {
+                namespace: Some(namespace.to_string()),
+                verb: Some(verb.to_string()),
+                group: Some(group.to_string()),
+                resource: Some(res.to_string()),
+                subresource: (!sub.is_empty()).then(|| sub.to_string()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// The Kubernetes verbs of [`KUBE_NEEDS`] that RBAC denies, as `verb resource[/sub]`.
+async fn denied_kube(kube: &crate::kube::Kube) -> Result<Vec<String>, String> {
+    let api: Api<SelfSubjectAccessReview> = Api::all(kube.client.clone());
+    let futs = KUBE_NEEDS.iter().map(|&(verb, group, res, sub)| {
+        let api = api.clone();
+        let review = access_review(&kube.namespace, (verb, group, res, sub));
+        async move {
+            let pp = PostParams::default();
+            let r = kube
+                .retry("selfsubjectaccessreview", || api.create(&pp, &review))
+                .await
+                .map_err(|e| crate::kube::short_kube_error(&e))?;
+            let allowed = r.status.map(|s| s.allowed).unwrap_or(false);
+            let name = if sub.is_empty() {
+                format!("{verb} {res}")
+            } else {
+                format!("{verb} {res}/{sub}")
+            };
+            Ok::<_, String>((!allowed).then_some(name))
+        }
+    });
+    let all = futures::future::try_join_all(futs).await?;
+    Ok(all.into_iter().flatten().collect())
+}
+
+async fn denied_gcp(gcp: &Gcp, project: Option<&str>) -> Result<Vec<String>, String> {
+    match project {
+        Some(p) => denied_gcp_for(gcp, p).await,
+        None => Err("project not known yet".into()),
+    }
+}
+
+/// The permissions of [`GCP_NEEDS`] that IAM does not grant on the project.
+async fn denied_gcp_for(gcp: &Gcp, project: &str) -> Result<Vec<String>, String> {
+    let url = format!("{}v1/projects/{project}:testIamPermissions", gcp.crm);
+    let body = json!({"permissions": GCP_NEEDS});
+    let v = gcp
+        .call(reqwest::Method::POST, &url, Some(&body), true)
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    let granted: Vec<&str> = v["permissions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.as_str())
+        .collect();
+    Ok(GCP_NEEDS
+        .iter()
+        .filter(|p| !granted.contains(p))
+        .map(|p| p.to_string())
+        .collect())
+}
