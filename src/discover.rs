@@ -1,16 +1,20 @@
 //! Discovery: from the kubeconfig context to the GKE cluster (project, location, network, region,
 //! ranges) and K10's gateway (Service port -> container port, probe, pods, auth).
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Service, ServicePort};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::ListParams;
 use kube::Api;
 use serde_json::Value;
 
 use crate::cli::Global;
 use crate::error;
+pub use crate::gcp::context as gcp_err;
 use crate::gcp::model::{short, Cluster, ClusterList};
-use crate::gcp::{hint_for, Gcp, GcpError};
+use crate::gcp::Gcp;
 use crate::kube::{explain, Kube};
 
 /// Where the cluster lives, from the context name, flags, or the nodes.
@@ -184,26 +188,6 @@ pub fn cluster_info(r: ClusterRef, c: Cluster, g: &Global) -> ClusterInfo {
     }
 }
 
-pub fn gcp_err(e: anyhow::Error, what: &str) -> anyhow::Error {
-    if error::find(&e).is_some() {
-        return e;
-    }
-    match e.downcast_ref::<GcpError>() {
-        Some(g) => {
-            let hint = hint_for(g);
-            if g.is_forbidden() || g.status == 401 {
-                error::environment(format!("{what}: {}", g.message), hint)
-            } else {
-                error::failed(format!("{what}: {} (HTTP {})", g.message, g.status), hint)
-            }
-        }
-        None => error::failed(
-            format!("{what}: {e:#}"),
-            "check the network path to Google's APIs, then run the same command again",
-        ),
-    }
-}
-
 async fn project_from_nodes(kube: &Kube) -> anyhow::Result<Option<String>> {
     let nodes: Api<Node> = Api::all(kube.client.clone());
     let lp = ListParams::default().limit(1);
@@ -335,6 +319,11 @@ pub async fn k10(kube: &Kube) -> anyhow::Result<K10> {
     };
     let dlist = dlist.map_err(|e| explain(e, &what, &kube.server))?.items;
     let plist = plist.map_err(|e| explain(e, &what, &kube.server))?.items;
+    k10_from(ns, service, &dlist, &plist)
+}
+
+/// K10's gateway from what was read: pure, so it is tested on plain objects.
+pub fn k10_from(ns: String, service: Service, dlist: &[Deployment], plist: &[Pod]) -> anyhow::Result<K10> {
     let Some(deployment) = dlist
         .iter()
         .find(|d| d.metadata.name.as_deref() == Some("gateway"))
@@ -345,15 +334,51 @@ pub async fn k10(kube: &Kube) -> anyhow::Result<K10> {
             "the K10 chart creates it; check the installation with `helm status k10 -n kasten-io`",
         ));
     };
-    let labels = deployment.metadata.labels.clone().unwrap_or_default();
-    let release = labels
+    let (port, target_port) = service_port(&service, &ns)?;
+    let dj = serde_json::to_value(&deployment)?;
+    let containers = dj["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let found = serving_container(&containers, &target_port);
+    let c = containers.get(found.index).cloned().unwrap_or(Value::Null);
+    let selector = service
+        .spec
+        .as_ref()
+        .and_then(|s| s.selector.clone())
+        .unwrap_or_default();
+    Ok(K10 {
+        namespace: ns,
+        release: release_of(&deployment),
+        service_port: port.port,
+        service_port_name: port.name.clone(),
+        container_port: found.port,
+        container_name: c["name"].as_str().unwrap_or("gateway").to_string(),
+        container_index: found.index,
+        declared: found.declared,
+        probe: probe_of(&c),
+        pods: gateway_pods(plist, &selector, &target_port),
+        target_port,
+        deployment,
+        auth: detect_auth(dlist),
+        curl_candidates: curl_candidates(plist),
+        service,
+    })
+}
+
+/// The Helm release, from the Deployment's labels.
+fn release_of(d: &Deployment) -> String {
+    let labels = d.metadata.labels.clone().unwrap_or_default();
+    labels
         .get("release")
         .or_else(|| labels.get("app.kubernetes.io/instance"))
         .cloned()
-        .unwrap_or_else(|| "k10".into());
+        .unwrap_or_else(|| "k10".into())
+}
 
-    let spec = service.spec.clone().unwrap_or_default();
-    let ports = spec.ports.clone().unwrap_or_default();
+/// The Service port (80, else `http`, else the first) and its targetPort (number or name).
+fn service_port(service: &Service, ns: &str) -> anyhow::Result<(ServicePort, Value)> {
+    let ports = service.spec.as_ref().and_then(|s| s.ports.clone()).unwrap_or_default();
     let port = ports
         .iter()
         .find(|p| p.port == 80)
@@ -366,99 +391,103 @@ pub async fn k10(kube: &Kube) -> anyhow::Result<K10> {
         ));
     };
     let target_port = match &port.target_port {
-        Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n)) => Value::from(*n),
-        Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s)) => s
+        Some(IntOrString::Int(n)) => Value::from(*n),
+        Some(IntOrString::String(s)) => s
             .parse::<i64>()
             .map(Value::from)
             .unwrap_or_else(|_| Value::from(s.clone())),
         None => Value::from(port.port),
     };
-    let dj = serde_json::to_value(&deployment)?;
-    let containers = dj["spec"]["template"]["spec"]["containers"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let mut container_index = 0;
-    let mut container_port = target_port.as_i64().map(|n| n as i32);
-    let mut declared = false;
+    Ok((port, target_port))
+}
+
+/// Does a container port (JSON) match the targetPort (a number, or a port name)?
+fn port_matches(p: &Value, target_port: &Value) -> bool {
+    match target_port {
+        Value::String(name) => p["name"].as_str() == Some(name),
+        v => p["containerPort"].as_i64() == v.as_i64(),
+    }
+}
+
+/// The container that serves the targetPort, and the port number it resolves to.
+struct Serving {
+    index: usize,
+    port: Option<i32>,
+    declared: bool,
+}
+
+fn serving_container(containers: &[Value], target_port: &Value) -> Serving {
+    let mut found = Serving {
+        index: 0,
+        port: target_port.as_i64().map(|n| n as i32),
+        declared: false,
+    };
     for (i, c) in containers.iter().enumerate() {
         for p in c["ports"].as_array().into_iter().flatten() {
-            let hit = match &target_port {
-                Value::String(name) => p["name"].as_str() == Some(name),
-                v => p["containerPort"].as_i64() == v.as_i64(),
-            };
-            if hit {
-                container_index = i;
-                container_port = p["containerPort"].as_i64().map(|n| n as i32);
-                declared = true;
+            if port_matches(p, target_port) {
+                found = Serving {
+                    index: i,
+                    port: p["containerPort"].as_i64().map(|n| n as i32),
+                    declared: true,
+                };
             }
         }
     }
-    if !declared {
+    if !found.declared {
         // The container that serves: the one whose probe uses the target port, else the first.
         if let Some(i) = containers
             .iter()
-            .position(|c| c["readinessProbe"]["httpGet"]["port"] == target_port)
+            .position(|c| c["readinessProbe"]["httpGet"]["port"] == *target_port)
         {
-            container_index = i;
+            found.index = i;
         }
         if target_port.is_string() {
-            container_port = None;
+            found.port = None;
         }
     }
-    let c = &containers.get(container_index).cloned().unwrap_or(Value::Null);
-    let probe = c["readinessProbe"]["httpGet"].as_object().map(|h| Probe {
+    found
+}
+
+fn probe_of(container: &Value) -> Option<Probe> {
+    container["readinessProbe"]["httpGet"].as_object().map(|h| Probe {
         path: h.get("path").and_then(|p| p.as_str()).unwrap_or("/").to_string(),
         port: h.get("port").cloned().unwrap_or(Value::Null),
         scheme: h.get("scheme").and_then(|s| s.as_str()).unwrap_or("HTTP").to_string(),
         has_host: h.get("host").is_some(),
-    });
-    let selector = spec.selector.clone().unwrap_or_default();
-    let gw_pods: Vec<PodInfo> = plist
-        .iter()
+    })
+}
+
+fn is_ready(pod: &Value) -> bool {
+    pod["status"]["conditions"]
+        .as_array()
+        .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+}
+
+/// The pods the Service selects.
+fn gateway_pods(pods: &[Pod], selector: &BTreeMap<String, String>, target_port: &Value) -> Vec<PodInfo> {
+    pods.iter()
         .filter(|p| {
             let l = p.metadata.labels.clone().unwrap_or_default();
             !selector.is_empty() && selector.iter().all(|(k, v)| l.get(k) == Some(v))
         })
         .map(|p| {
             let pj = serde_json::to_value(p).unwrap_or(Value::Null);
-            let ready = pj["status"]["conditions"]
-                .as_array()
-                .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
             let declares_port = pj["spec"]["containers"].as_array().into_iter().flatten().any(|c| {
-                c["ports"].as_array().into_iter().flatten().any(|p| match &target_port {
-                    Value::String(n) => p["name"].as_str() == Some(n),
-                    v => p["containerPort"].as_i64() == v.as_i64(),
-                })
+                c["ports"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|p| port_matches(p, target_port))
             });
             PodInfo {
                 name: p.metadata.name.clone().unwrap_or_default(),
-                ready,
+                ready: is_ready(&pj),
                 ip: pj["status"]["podIP"].as_str().unwrap_or_default().to_string(),
                 node: pj["spec"]["nodeName"].as_str().unwrap_or_default().to_string(),
                 declares_port,
             }
         })
-        .collect();
-    let auth = detect_auth(&dlist);
-    let curl_candidates = curl_candidates(&plist);
-    Ok(K10 {
-        namespace: ns,
-        release,
-        service_port: port.port,
-        service_port_name: port.name.clone(),
-        target_port,
-        container_port,
-        container_name: c["name"].as_str().unwrap_or("gateway").to_string(),
-        container_index,
-        declared,
-        probe,
-        deployment,
-        pods: gw_pods,
-        auth,
-        curl_candidates,
-        service,
-    })
+        .collect()
 }
 
 /// Which K10 authentication method is configured, from the evidence the chart leaves in the
@@ -500,10 +529,7 @@ fn curl_candidates(pods: &[Pod]) -> Vec<(String, String)> {
     let mut out: Vec<(i32, String, String)> = vec![];
     for p in pods {
         let pj = serde_json::to_value(p).unwrap_or(Value::Null);
-        let ready = pj["status"]["conditions"]
-            .as_array()
-            .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
-        if !ready {
+        if !is_ready(&pj) {
             continue;
         }
         let name = p.metadata.name.clone().unwrap_or_default();

@@ -475,17 +475,47 @@ pub fn hint_for(e: &GcpError) -> String {
             } else {
                 "roles/compute.networkAdmin"
             };
-            return format!("ask a project owner for the permission `{p}` (for example via {role}); `kubectl kasten-ilb doctor` lists every permission install needs");
+            return format!(
+                "ask a project owner for the permission `{p}` (for example via {role}); `kubectl kasten-ilb doctor` \
+                 lists every permission install needs"
+            );
         }
-        return "check the IAM roles of the account in GOOGLE_APPLICATION_CREDENTIALS or `gcloud auth application-default login`".into();
+        return "check the IAM roles of the account in GOOGLE_APPLICATION_CREDENTIALS or \
+                `gcloud auth application-default login`"
+            .into();
     }
     if e.status == 401 {
         return "the credentials were rejected: run `gcloud auth application-default login` again".into();
     }
     if e.status == 429 || e.status >= 500 {
-        return "Google's API was unavailable after several retries: run the same command again; it resumes where it stopped".into();
+        return "Google's API was unavailable after several retries: run the same command again; it resumes where it \
+                stopped"
+            .into();
     }
     "run `kubectl kasten-ilb doctor` to see the state of each link".into()
+}
+
+/// A failed Google call as the user sees it: `what` was being done, Google's message, and the hint
+/// for that answer (403/401 end as environment errors, the rest as failures). Errors that already
+/// carry a hint pass through.
+pub fn context(e: anyhow::Error, what: &str) -> anyhow::Error {
+    if error::find(&e).is_some() {
+        return e;
+    }
+    match e.downcast_ref::<GcpError>() {
+        Some(g) => {
+            let hint = hint_for(g);
+            if g.is_forbidden() || g.status == 401 {
+                error::environment(format!("{what}: {}", g.message), hint)
+            } else {
+                error::failed(format!("{what}: {} (HTTP {})", g.message, g.status), hint)
+            }
+        }
+        None => error::failed(
+            format!("{what}: {e:#}"),
+            "check the network path to Google's APIs, then run the same command again",
+        ),
+    }
 }
 
 #[cfg(test)]
