@@ -11,6 +11,8 @@ pub mod discover;
 pub mod env;
 pub mod error;
 pub mod firewall;
+#[cfg(test)]
+mod fixtures;
 pub mod gcp;
 pub mod kube;
 pub mod plan;
