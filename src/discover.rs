@@ -98,8 +98,13 @@ pub async fn cluster(g: &Global, kube: &Kube, gcp: &Gcp) -> anyhow::Result<Clust
         }
         let Some(project) = project else {
             return Err(error::environment(
-                format!("context `{}` does not look like a GKE cluster: its name is not gke_PROJECT_LOCATION_CLUSTER and its nodes are not Compute Engine VMs", kube.context),
-                "use a GKE context (`gcloud container clusters get-credentials CLUSTER --location LOCATION`), or pass --project, --location and --cluster",
+                format!(
+                    "context `{}` does not look like a GKE cluster: its name is not gke_PROJECT_LOCATION_CLUSTER \
+                     and its nodes are not Compute Engine VMs",
+                    kube.context
+                ),
+                "use a GKE context (`gcloud container clusters get-credentials CLUSTER --location LOCATION`), or pass \
+                 --project, --location and --cluster",
             ));
         };
         r = match (

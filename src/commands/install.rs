@@ -163,19 +163,26 @@ fn describe(b: &Base, plan: &Plan) -> String {
     let c = &b.cluster;
     let k = &b.k10;
     format!(
-        "Context   {}\nCluster   {} (GKE {}, VPC-native)\nNetwork   projects/{}/global/networks/{} in {}{}\nK10       release `{}` in `{}`, Service gateway:{} -> container port {}, auth: {}\n",
+        "Context   {}\nCluster   {} (GKE {}, VPC-native)\nNetwork   projects/{}/global/networks/{} in {}{}\nK10       \
+         release `{}` in `{}`, Service gateway:{} -> container port {}, auth: {}\n",
         b.kube.context,
         c.path(),
         c.version,
         c.network_project,
         c.network,
         c.region,
-        if c.shared_vpc() { " (Shared VPC host project)" } else { "" },
+        if c.shared_vpc() {
+            " (Shared VPC host project)"
+        } else {
+            ""
+        },
         k.release,
         k.namespace,
         k.service_port,
         plan.container_port,
-        k.auth.clone().unwrap_or_else(|| "NONE (--allow-unauthenticated)".into()),
+        k.auth
+            .clone()
+            .unwrap_or_else(|| "NONE (--allow-unauthenticated)".into()),
     )
 }
 

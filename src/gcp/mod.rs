@@ -113,7 +113,8 @@ fn on_google_cloud() -> bool {
 /// Find the ADC file, or the metadata server on Google Cloud; fail at once otherwise
 /// (never after a slow metadata-server retry).
 pub fn adc_source() -> anyhow::Result<AdcSource> {
-    let login_hint = "run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file";
+    let login_hint = "run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a \
+                      service-account key file";
     if let Some(p) = env::var(env::ADC_FILE) {
         let path = std::path::PathBuf::from(&p);
         let text = std::fs::read_to_string(&path).map_err(|e| {
@@ -130,7 +131,10 @@ pub fn adc_source() -> anyhow::Result<AdcSource> {
         })?;
         if v["type"].as_str().is_none() {
             return Err(error::environment(
-                format!("the credentials file GOOGLE_APPLICATION_CREDENTIALS={p} has no \"type\" field: it is not an Application Default Credentials file"),
+                format!(
+                    "the credentials file GOOGLE_APPLICATION_CREDENTIALS={p} has no \"type\" field: it is not an \
+                     Application Default Credentials file"
+                ),
                 login_hint,
             ));
         }
@@ -164,7 +168,8 @@ impl Gcp {
         let creds = b.build().map_err(|e| {
             error::environment(
                 format!("cannot load Application Default Credentials: {e}"),
-                "run `gcloud auth application-default login`, or check the file GOOGLE_APPLICATION_CREDENTIALS points to",
+                "run `gcloud auth application-default login`, or check the file GOOGLE_APPLICATION_CREDENTIALS \
+                 points to",
             )
         })?;
         let http = reqwest::Client::builder()
@@ -208,7 +213,8 @@ impl Gcp {
             Ok(CacheableResource::NotModified) => Ok(http::HeaderMap::new()),
             Err(e) => Err(error::environment(
                 format!("cannot get an access token from Application Default Credentials: {e}"),
-                "run `gcloud auth application-default login` again; the stored credentials may have expired or been revoked",
+                "run `gcloud auth application-default login` again; the stored credentials may have expired or been \
+                 revoked",
             )),
         }
     }

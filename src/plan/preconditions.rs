@@ -104,7 +104,8 @@ fn k10_ready(k: &K10, s: &Settings) -> anyhow::Result<i32> {
     let Some(port) = k.container_port else {
         return Err(error::environment(
             format!(
-                "Service `gateway` targets port `{}`, but no container of the gateway pods declares a port of that name",
+                "Service `gateway` targets port `{}`, but no container of the gateway pods declares a port of that \
+                 name",
                 k.target_port.as_str().unwrap_or_default()
             ),
             "GKE cannot resolve a named targetPort the pods do not declare (its NEGs stay empty): set the \
@@ -115,7 +116,8 @@ fn k10_ready(k: &K10, s: &Settings) -> anyhow::Result<i32> {
         return Err(error::environment(
             format!("the gateway Deployment in `{}` has no ready pods", k.namespace),
             format!(
-                "fix K10 first: `kubectl -n {} get pods -l service=gateway` and `kubectl -n {} describe deployment gateway`",
+                "fix K10 first: `kubectl -n {} get pods -l service=gateway` and `kubectl -n {} describe deployment \
+                 gateway`",
                 k.namespace, k.namespace
             ),
         ));
