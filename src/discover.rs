@@ -582,3 +582,117 @@ mod tests {
         assert_eq!(region_of("northamerica-northeast1-b"), "northamerica-northeast1");
     }
 }
+
+#[cfg(test)]
+mod k10_tests {
+    use super::*;
+    use crate::fixtures::{self, from_json};
+    use serde_json::json;
+
+    fn pod(name: &str, labels: Value, ready: bool, port: Option<Value>) -> Pod {
+        let ports = port.map(|p| json!([p])).unwrap_or(json!([]));
+        from_json(json!({
+            "metadata": {"name": name, "labels": labels},
+            "spec": {"nodeName": "n1", "containers": [{"name": "gateway", "image": "x/gateway", "ports": ports}]},
+            "status": {"podIP": "10.52.1.10",
+                       "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}]},
+        }))
+    }
+
+    /// The gateway Deployment with `ports` on its container and `labels`.
+    fn deployment(ports: Value, labels: Value) -> Deployment {
+        let mut d = serde_json::to_value(fixtures::k10().deployment).unwrap();
+        d["spec"]["template"]["spec"]["containers"][0]["ports"] = ports;
+        d["metadata"]["labels"] = labels;
+        from_json(d)
+    }
+
+    fn service(target_port: Value) -> Service {
+        let mut s = serde_json::to_value(fixtures::gateway_service()).unwrap();
+        s["spec"]["ports"][0]["targetPort"] = target_port;
+        from_json(s)
+    }
+
+    #[test]
+    fn gateway_table() {
+        let release = json!({"release": "k10"});
+        let p8000 = json!([{"containerPort": 8000}]);
+        let named = json!([{"containerPort": 8000, "name": "http"}]);
+        let gw = json!({"service": "gateway"});
+        // (case, targetPort, container ports, deployment labels) -> (release, port, declared)
+        let cases = [
+            (
+                "declared number",
+                json!(8000),
+                p8000.clone(),
+                release.clone(),
+                ("k10", Some(8000), true),
+            ),
+            (
+                "chart: undeclared number",
+                json!(8000),
+                json!(null),
+                release.clone(),
+                ("k10", Some(8000), false),
+            ),
+            (
+                "declared name",
+                json!("http"),
+                named,
+                release.clone(),
+                ("k10", Some(8000), true),
+            ),
+            (
+                "undeclared name",
+                json!("http"),
+                p8000.clone(),
+                release,
+                ("k10", None, false),
+            ),
+            (
+                "instance label",
+                json!(8000),
+                p8000,
+                json!({"app.kubernetes.io/instance": "prod"}),
+                ("prod", Some(8000), true),
+            ),
+        ];
+        for (name, tp, ports, labels, (rel, port, declared)) in cases {
+            let pods = [
+                pod(
+                    "gateway-1",
+                    gw.clone(),
+                    true,
+                    Some(json!({"containerPort": 8000, "name": "http"})),
+                ),
+                pod("gateway-2", gw.clone(), false, None),
+                pod("catalog", json!({"service": "catalog"}), true, None),
+            ];
+            let k = k10_from("kasten-io".into(), service(tp), &[deployment(ports, labels)], &pods).unwrap();
+            assert_eq!(
+                (k.release.as_str(), k.container_port, k.declared),
+                (rel, port, declared),
+                "{name}"
+            );
+            let seen: Vec<(&str, bool)> = k.pods.iter().map(|p| (p.name.as_str(), p.ready)).collect();
+            assert_eq!(
+                seen,
+                [("gateway-1", true), ("gateway-2", false)],
+                "{name}: the Service's pods"
+            );
+            assert!(k.pods[0].declares_port && !k.pods[1].declares_port, "{name}");
+        }
+    }
+
+    #[test]
+    fn missing_parts_are_environment_errors() {
+        let no_deployment = k10_from("kasten-io".into(), fixtures::gateway_service(), &[], &[]).unwrap_err();
+        assert!(no_deployment.to_string().contains("Deployment `gateway`"));
+        let mut s = serde_json::to_value(fixtures::gateway_service()).unwrap();
+        s["spec"]["ports"] = json!([]);
+        let d = fixtures::k10().deployment;
+        let no_ports = k10_from("kasten-io".into(), from_json(s), &[d], &[]).unwrap_err();
+        assert!(no_ports.to_string().contains("has no ports"));
+        assert_eq!(error::find(&no_ports).map(|c| c.kind), Some(error::Kind::Environment));
+    }
+}

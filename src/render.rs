@@ -115,3 +115,131 @@ fn deployment_port(k: &K10, port: i32) -> Value {
         "spec": {"template": {"spec": {"containers": [{"name": k.container_name,
             "ports": [{"containerPort": port, "protocol": "TCP"}]}]}}}})
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::HealthCheckMode;
+    use crate::fixtures;
+    use crate::plan::compute;
+    use crate::state::{Observed, Vpc};
+
+    fn settings(mode: HealthCheckMode) -> Settings {
+        Settings {
+            health_check: mode,
+            ingress_name: None,
+            path: None,
+            static_ip: None,
+            host: None,
+            tls_secret: None,
+            proxy_range: None,
+            allow_unauthenticated: false,
+        }
+    }
+
+    /// K10 as the chart leaves it: no containerPort, no NEG annotation.
+    fn chart() -> Observed {
+        Observed::fresh().without_service_annotation(crate::state::NEG_ANNOTATION)
+    }
+
+    fn kinds(seen: &Observed, mode: HealthCheckMode) -> Vec<String> {
+        let plan = compute(seen, &Vpc::fresh(), None, None, &settings(mode)).unwrap();
+        let out = manifests(&seen.k10, &plan, Output::Json).unwrap();
+        let list: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(list["kind"], "List");
+        let items = list["items"].as_array().unwrap();
+        items.iter().map(|d| d["kind"].as_str().unwrap().to_string()).collect()
+    }
+
+    #[test]
+    fn manifests_table() {
+        use HealthCheckMode::*;
+        let installed = {
+            let mut i: k8s_openapi::api::networking::v1::Ingress =
+                fixtures::from_json(ingress_body(&fixtures::k10(), "k10-ilb", "/k10/", &settings(Auto)));
+            i.status = None;
+            Observed::healthy().with_ingress(i)
+        };
+        let cases: Vec<(&str, Observed, HealthCheckMode, &[&str])> = vec![
+            ("chart's K10", chart(), Auto, &["Deployment", "Service", "Ingress"]),
+            ("port declared", Observed::healthy(), Auto, &["Ingress"]),
+            ("NEG annotated", Observed::fresh(), Auto, &["Deployment", "Ingress"]),
+            (
+                "backendconfig",
+                chart(),
+                Backendconfig,
+                &["BackendConfig", "Service", "Ingress"],
+            ),
+            ("installed: the Ingress as kept", installed, Auto, &["Ingress"]),
+        ];
+        for (name, seen, mode, want) in cases {
+            assert_eq!(kinds(&seen, mode), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn yaml_documents_are_separated() {
+        let seen = chart();
+        let plan = compute(&seen, &Vpc::fresh(), None, None, &settings(HealthCheckMode::Auto)).unwrap();
+        let out = manifests(&seen.k10, &plan, Output::Yaml).unwrap();
+        assert_eq!(out.matches("---\n").count(), 3, "{out}");
+        assert!(out.contains("kubernetes.io/ingress.class: gce-internal"), "{out}");
+    }
+
+    #[test]
+    fn container_port_patch_table() {
+        let chart = Observed::fresh().k10;
+        let mut bare = chart.clone();
+        let mut d = serde_json::to_value(&bare.deployment).unwrap();
+        d["spec"]["template"]["spec"]["containers"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("ports");
+        d["metadata"]["annotations"] = json!({"a": "b"});
+        bare.deployment = fixtures::from_json(d);
+        let mut named = bare.clone();
+        named.target_port = json!("http");
+        // (case, K10, op 1 path, op 2 path, port name)
+        let cases = [
+            (
+                "ports listed",
+                &chart,
+                "/spec/template/spec/containers/0/ports/-",
+                "/metadata/annotations",
+                None,
+            ),
+            (
+                "no ports, annotations",
+                &bare,
+                "/spec/template/spec/containers/0/ports",
+                "/metadata/annotations/kasten-ilb.kasten.io~1added-container-port",
+                None,
+            ),
+            (
+                "named targetPort",
+                &named,
+                "/spec/template/spec/containers/0/ports",
+                "/metadata/annotations/kasten-ilb.kasten.io~1added-container-port",
+                Some("http"),
+            ),
+        ];
+        for (name, k, ports, ann, port_name) in cases {
+            let (patch, diff) = container_port_patch(k, 8000).unwrap();
+            assert_eq!(
+                patch[0],
+                json!({"op": "test", "path": "/spec/template/spec/containers/0/name",
+                "value": "gateway"})
+            );
+            assert_eq!(patch[1]["path"], ports, "{name}");
+            assert_eq!(patch[2]["path"], ann, "{name}");
+            let port = if ports.ends_with('-') {
+                &patch[1]["value"]
+            } else {
+                &patch[1]["value"][0]
+            };
+            assert_eq!(port["containerPort"], 8000, "{name}");
+            assert_eq!(port["name"].as_str(), port_name, "{name}");
+            assert!(diff.contains("containers[0]"), "{name}");
+        }
+    }
+}
