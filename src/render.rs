@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::cli::Output;
 use crate::discover::K10;
-use crate::plan::{Action, Change, Frontend, Plan, Settings};
+use crate::plan::{Action, Change, Frontend, Plan, Settings, INGRESS};
 use crate::state::{ADDED_PORT, CLASS_ANNOTATION, MANAGED_BY_LABEL, MANAGER, STATIC_IP};
 
 /// The gce-internal Ingress for Service `gateway` under `path`.
@@ -78,7 +78,7 @@ pub fn manifests(k: &K10, plan: &Plan, out: Output) -> anyhow::Result<String> {
     let mut docs: Vec<Value> = vec![];
     for s in &plan.steps {
         match &s.change {
-            Change::BackendConfig { body, .. } | Change::CreateIngress { body } => docs.push(body.clone()),
+            Change::BackendConfig { body, .. } | Change::CreateFrontend { body } => docs.push(body.clone()),
             Change::AnnotateService { patch } => docs.push(json!({"apiVersion": "v1", "kind": "Service",
                 "metadata": {"name": "gateway", "namespace": k.namespace,
                     "annotations": patch["metadata"]["annotations"]}})),
@@ -86,7 +86,7 @@ pub fn manifests(k: &K10, plan: &Plan, out: Output) -> anyhow::Result<String> {
             _ => {}
         }
     }
-    if plan.step("ingress").is_some_and(|s| s.action != Action::Create) {
+    if plan.step(INGRESS.id).is_some_and(|s| s.action != Action::Create) {
         // Kept as it is: the manifest as install writes it without the optional settings.
         let s = Settings {
             health_check: plan.strategy,

@@ -131,7 +131,13 @@ async fn create_ingress(b: &Base, name: &str, body: &Value, p: &Printer) -> anyh
     }
 }
 
-pub async fn update_ingress(b: &Base, name: &str, patch: &Value, p: &Printer) -> anyhow::Result<()> {
+pub async fn update_frontend(b: &Base, f: &Frontend, patch: &Value, p: &Printer) -> anyhow::Result<()> {
+    match f {
+        Frontend::Ingress { name } => update_ingress(b, name, patch, p).await,
+    }
+}
+
+async fn update_ingress(b: &Base, name: &str, patch: &Value, p: &Printer) -> anyhow::Result<()> {
     p.status("Updating", &format!("ingress/{name}"));
     let api: Api<Ingress> = b.kube.api();
     let (pp, merge) = (PatchParams::default(), Patch::Merge(patch.clone()));

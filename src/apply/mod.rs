@@ -57,7 +57,7 @@ pub async fn one(b: &Base, plan: &Plan, step: &Step, p: &Printer, deadline: Inst
         }
         Change::BackendConfig { name, body, exists } => cluster::backend_config(b, name, body, *exists, p).await,
         Change::AnnotateService { patch } => cluster::annotate_service(b, patch, p).await,
-        Change::CreateIngress { body } => cluster::create_frontend(b, &plan.frontend, body, p).await,
-        Change::UpdateIngress { name, patch } => cluster::update_ingress(b, name, patch, p).await,
+        Change::CreateFrontend { body } => cluster::create_frontend(b, &plan.frontend, body, p).await,
+        Change::UpdateFrontend { patch } => cluster::update_frontend(b, &plan.frontend, patch, p).await,
     }
 }

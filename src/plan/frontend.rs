@@ -102,7 +102,7 @@ fn ingress(seen: &Observed, name: &str, path: &str, s: &Settings, notes: &mut No
                  {path} routes"
             ),
             format!("kubectl -n {ns} create -f ingress.yaml   # see --dry-run -o yaml"),
-            Change::CreateIngress { body: desired },
+            Change::CreateFrontend { body: desired },
         ));
     };
     if !is_ours(existing) {
@@ -125,8 +125,7 @@ fn ingress(seen: &Observed, name: &str, path: &str, s: &Settings, notes: &mut No
         format!("ingress/{name}"),
         "differs from the wanted rule",
         format!("kubectl -n {ns} apply -f ingress.yaml"),
-        Change::UpdateIngress {
-            name: name.to_string(),
+        Change::UpdateFrontend {
             patch: json!({"metadata": {"annotations": desired["metadata"]["annotations"]}, "spec": desired["spec"]}),
         },
     ))

@@ -49,15 +49,41 @@ impl std::fmt::Display for Action {
 #[derive(Debug, Clone)]
 pub enum Change {
     None,
-    CreateSubnet { name: String, body: Value },
-    PromoteSubnet { name: String, body: Value },
-    CreateFirewall { name: String, body: Value },
-    UpdateFirewall { name: String, body: Value },
-    PatchDeployment { patch: Value },
-    BackendConfig { name: String, body: Value, exists: bool },
-    AnnotateService { patch: Value },
-    CreateIngress { body: Value },
-    UpdateIngress { name: String, patch: Value },
+    CreateSubnet {
+        name: String,
+        body: Value,
+    },
+    PromoteSubnet {
+        name: String,
+        body: Value,
+    },
+    CreateFirewall {
+        name: String,
+        body: Value,
+    },
+    UpdateFirewall {
+        name: String,
+        body: Value,
+    },
+    PatchDeployment {
+        patch: Value,
+    },
+    BackendConfig {
+        name: String,
+        body: Value,
+        exists: bool,
+    },
+    AnnotateService {
+        patch: Value,
+    },
+    /// Create the front end (`plan.frontend`) from its manifest.
+    CreateFrontend {
+        body: Value,
+    },
+    /// Merge-patch the existing front end.
+    UpdateFrontend {
+        patch: Value,
+    },
 }
 
 #[derive(Debug, Clone)]

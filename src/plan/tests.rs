@@ -695,7 +695,7 @@ fn ingress_notes() {
         plan.url("10.0.0.1"),
         "https://k10.example.internal/k10/ (address 10.0.0.1)"
     );
-    let Change::CreateIngress { body } = &plan.step("ingress").unwrap().change else {
+    let Change::CreateFrontend { body } = &plan.step("ingress").unwrap().change else {
         panic!()
     };
     assert_eq!(
