@@ -1,16 +1,20 @@
 //! Discovery: from the kubeconfig context to the GKE cluster (project, location, network, region,
 //! ranges) and K10's gateway (Service port -> container port, probe, pods, auth).
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Service, ServicePort};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::ListParams;
 use kube::Api;
 use serde_json::Value;
 
 use crate::cli::Global;
 use crate::error;
+pub use crate::gcp::context as gcp_err;
 use crate::gcp::model::{short, Cluster, ClusterList};
-use crate::gcp::{hint_for, Gcp, GcpError};
+use crate::gcp::Gcp;
 use crate::kube::{explain, Kube};
 
 /// Where the cluster lives, from the context name, flags, or the nodes.
@@ -94,8 +98,13 @@ pub async fn cluster(g: &Global, kube: &Kube, gcp: &Gcp) -> anyhow::Result<Clust
         }
         let Some(project) = project else {
             return Err(error::environment(
-                format!("context `{}` does not look like a GKE cluster: its name is not gke_PROJECT_LOCATION_CLUSTER and its nodes are not Compute Engine VMs", kube.context),
-                "use a GKE context (`gcloud container clusters get-credentials CLUSTER --location LOCATION`), or pass --project, --location and --cluster",
+                format!(
+                    "context `{}` does not look like a GKE cluster: its name is not gke_PROJECT_LOCATION_CLUSTER \
+                     and its nodes are not Compute Engine VMs",
+                    kube.context
+                ),
+                "use a GKE context (`gcloud container clusters get-credentials CLUSTER --location LOCATION`), or pass \
+                 --project, --location and --cluster",
             ));
         };
         r = match (
@@ -181,26 +190,6 @@ pub fn cluster_info(r: ClusterRef, c: Cluster, g: &Global) -> ClusterInfo {
         version: c.current_master_version.clone(),
         r,
         raw: c,
-    }
-}
-
-pub fn gcp_err(e: anyhow::Error, what: &str) -> anyhow::Error {
-    if error::find(&e).is_some() {
-        return e;
-    }
-    match e.downcast_ref::<GcpError>() {
-        Some(g) => {
-            let hint = hint_for(g);
-            if g.is_forbidden() || g.status == 401 {
-                error::environment(format!("{what}: {}", g.message), hint)
-            } else {
-                error::failed(format!("{what}: {} (HTTP {})", g.message, g.status), hint)
-            }
-        }
-        None => error::failed(
-            format!("{what}: {e:#}"),
-            "check the network path to Google's APIs, then run the same command again",
-        ),
     }
 }
 
@@ -335,6 +324,11 @@ pub async fn k10(kube: &Kube) -> anyhow::Result<K10> {
     };
     let dlist = dlist.map_err(|e| explain(e, &what, &kube.server))?.items;
     let plist = plist.map_err(|e| explain(e, &what, &kube.server))?.items;
+    k10_from(ns, service, &dlist, &plist)
+}
+
+/// K10's gateway from what was read: pure, so it is tested on plain objects.
+pub fn k10_from(ns: String, service: Service, dlist: &[Deployment], plist: &[Pod]) -> anyhow::Result<K10> {
     let Some(deployment) = dlist
         .iter()
         .find(|d| d.metadata.name.as_deref() == Some("gateway"))
@@ -345,15 +339,51 @@ pub async fn k10(kube: &Kube) -> anyhow::Result<K10> {
             "the K10 chart creates it; check the installation with `helm status k10 -n kasten-io`",
         ));
     };
-    let labels = deployment.metadata.labels.clone().unwrap_or_default();
-    let release = labels
+    let (port, target_port) = service_port(&service, &ns)?;
+    let dj = serde_json::to_value(&deployment)?;
+    let containers = dj["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let found = serving_container(&containers, &target_port);
+    let c = containers.get(found.index).cloned().unwrap_or(Value::Null);
+    let selector = service
+        .spec
+        .as_ref()
+        .and_then(|s| s.selector.clone())
+        .unwrap_or_default();
+    Ok(K10 {
+        namespace: ns,
+        release: release_of(&deployment),
+        service_port: port.port,
+        service_port_name: port.name.clone(),
+        container_port: found.port,
+        container_name: c["name"].as_str().unwrap_or("gateway").to_string(),
+        container_index: found.index,
+        declared: found.declared,
+        probe: probe_of(&c),
+        pods: gateway_pods(plist, &selector, &target_port),
+        target_port,
+        deployment,
+        auth: detect_auth(dlist),
+        curl_candidates: curl_candidates(plist),
+        service,
+    })
+}
+
+/// The Helm release, from the Deployment's labels.
+fn release_of(d: &Deployment) -> String {
+    let labels = d.metadata.labels.clone().unwrap_or_default();
+    labels
         .get("release")
         .or_else(|| labels.get("app.kubernetes.io/instance"))
         .cloned()
-        .unwrap_or_else(|| "k10".into());
+        .unwrap_or_else(|| "k10".into())
+}
 
-    let spec = service.spec.clone().unwrap_or_default();
-    let ports = spec.ports.clone().unwrap_or_default();
+/// The Service port (80, else `http`, else the first) and its targetPort (number or name).
+fn service_port(service: &Service, ns: &str) -> anyhow::Result<(ServicePort, Value)> {
+    let ports = service.spec.as_ref().and_then(|s| s.ports.clone()).unwrap_or_default();
     let port = ports
         .iter()
         .find(|p| p.port == 80)
@@ -366,99 +396,103 @@ pub async fn k10(kube: &Kube) -> anyhow::Result<K10> {
         ));
     };
     let target_port = match &port.target_port {
-        Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(n)) => Value::from(*n),
-        Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s)) => s
+        Some(IntOrString::Int(n)) => Value::from(*n),
+        Some(IntOrString::String(s)) => s
             .parse::<i64>()
             .map(Value::from)
             .unwrap_or_else(|_| Value::from(s.clone())),
         None => Value::from(port.port),
     };
-    let dj = serde_json::to_value(&deployment)?;
-    let containers = dj["spec"]["template"]["spec"]["containers"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let mut container_index = 0;
-    let mut container_port = target_port.as_i64().map(|n| n as i32);
-    let mut declared = false;
+    Ok((port, target_port))
+}
+
+/// Does a container port (JSON) match the targetPort (a number, or a port name)?
+fn port_matches(p: &Value, target_port: &Value) -> bool {
+    match target_port {
+        Value::String(name) => p["name"].as_str() == Some(name),
+        v => p["containerPort"].as_i64() == v.as_i64(),
+    }
+}
+
+/// The container that serves the targetPort, and the port number it resolves to.
+struct Serving {
+    index: usize,
+    port: Option<i32>,
+    declared: bool,
+}
+
+fn serving_container(containers: &[Value], target_port: &Value) -> Serving {
+    let mut found = Serving {
+        index: 0,
+        port: target_port.as_i64().map(|n| n as i32),
+        declared: false,
+    };
     for (i, c) in containers.iter().enumerate() {
         for p in c["ports"].as_array().into_iter().flatten() {
-            let hit = match &target_port {
-                Value::String(name) => p["name"].as_str() == Some(name),
-                v => p["containerPort"].as_i64() == v.as_i64(),
-            };
-            if hit {
-                container_index = i;
-                container_port = p["containerPort"].as_i64().map(|n| n as i32);
-                declared = true;
+            if port_matches(p, target_port) {
+                found = Serving {
+                    index: i,
+                    port: p["containerPort"].as_i64().map(|n| n as i32),
+                    declared: true,
+                };
             }
         }
     }
-    if !declared {
+    if !found.declared {
         // The container that serves: the one whose probe uses the target port, else the first.
         if let Some(i) = containers
             .iter()
-            .position(|c| c["readinessProbe"]["httpGet"]["port"] == target_port)
+            .position(|c| c["readinessProbe"]["httpGet"]["port"] == *target_port)
         {
-            container_index = i;
+            found.index = i;
         }
         if target_port.is_string() {
-            container_port = None;
+            found.port = None;
         }
     }
-    let c = &containers.get(container_index).cloned().unwrap_or(Value::Null);
-    let probe = c["readinessProbe"]["httpGet"].as_object().map(|h| Probe {
+    found
+}
+
+fn probe_of(container: &Value) -> Option<Probe> {
+    container["readinessProbe"]["httpGet"].as_object().map(|h| Probe {
         path: h.get("path").and_then(|p| p.as_str()).unwrap_or("/").to_string(),
         port: h.get("port").cloned().unwrap_or(Value::Null),
         scheme: h.get("scheme").and_then(|s| s.as_str()).unwrap_or("HTTP").to_string(),
         has_host: h.get("host").is_some(),
-    });
-    let selector = spec.selector.clone().unwrap_or_default();
-    let gw_pods: Vec<PodInfo> = plist
-        .iter()
+    })
+}
+
+fn is_ready(pod: &Value) -> bool {
+    pod["status"]["conditions"]
+        .as_array()
+        .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+}
+
+/// The pods the Service selects.
+fn gateway_pods(pods: &[Pod], selector: &BTreeMap<String, String>, target_port: &Value) -> Vec<PodInfo> {
+    pods.iter()
         .filter(|p| {
             let l = p.metadata.labels.clone().unwrap_or_default();
             !selector.is_empty() && selector.iter().all(|(k, v)| l.get(k) == Some(v))
         })
         .map(|p| {
             let pj = serde_json::to_value(p).unwrap_or(Value::Null);
-            let ready = pj["status"]["conditions"]
-                .as_array()
-                .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
             let declares_port = pj["spec"]["containers"].as_array().into_iter().flatten().any(|c| {
-                c["ports"].as_array().into_iter().flatten().any(|p| match &target_port {
-                    Value::String(n) => p["name"].as_str() == Some(n),
-                    v => p["containerPort"].as_i64() == v.as_i64(),
-                })
+                c["ports"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|p| port_matches(p, target_port))
             });
             PodInfo {
                 name: p.metadata.name.clone().unwrap_or_default(),
-                ready,
+                ready: is_ready(&pj),
                 ip: pj["status"]["podIP"].as_str().unwrap_or_default().to_string(),
                 node: pj["spec"]["nodeName"].as_str().unwrap_or_default().to_string(),
                 declares_port,
             }
         })
-        .collect();
-    let auth = detect_auth(&dlist);
-    let curl_candidates = curl_candidates(&plist);
-    Ok(K10 {
-        namespace: ns,
-        release,
-        service_port: port.port,
-        service_port_name: port.name.clone(),
-        target_port,
-        container_port,
-        container_name: c["name"].as_str().unwrap_or("gateway").to_string(),
-        container_index,
-        declared,
-        probe,
-        deployment,
-        pods: gw_pods,
-        auth,
-        curl_candidates,
-        service,
-    })
+        .collect()
 }
 
 /// Which K10 authentication method is configured, from the evidence the chart leaves in the
@@ -500,10 +534,7 @@ fn curl_candidates(pods: &[Pod]) -> Vec<(String, String)> {
     let mut out: Vec<(i32, String, String)> = vec![];
     for p in pods {
         let pj = serde_json::to_value(p).unwrap_or(Value::Null);
-        let ready = pj["status"]["conditions"]
-            .as_array()
-            .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
-        if !ready {
+        if !is_ready(&pj) {
             continue;
         }
         let name = p.metadata.name.clone().unwrap_or_default();
@@ -549,5 +580,119 @@ mod tests {
         assert_eq!(region_of("us-central1-a"), "us-central1");
         assert_eq!(region_of("europe-west4"), "europe-west4");
         assert_eq!(region_of("northamerica-northeast1-b"), "northamerica-northeast1");
+    }
+}
+
+#[cfg(test)]
+mod k10_tests {
+    use super::*;
+    use crate::fixtures::{self, from_json};
+    use serde_json::json;
+
+    fn pod(name: &str, labels: Value, ready: bool, port: Option<Value>) -> Pod {
+        let ports = port.map(|p| json!([p])).unwrap_or(json!([]));
+        from_json(json!({
+            "metadata": {"name": name, "labels": labels},
+            "spec": {"nodeName": "n1", "containers": [{"name": "gateway", "image": "x/gateway", "ports": ports}]},
+            "status": {"podIP": "10.52.1.10",
+                       "conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}]},
+        }))
+    }
+
+    /// The gateway Deployment with `ports` on its container and `labels`.
+    fn deployment(ports: Value, labels: Value) -> Deployment {
+        let mut d = serde_json::to_value(fixtures::k10().deployment).unwrap();
+        d["spec"]["template"]["spec"]["containers"][0]["ports"] = ports;
+        d["metadata"]["labels"] = labels;
+        from_json(d)
+    }
+
+    fn service(target_port: Value) -> Service {
+        let mut s = serde_json::to_value(fixtures::gateway_service()).unwrap();
+        s["spec"]["ports"][0]["targetPort"] = target_port;
+        from_json(s)
+    }
+
+    #[test]
+    fn gateway_table() {
+        let release = json!({"release": "k10"});
+        let p8000 = json!([{"containerPort": 8000}]);
+        let named = json!([{"containerPort": 8000, "name": "http"}]);
+        let gw = json!({"service": "gateway"});
+        // (case, targetPort, container ports, deployment labels) -> (release, port, declared)
+        let cases = [
+            (
+                "declared number",
+                json!(8000),
+                p8000.clone(),
+                release.clone(),
+                ("k10", Some(8000), true),
+            ),
+            (
+                "chart: undeclared number",
+                json!(8000),
+                json!(null),
+                release.clone(),
+                ("k10", Some(8000), false),
+            ),
+            (
+                "declared name",
+                json!("http"),
+                named,
+                release.clone(),
+                ("k10", Some(8000), true),
+            ),
+            (
+                "undeclared name",
+                json!("http"),
+                p8000.clone(),
+                release,
+                ("k10", None, false),
+            ),
+            (
+                "instance label",
+                json!(8000),
+                p8000,
+                json!({"app.kubernetes.io/instance": "prod"}),
+                ("prod", Some(8000), true),
+            ),
+        ];
+        for (name, tp, ports, labels, (rel, port, declared)) in cases {
+            let pods = [
+                pod(
+                    "gateway-1",
+                    gw.clone(),
+                    true,
+                    Some(json!({"containerPort": 8000, "name": "http"})),
+                ),
+                pod("gateway-2", gw.clone(), false, None),
+                pod("catalog", json!({"service": "catalog"}), true, None),
+            ];
+            let k = k10_from("kasten-io".into(), service(tp), &[deployment(ports, labels)], &pods).unwrap();
+            assert_eq!(
+                (k.release.as_str(), k.container_port, k.declared),
+                (rel, port, declared),
+                "{name}"
+            );
+            let seen: Vec<(&str, bool)> = k.pods.iter().map(|p| (p.name.as_str(), p.ready)).collect();
+            assert_eq!(
+                seen,
+                [("gateway-1", true), ("gateway-2", false)],
+                "{name}: the Service's pods"
+            );
+            assert!(k.pods[0].declares_port && !k.pods[1].declares_port, "{name}");
+        }
+    }
+
+    #[test]
+    fn missing_parts_are_environment_errors() {
+        let no_deployment = k10_from("kasten-io".into(), fixtures::gateway_service(), &[], &[]).unwrap_err();
+        assert!(no_deployment.to_string().contains("Deployment `gateway`"));
+        let mut s = serde_json::to_value(fixtures::gateway_service()).unwrap();
+        s["spec"]["ports"] = json!([]);
+        let d = fixtures::k10().deployment;
+        let no_ports = k10_from("kasten-io".into(), from_json(s), &[d], &[]).unwrap_err();
+        assert!(no_ports.to_string().contains("has no ports"));
+        assert_eq!(error::find(&no_ports).map(|c| c.kind), Some(error::Kind::Environment));
     }
 }

@@ -3,6 +3,7 @@
 //! Thin commands (`commands/`) over a typed plan (`plan`), observed state (`state`, `discover`),
 //! and small clients at the HTTP edge (`kube`, `gcp`). All output goes through `printer`.
 
+pub mod apply;
 pub mod cidr;
 pub mod cli;
 pub mod commands;
@@ -17,7 +18,9 @@ pub mod gcp;
 pub mod kube;
 pub mod lock;
 pub mod plan;
+pub mod prepare;
 pub mod printer;
+pub mod render;
 pub mod state;
 pub mod validate;
 pub mod verify;

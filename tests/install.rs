@@ -278,11 +278,22 @@ fn tls_secret(w: &TestWorld) {
 #[test]
 fn a_static_ip_host_and_tls_are_honoured() {
     let w = TestWorld::start("fresh");
-    match w.gcloud(&["compute", "addresses", "create", "k10-ip", "--region=us-central1", "--subnet=default", "--purpose=SHARED_LOADBALANCER_VIP"]) {
+    let create = [
+        "compute",
+        "addresses",
+        "create",
+        "k10-ip",
+        "--region=us-central1",
+        "--subnet=default",
+        "--purpose=SHARED_LOADBALANCER_VIP",
+    ];
+    match w.gcloud(&create) {
         Some(o) => drop(ok(&o)),
         None => w.sim.with_world(|w| {
             let ip = w.alloc_internal_ip();
-            w.compute.addresses.insert("us-central1/k10-ip".into(), serde_json::json!({"name": "k10-ip", "address": ip, "addressType": "INTERNAL", "purpose": "SHARED_LOADBALANCER_VIP"}));
+            let address = serde_json::json!({"name": "k10-ip", "address": ip, "addressType": "INTERNAL",
+                "purpose": "SHARED_LOADBALANCER_VIP"});
+            w.compute.addresses.insert("us-central1/k10-ip".into(), address);
         }),
     }
     let reserved = w.sim.world().compute.addresses["us-central1/k10-ip"]["address"]

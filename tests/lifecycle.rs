@@ -34,7 +34,8 @@ fn snapshot(w: &TestWorld) -> Value {
         .collect();
     let fws: Vec<String> = world.compute.firewalls.keys().cloned().collect();
     let subnets: Vec<String> = world.compute.subnetworks.keys().cloned().collect();
-    json!({"gateway": gateway["spec"], "gatewayAnnotations": gateway["metadata"]["annotations"], "service": svc, "ingresses": ings, "backendconfigs": bcs, "firewalls": fws, "subnets": subnets})
+    json!({"gateway": gateway["spec"], "gatewayAnnotations": gateway["metadata"]["annotations"], "service": svc,
+        "ingresses": ings, "backendconfigs": bcs, "firewalls": fws, "subnets": subnets})
 }
 
 fn real_clients_view(w: &TestWorld) -> Option<(String, String, String)> {
@@ -53,7 +54,17 @@ fn real_clients_view(w: &TestWorld) -> Option<(String, String, String)> {
         "--format=value(name,region.basename(),ipCidrRange)",
         "--sort-by=name",
     ])?);
-    let mut k = ok(&w.kubectl(&["-n", "kasten-io", "get", "deployment/gateway", "service/gateway", "-o", "jsonpath={range .items[*]}{.kind}/{.metadata.name} {.metadata.annotations} {.spec.template.spec.containers[0].ports}{\"\\n\"}{end}"])?);
+    let jsonpath = "jsonpath={range .items[*]}{.kind}/{.metadata.name} {.metadata.annotations} \
+                    {.spec.template.spec.containers[0].ports}{\"\\n\"}{end}";
+    let mut k = ok(&w.kubectl(&[
+        "-n",
+        "kasten-io",
+        "get",
+        "deployment/gateway",
+        "service/gateway",
+        "-o",
+        jsonpath,
+    ])?);
     k.push_str(&ok(&w.kubectl(&[
         "-n",
         "kasten-io",
@@ -119,7 +130,9 @@ fn the_proxy_subnet_stays_unless_asked_and_unused() {
     // Another internal load balancer still uses it: refuse, and say which.
     ok(&w.run(&["install", "--yes"]));
     w.sim.with_world(|w| {
-        w.compute.forwarding_rules.insert("us-central1/other-lb".into(), json!({"name": "other-lb", "IPAddress": "10.128.0.200", "loadBalancingScheme": "INTERNAL_MANAGED", "network": w.network_url("default"), "selfLink": "x"}));
+        let rule = json!({"name": "other-lb", "IPAddress": "10.128.0.200", "loadBalancingScheme": "INTERNAL_MANAGED",
+            "network": w.network_url("default"), "selfLink": "x"});
+        w.compute.forwarding_rules.insert("us-central1/other-lb".into(), rule);
     });
     let o = w.run(&["uninstall", "--yes", "--delete-proxy-subnet"]);
     assert_eq!(o.status.code(), Some(1), "{}", both(&o));

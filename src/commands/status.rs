@@ -3,32 +3,38 @@
 
 use serde_json::{json, Value};
 
+use k8s_openapi::api::core::v1::{Event, Service};
+use k8s_openapi::api::networking::v1::Ingress;
+
 use crate::cli::{Global, Output, StatusArgs};
 use crate::error::{self, exit};
-use crate::gcp::model::short;
-use crate::plan;
+use crate::gcp::model::{short, NetworkEndpointGroup};
+use crate::plan::{self, Frontend};
 use crate::printer::Printer;
-use crate::state::{self, ADDED_ANNOTATIONS, CLASS_ANNOTATION, MANAGED_BY_LABEL, MANAGER};
+use crate::state::{self, Base, Vpc, ADDED_ANNOTATIONS, CLASS_ANNOTATION};
 use crate::verify;
 
 pub async fn run(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<u8> {
     loop {
-        let (code, b, name, rv) = once(g, a, p).await?;
+        let (code, b, frontend, rv) = once(g, a, p).await?;
         if !a.watch {
             return Ok(code);
         }
-        wait_for_change(&b, &name, &rv).await;
+        wait_for_change(&b, &frontend, &rv).await;
         p.out("");
     }
 }
 
-/// Block until the Ingress or Service gateway changes (a watch from their resourceVersions), or
+/// Block until the front end or Service gateway changes (a watch from their resourceVersions), or
 /// a minute passes (backend health is not a Kubernetes object: refresh it now and then).
-async fn wait_for_change(b: &state::Base, ingress: &str, rvs: &(String, String)) {
-    use k8s_openapi::api::core::v1::Service;
-    use k8s_openapi::api::networking::v1::Ingress;
+async fn wait_for_change(b: &Base, f: &Frontend, rvs: &(String, String)) {
+    let frontend_change = async {
+        match f {
+            Frontend::Ingress { name } => first_change::<Ingress>(b.kube.api(), name, &rvs.0).await,
+        }
+    };
     tokio::select! {
-        _ = first_change::<Ingress>(b.kube.api(), ingress, &rvs.0) => {}
+        _ = frontend_change => {}
         _ = first_change::<Service>(b.kube.api(), "gateway", &rvs.1) => {}
         _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
     }
@@ -58,55 +64,45 @@ where
     }
 }
 
-async fn once(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<(u8, state::Base, String, (String, String))> {
-    let b = state::base(g, p).await?;
-    let ours: Vec<_> = b
-        .ingresses
-        .iter()
-        .filter(|i| {
-            i.metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get(MANAGED_BY_LABEL))
-                .is_some_and(|v| v == MANAGER)
-        })
-        .collect();
-    let Some(ing) = ours.first() else {
+/// What status shows of the front end install made.
+struct Shown {
+    frontend: Frontend,
+    class: String,
+    path: String,
+    ip: Option<String>,
+    resource_version: String,
+}
+
+/// The first front end install made, as it is now.
+fn frontend(b: &Base) -> anyhow::Result<Shown> {
+    let Some(frontend) = Frontend::installed(b).into_iter().next() else {
         return Err(error::environment(
             format!("no Ingress of kubectl-kasten-ilb in `{}`", b.k10.namespace),
             "`kubectl kasten-ilb install` creates one; `kubectl kasten-ilb doctor` checks Ingresses made another way",
         ));
     };
-    let name = ing.metadata.name.clone().unwrap_or_default();
-    let j = serde_json::to_value(ing)?;
-    let ip = state::ingress_ip(ing);
-    let path = j["spec"]["rules"][0]["http"]["paths"][0]["path"]
-        .as_str()
-        .unwrap_or("/")
-        .to_string();
-    let class = j["metadata"]["annotations"][CLASS_ANNOTATION]
-        .as_str()
-        .unwrap_or("<none>")
-        .to_string();
-    let neg = state::neg_name(&b.k10);
-    let (negs, health, vpc, events) = tokio::join!(
-        async {
-            match &neg {
-                Some(n) => verify::negs(&b, n).await.unwrap_or_default(),
-                None => vec![],
-            }
-        },
-        async {
-            match &neg {
-                Some(n) => verify::backend_health(&b, n).await.ok(),
-                None => None,
-            }
-        },
-        state::vpc(&b),
-        state::events_for(&b.kube, "Ingress", &name),
-    );
-    let vpc = vpc?;
-    // Drift: what install set up that is no longer there.
+    match &frontend {
+        Frontend::Ingress { name } => {
+            let ing = b
+                .ingresses
+                .iter()
+                .find(|i| i.metadata.name.as_deref() == Some(name.as_str()))
+                .expect("listed by Frontend::installed");
+            let j = serde_json::to_value(ing)?;
+            let text = |v: &Value, default: &str| v.as_str().unwrap_or(default).to_string();
+            Ok(Shown {
+                class: text(&j["metadata"]["annotations"][CLASS_ANNOTATION], "<none>"),
+                path: text(&j["spec"]["rules"][0]["http"]["paths"][0]["path"], "/"),
+                ip: state::ingress_ip(ing),
+                resource_version: ing.metadata.resource_version.clone().unwrap_or_default(),
+                frontend,
+            })
+        }
+    }
+}
+
+/// What install set up that is no longer there.
+fn drift(b: &Base, vpc: &Vpc, class: &str) -> Vec<String> {
     let mut drift = vec![];
     if class != "gce-internal" {
         drift.push(format!("the Ingress class is `{class}`, not gce-internal"));
@@ -136,72 +132,109 @@ async fn once(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<(u8, st
     if vpc.active_proxy_subnet(&b.cluster.region).is_none() {
         drift.push(format!("no ACTIVE proxy-only subnet in {}", b.cluster.region));
     }
+    drift
+}
+
+fn table(
+    b: &Base,
+    f: &Shown,
+    url: Option<&str>,
+    negs: &[NetworkEndpointGroup],
+    health: (usize, usize),
+    events: &[Event],
+    drift: &[String],
+) -> String {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "{:<11}{}/{} (class {})\n",
+        f.frontend.kind(),
+        b.k10.namespace,
+        f.frontend.name(),
+        f.class
+    ));
+    s.push_str(&format!("URL        {}\n", url.unwrap_or("(no address yet)")));
+    let negs = if negs.is_empty() {
+        "none".to_string()
+    } else {
+        let zones: Vec<String> = negs.iter().map(|n| format!("{} {}", short(&n.zone), n.size)).collect();
+        zones.join(", ")
+    };
+    s.push_str(&format!("NEGs       {negs}\n"));
+    s.push_str(&format!("Backends   {}/{} HEALTHY\n", health.0, health.1));
+    s.push_str("Events\n");
+    for e in events.iter().rev().take(5) {
+        s.push_str(&format!(
+            "  {} {}: {}\n",
+            e.type_.clone().unwrap_or_default(),
+            e.reason.clone().unwrap_or_default(),
+            e.message.clone().unwrap_or_default()
+        ));
+    }
+    let drift = if drift.is_empty() {
+        "none".to_string()
+    } else {
+        drift.join("; ")
+    };
+    s.push_str(&format!("Drift      {drift}"));
+    s
+}
+
+async fn once(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<(u8, Base, Frontend, (String, String))> {
+    let b = state::base(g, p).await?;
+    let f = frontend(&b)?;
+    let neg = state::neg_name(&b.k10);
+    let (negs, health, vpc, events) = tokio::join!(
+        async {
+            match &neg {
+                Some(n) => verify::negs(&b, n).await.unwrap_or_default(),
+                None => vec![],
+            }
+        },
+        async {
+            match &neg {
+                Some(n) => verify::backend_health(&b, n).await.ok(),
+                None => None,
+            }
+        },
+        state::vpc(&b),
+        state::events_for(&b.kube, f.frontend.kind(), f.frontend.name()),
+    );
+    let drift = drift(&b, &vpc?, &f.class);
     let (healthy, total) = health.as_ref().map(|h| verify::healthy_count(h)).unwrap_or((0, 0));
-    let evs: Vec<Value> = events
-        .iter()
-        .rev()
-        .take(5)
-        .map(|e| json!({"type": e.type_, "reason": e.reason, "message": e.message, "count": e.count}))
-        .collect();
-    let url = ip
-        .as_ref()
-        .map(|ip| format!("http://{ip}{}", plan::normalize_path(&path).unwrap_or(path.clone())));
-    let doc = json!({
-        "ingress": format!("{}/{name}", b.k10.namespace), "class": class, "url": url, "address": ip,
-        "negs": negs.iter().map(|n| json!({"zone": short(&n.zone), "size": n.size})).collect::<Vec<_>>(),
-        "backends": {"healthy": healthy, "total": total},
-        "events": evs, "drift": drift,
+    let url = f.ip.as_ref().map(|ip| {
+        let path = plan::normalize_path(&f.path).unwrap_or(f.path.clone());
+        format!("http://{ip}{path}")
     });
     match a.output {
-        Output::Table => {
-            let mut s = String::new();
-            s.push_str(&format!("Ingress    {}/{name} (class {class})\n", b.k10.namespace));
-            s.push_str(&format!(
-                "URL        {}\n",
-                url.clone().unwrap_or_else(|| "(no address yet)".into())
-            ));
-            s.push_str(&format!(
-                "NEGs       {}\n",
-                if negs.is_empty() {
-                    "none".to_string()
-                } else {
-                    negs.iter()
-                        .map(|n| format!("{} {}", short(&n.zone), n.size))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
-            ));
-            s.push_str(&format!("Backends   {healthy}/{total} HEALTHY\n"));
-            s.push_str("Events\n");
-            for e in events.iter().rev().take(5) {
-                s.push_str(&format!(
-                    "  {} {}: {}\n",
-                    e.type_.clone().unwrap_or_default(),
-                    e.reason.clone().unwrap_or_default(),
-                    e.message.clone().unwrap_or_default()
-                ));
-            }
-            s.push_str(&format!(
-                "Drift      {}",
-                if drift.is_empty() {
-                    "none".to_string()
-                } else {
-                    drift.join("; ")
-                }
-            ));
-            p.out(&s);
+        Output::Table => p.out(&table(&b, &f, url.as_deref(), &negs, (healthy, total), &events, &drift)),
+        out => {
+            let evs: Vec<Value> = events
+                .iter()
+                .rev()
+                .take(5)
+                .map(|e| json!({"type": e.type_, "reason": e.reason, "message": e.message, "count": e.count}))
+                .collect();
+            let doc = json!({
+                "ingress": format!("{}/{}", b.k10.namespace, f.frontend.name()), "class": f.class, "url": url,
+                "address": f.ip,
+                "negs": negs.iter().map(|n| json!({"zone": short(&n.zone), "size": n.size})).collect::<Vec<_>>(),
+                "backends": {"healthy": healthy, "total": total},
+                "events": evs, "drift": drift,
+            });
+            p.out(&match out {
+                Output::Json => serde_json::to_string_pretty(&doc)?,
+                _ => serde_yaml::to_string(&doc)?,
+            })
         }
-        Output::Json => p.out(&serde_json::to_string_pretty(&doc)?),
-        Output::Yaml => p.out(&serde_yaml::to_string(&doc)?),
     }
-    let code = if drift.is_empty() && ip.is_some() && total > 0 && healthy == total {
+    let code = if drift.is_empty() && f.ip.is_some() && total > 0 && healthy == total {
         exit::OK
     } else {
         exit::FAILED
     };
     let rvs = (
-        ing.metadata.resource_version.clone().unwrap_or_default(),
+        f.resource_version,
         b.k10.service.metadata.resource_version.clone().unwrap_or_default(),
     );
-    Ok((code, b, name, rvs))
+    Ok((code, b, f.frontend, rvs))
 }

@@ -12,15 +12,17 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::cli::{Global, UninstallArgs};
-use crate::discover::gcp_err;
 use crate::error::{self, exit};
 use crate::gcp::model::{short, ForwardingRule};
+use crate::gcp::{context, GcpError};
+use crate::kube::{explain, is_not_found, status_code};
+use crate::plan::Frontend;
 use crate::printer::{Printer, Tone};
-use crate::state::{self, Base, ADDED_ANNOTATIONS, ADDED_PORT, MANAGED_BY_LABEL, MANAGER};
+use crate::state::{self, Base, Vpc, ADDED_ANNOTATIONS, ADDED_PORT, MANAGED_BY_LABEL, MANAGER};
 
 #[derive(Debug, Clone)]
 enum Removal {
-    Ingress(String),
+    Frontend(Frontend),
     BackendConfig(String),
     ServiceAnnotations(Vec<String>),
     ContainerPort { container: String, port: i64 },
@@ -31,7 +33,7 @@ enum Removal {
 impl Removal {
     fn describe(&self) -> (String, String) {
         match self {
-            Removal::Ingress(n) => ("Ingress".into(), format!("ingress/{n}")),
+            Removal::Frontend(f) => (f.kind().into(), f.resource()),
             Removal::BackendConfig(n) => ("BackendConfig".into(), format!("backendconfig/{n}")),
             Removal::ServiceAnnotations(a) => (
                 "Service annotations".into(),
@@ -51,23 +53,58 @@ pub async fn run(g: &Global, a: &UninstallArgs, p: &Printer) -> anyhow::Result<u
     let deadline = Instant::now() + a.timeout;
     let b = state::base(g, p).await?;
     let vpc = state::vpc(&b).await?;
-    let c = &b.cluster;
-    let mut plan: Vec<Removal> = vec![];
-    let mut kept: Vec<String> = vec![];
+    let bc_name = crate::plan::backend_config_name(&b.k10.release);
+    let bc = state::backend_config(&b, &bc_name).await?;
+    let (plan, kept) = removals(&b, &vpc, bc.as_ref(), a.delete_proxy_subnet);
+    if plan.is_empty() {
+        p.status("Nothing", "to uninstall: no resource of kubectl-kasten-ilb found");
+        for k in &kept {
+            p.note(&format!("kept {k}"));
+        }
+        return Ok(exit::OK);
+    }
+    show(&b, &plan, &kept, p);
+    if a.dry_run {
+        p.note("dry run: nothing was removed");
+        return Ok(exit::OK);
+    }
+    if !confirm(a.yes, p)? {
+        p.note("nothing was removed");
+        return Ok(exit::FAILED);
+    }
+    let mut removed = vec![];
+    let mut failed = vec![];
+    for r in &plan {
+        let (what, target) = r.describe();
+        match remove(&b, r, p, deadline).await {
+            Ok(()) => removed.push(format!("{what} {target}")),
+            Err(e) => {
+                p.error(&format!("removing {what} {target}: {e:#}"), None);
+                failed.push(format!("{what} {target}"));
+            }
+        }
+    }
+    p.out(&summary(&removed, &failed));
+    if failed.is_empty() {
+        Ok(exit::OK)
+    } else {
+        Err(error::failed(
+            format!("{} of {} removals failed", failed.len(), plan.len()),
+            "fix the cause and run `kubectl kasten-ilb uninstall` again: it removes what is left",
+        ))
+    }
+}
 
+/// What to remove, in order, and what to keep (with why): from the observed state only.
+fn removals(b: &Base, vpc: &Vpc, bc: Option<&DynamicObject>, delete_subnet: bool) -> (Vec<Removal>, Vec<String>) {
+    let c = &b.cluster;
+    let mut plan: Vec<Removal> = Frontend::installed(b).into_iter().map(Removal::Frontend).collect();
+    let mut kept: Vec<String> = vec![];
     let owned = |l: Option<&std::collections::BTreeMap<String, String>>| {
         l.and_then(|l| l.get(MANAGED_BY_LABEL)).is_some_and(|v| v == MANAGER)
     };
-    for i in &b.ingresses {
-        if owned(i.metadata.labels.as_ref()) {
-            plan.push(Removal::Ingress(i.metadata.name.clone().unwrap_or_default()));
-        }
-    }
-    let bc_name = crate::plan::backend_config_name(&b.k10.release);
-    if let Some(bc) = state::backend_config(&b, &bc_name).await? {
-        if owned(bc.metadata.labels.as_ref()) {
-            plan.push(Removal::BackendConfig(bc_name.clone()));
-        }
+    if let Some(bc) = bc.filter(|bc| owned(bc.metadata.labels.as_ref())) {
+        plan.push(Removal::BackendConfig(bc.metadata.name.clone().unwrap_or_default()));
     }
     if let Some(added) = b.k10.annotation(ADDED_ANNOTATIONS) {
         plan.push(Removal::ServiceAnnotations(
@@ -92,20 +129,20 @@ pub async fn run(g: &Global, a: &UninstallArgs, p: &Printer) -> anyhow::Result<u
     for s in vpc.proxy_subnets(&c.region) {
         if !state::is_ours_gcp(s.description.as_deref()) {
             kept.push(format!("proxy-only subnet `{}` (not created by install)", s.name));
-        } else if a.delete_proxy_subnet {
+        } else if delete_subnet {
             plan.push(Removal::ProxySubnet(s.name.clone()));
         } else {
-            kept.push(format!("proxy-only subnet `{}` (created by install; shared by every internal load balancer in {}; pass --delete-proxy-subnet to remove it)", s.name, c.region));
+            kept.push(format!(
+                "proxy-only subnet `{}` (created by install; shared by every internal load balancer in {}; pass \
+                 --delete-proxy-subnet to remove it)",
+                s.name, c.region
+            ));
         }
     }
+    (plan, kept)
+}
 
-    if plan.is_empty() {
-        p.status("Nothing", "to uninstall: no resource of kubectl-kasten-ilb found");
-        for k in &kept {
-            p.note(&format!("kept {k}"));
-        }
-        return Ok(exit::OK);
-    }
+fn show(b: &Base, plan: &[Removal], kept: &[String], p: &Printer) {
     let rows = plan
         .iter()
         .enumerate()
@@ -121,247 +158,229 @@ pub async fn run(g: &Global, a: &UninstallArgs, p: &Printer) -> anyhow::Result<u
         .collect();
     p.out(&format!(
         "Uninstall plan for {} (namespace {}):\n{}",
-        c.path(),
+        b.cluster.path(),
         b.k10.namespace,
         p.table(&["#", "Step", "Action", "Resource"], rows)
     ));
-    for k in &kept {
+    for k in kept {
         p.note(&format!("keeping {k}"));
     }
-    if a.dry_run {
-        p.note("dry run: nothing was removed");
-        return Ok(exit::OK);
+}
+
+fn confirm(yes: bool, p: &Printer) -> anyhow::Result<bool> {
+    if yes {
+        return Ok(true);
     }
-    if !a.yes {
-        if !p.stdin_tty {
-            return Err(error::usage(
-                "uninstall removes resources and needs confirmation, but stdin is not a terminal",
-                "pass --yes to remove what is listed above, or --dry-run to only show it",
-            ));
-        }
-        let ok = dialoguer::Confirm::new()
-            .with_prompt("Remove these?")
-            .default(false)
-            .interact()
-            .map_err(|e| error::usage(format!("cannot read the answer: {e}"), "pass --yes"))?;
-        if !ok {
-            p.note("nothing was removed");
-            return Ok(exit::FAILED);
-        }
+    if !p.stdin_tty {
+        return Err(error::usage(
+            "uninstall removes resources and needs confirmation, but stdin is not a terminal",
+            "pass --yes to remove what is listed above, or --dry-run to only show it",
+        ));
     }
-    let mut removed = vec![];
-    let mut failed = vec![];
-    for r in &plan {
-        let (what, target) = r.describe();
-        match remove(&b, r, p, deadline).await {
-            Ok(()) => removed.push(format!("{what} {target}")),
-            Err(e) => {
-                p.error(&format!("removing {what} {target}: {e:#}"), None);
-                failed.push(format!("{what} {target}"));
-            }
-        }
-    }
+    dialoguer::Confirm::new()
+        .with_prompt("Remove these?")
+        .default(false)
+        .interact()
+        .map_err(|e| error::usage(format!("cannot read the answer: {e}"), "pass --yes"))
+}
+
+fn summary(removed: &[String], failed: &[String]) -> String {
+    let lines = |v: &[String]| v.iter().map(|r| format!("  {r}")).collect::<Vec<_>>().join("\n");
     let mut summary = format!(
         "\nRemoved:\n{}",
         if removed.is_empty() {
             "  nothing".to_string()
         } else {
-            removed.iter().map(|r| format!("  {r}")).collect::<Vec<_>>().join("\n")
+            lines(removed)
         }
     );
     if !failed.is_empty() {
-        summary.push_str(&format!(
-            "\nNot removed:\n{}",
-            failed.iter().map(|r| format!("  {r}")).collect::<Vec<_>>().join("\n")
-        ));
+        summary.push_str(&format!("\nNot removed:\n{}", lines(failed)));
     }
-    p.out(&summary);
-    if failed.is_empty() {
-        Ok(exit::OK)
-    } else {
-        Err(error::failed(
-            format!("{} of {} removals failed", failed.len(), plan.len()),
-            "fix the cause and run `kubectl kasten-ilb uninstall` again: it removes what is left",
-        ))
-    }
+    summary
 }
 
 async fn remove(b: &Base, r: &Removal, p: &Printer, deadline: Instant) -> anyhow::Result<()> {
     let c = &b.cluster;
-    let kube = &b.kube;
-    let gone = |e: &kube::Error| crate::kube::is_not_found(e);
     match r {
-        Removal::Ingress(name) => {
-            p.status("Deleting", &format!("ingress/{name}"));
-            let api: Api<Ingress> = kube.api();
-            let dp = DeleteParams::default();
-            match kube.retry("delete ingress", || api.delete(name, &dp)).await {
-                Ok(_) => {}
-                Err(e) if gone(&e) => return Ok(()),
-                Err(e) => return Err(crate::kube::explain(e, "deleting the Ingress", &kube.server)),
-            }
-            // GKE's finalizer keeps the Ingress until the load balancer is released.
-            let prog = p.progress(&format!("GKE is releasing the load balancer of ingress/{name}"));
-            loop {
-                match api.get_opt(name).await {
-                    Ok(None) => {
-                        prog.finish("Released", &format!("load balancer of ingress/{name}"));
-                        return Ok(());
-                    }
-                    _ if Instant::now() >= deadline => {
-                        prog.abandon();
-                        return Err(error::failed(
-                            format!("GKE did not release the load balancer of ingress/{name} before the deadline"),
-                            "wait, then rerun uninstall (it removes the firewall rule only after the release)",
-                        ));
-                    }
-                    _ => tokio::time::sleep(Duration::from_millis(300)).await,
-                }
-            }
-        }
-        Removal::BackendConfig(name) => {
-            p.status("Deleting", &format!("backendconfig/{name}"));
-            let api: Api<DynamicObject> =
-                Api::namespaced_with(kube.client.clone(), &b.k10.namespace, &state::backend_config_resource());
-            let dp = DeleteParams::default();
-            match kube.retry("delete backendconfig", || api.delete(name, &dp)).await {
-                Ok(_) => Ok(()),
-                Err(e) if gone(&e) => Ok(()),
-                Err(e) => Err(crate::kube::explain(e, "deleting the BackendConfig", &kube.server)),
-            }
-        }
-        Removal::ServiceAnnotations(keys) => {
-            p.status(
-                "Removing",
-                &format!("annotations {} from service/gateway", keys.join(", ")),
-            );
-            let mut ann = serde_json::Map::new();
-            for k in keys {
-                ann.insert(k.clone(), Value::Null);
-            }
-            ann.insert(ADDED_ANNOTATIONS.into(), Value::Null);
-            let api: Api<Service> = kube.api();
-            let (pp, merge) = (
-                PatchParams::default(),
-                Patch::Merge(json!({"metadata": {"annotations": ann}})),
-            );
-            kube.retry("patch service", || api.patch("gateway", &pp, &merge))
-                .await
-                .map_err(|e| crate::kube::explain(e, "patching service/gateway", &kube.server))?;
-            Ok(())
-        }
-        Removal::ContainerPort { container, port } => {
-            p.status("Removing", &format!("containerPort {port} from deployment/gateway"));
-            let api: Api<Deployment> = kube.api();
-            for _ in 0..3 {
-                let d = api
-                    .get("gateway")
-                    .await
-                    .map_err(|e| crate::kube::explain(e, "reading deployment/gateway", &kube.server))?;
-                let dj = serde_json::to_value(&d)?;
-                let containers = dj["spec"]["template"]["spec"]["containers"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default();
-                let mut ops = vec![];
-                if let Some(ci) = containers.iter().position(|x| x["name"] == json!(container)) {
-                    let ports = containers[ci]["ports"].as_array().cloned().unwrap_or_default();
-                    if let Some(pi) = ports.iter().position(|x| x["containerPort"].as_i64() == Some(*port)) {
-                        let base = format!("/spec/template/spec/containers/{ci}");
-                        ops.push(json!({"op": "test", "path": format!("{base}/name"), "value": container}));
-                        ops.push(
-                            json!({"op": "test", "path": format!("{base}/ports/{pi}/containerPort"), "value": port}),
-                        );
-                        if ports.len() == 1 {
-                            ops.push(json!({"op": "remove", "path": format!("{base}/ports")}));
-                        } else {
-                            ops.push(json!({"op": "remove", "path": format!("{base}/ports/{pi}")}));
-                        }
-                    }
-                }
-                ops.push(json!({"op": "test", "path": format!("/metadata/annotations/{}", ADDED_PORT.replace('/', "~1")), "value": format!("{container}:{port}")}));
-                ops.push(
-                    json!({"op": "remove", "path": format!("/metadata/annotations/{}", ADDED_PORT.replace('/', "~1"))}),
-                );
-                let jp: json_patch::Patch = serde_json::from_value(json!(ops))?;
-                let (pp, patch) = (PatchParams::default(), Patch::<()>::Json(jp));
-                match kube
-                    .retry("patch deployment", || api.patch("gateway", &pp, &patch))
-                    .await
-                {
-                    Ok(_) => return Ok(()),
-                    Err(kube::Error::Api(s)) if s.code == 409 || s.code == 422 => continue, // re-read and retry
-                    Err(e) => return Err(crate::kube::explain(e, "patching deployment/gateway", &kube.server)),
-                }
-            }
-            Err(error::failed(
-                "deployment/gateway kept changing while removing the containerPort",
-                "rerun uninstall",
-            ))
-        }
+        Removal::Frontend(f) => remove_frontend(b, f, p, deadline).await,
+        Removal::BackendConfig(name) => remove_backend_config(b, name, p).await,
+        Removal::ServiceAnnotations(keys) => remove_annotations(b, keys, p).await,
+        Removal::ContainerPort { container, port } => remove_container_port(b, container, *port, p).await,
         Removal::Firewall(name) => {
             p.status("Deleting", &format!("firewall rule {name}"));
             let url = b
                 .gcp
                 .compute_url(&format!("{}/global/firewalls/{name}", c.network_project));
-            match b.gcp.mutate(Method::DELETE, &url, None).await {
-                Ok(op) => b
-                    .gcp
-                    .wait(op, deadline)
-                    .await
-                    .map_err(|e| gcp_err(e, "deleting the firewall rule")),
-                Err(e)
-                    if e.downcast_ref::<crate::gcp::GcpError>()
-                        .is_some_and(|g| g.is_not_found()) =>
-                {
-                    Ok(())
-                }
-                Err(e) => Err(gcp_err(e, "deleting the firewall rule")),
-            }
+            delete_gcp(b, &url, "deleting the firewall rule", deadline).await
         }
-        Removal::ProxySubnet(name) => {
-            let frs: Vec<ForwardingRule> = b
-                .gcp
-                .list(
-                    &b.gcp
-                        .compute_url(&format!("{}/regions/{}/forwardingRules", c.r.project, c.region)),
-                    Some("loadBalancingScheme eq INTERNAL_MANAGED"),
-                )
-                .await
-                .map_err(|e| gcp_err(e, "listing forwarding rules"))?;
-            let users: Vec<&str> = frs
-                .iter()
-                .filter(|f| f.network.as_deref().is_some_and(|n| short(n) == c.network))
-                .map(|f| f.name.as_str())
-                .collect();
-            if !users.is_empty() {
+        Removal::ProxySubnet(name) => remove_proxy_subnet(b, name, p, deadline).await,
+    }
+}
+
+/// DELETE a Compute resource and wait; already gone is done.
+async fn delete_gcp(b: &Base, url: &str, what: &str, deadline: Instant) -> anyhow::Result<()> {
+    match b.gcp.mutate(Method::DELETE, url, None).await {
+        Ok(op) => b.gcp.wait(op, deadline).await.map_err(|e| context(e, what)),
+        Err(e) if e.downcast_ref::<GcpError>().is_some_and(GcpError::is_not_found) => Ok(()),
+        Err(e) => Err(context(e, what)),
+    }
+}
+
+async fn remove_frontend(b: &Base, f: &Frontend, p: &Printer, deadline: Instant) -> anyhow::Result<()> {
+    match f {
+        Frontend::Ingress { name } => remove_ingress(b, name, p, deadline).await,
+    }
+}
+
+async fn remove_ingress(b: &Base, name: &str, p: &Printer, deadline: Instant) -> anyhow::Result<()> {
+    let kube = &b.kube;
+    p.status("Deleting", &format!("ingress/{name}"));
+    let api: Api<Ingress> = kube.api();
+    let dp = DeleteParams::default();
+    match kube.retry("delete ingress", || api.delete(name, &dp)).await {
+        Ok(_) => {}
+        Err(e) if is_not_found(&e) => return Ok(()),
+        Err(e) => return Err(explain(e, "deleting the Ingress", &kube.server)),
+    }
+    // GKE's finalizer keeps the Ingress until the load balancer is released.
+    let prog = p.progress(&format!("GKE is releasing the load balancer of ingress/{name}"));
+    loop {
+        match api.get_opt(name).await {
+            Ok(None) => {
+                prog.finish("Released", &format!("load balancer of ingress/{name}"));
+                return Ok(());
+            }
+            _ if Instant::now() >= deadline => {
+                prog.abandon();
                 return Err(error::failed(
-                    format!(
-                        "proxy-only subnet `{name}` is still used by forwarding rule(s) {}",
-                        users.join(", ")
-                    ),
-                    "remove those load balancers first, or keep the subnet",
+                    format!("GKE did not release the load balancer of ingress/{name} before the deadline"),
+                    "wait, then rerun uninstall (it removes the firewall rule only after the release)",
                 ));
             }
-            p.status("Deleting", &format!("proxy-only subnet {name}"));
-            let url = b.gcp.compute_url(&format!(
-                "{}/regions/{}/subnetworks/{name}",
-                c.network_project, c.region
-            ));
-            match b.gcp.mutate(Method::DELETE, &url, None).await {
-                Ok(op) => b
-                    .gcp
-                    .wait(op, deadline)
-                    .await
-                    .map_err(|e| gcp_err(e, "deleting the proxy-only subnet")),
-                Err(e)
-                    if e.downcast_ref::<crate::gcp::GcpError>()
-                        .is_some_and(|g| g.is_not_found()) =>
-                {
-                    Ok(())
-                }
-                Err(e) => Err(gcp_err(e, "deleting the proxy-only subnet")),
+            _ => tokio::time::sleep(Duration::from_millis(300)).await,
+        }
+    }
+}
+
+async fn remove_backend_config(b: &Base, name: &str, p: &Printer) -> anyhow::Result<()> {
+    let kube = &b.kube;
+    p.status("Deleting", &format!("backendconfig/{name}"));
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(kube.client.clone(), &b.k10.namespace, &state::backend_config_resource());
+    let dp = DeleteParams::default();
+    match kube.retry("delete backendconfig", || api.delete(name, &dp)).await {
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(explain(e, "deleting the BackendConfig", &kube.server)),
+    }
+}
+
+async fn remove_annotations(b: &Base, keys: &[String], p: &Printer) -> anyhow::Result<()> {
+    let kube = &b.kube;
+    p.status(
+        "Removing",
+        &format!("annotations {} from service/gateway", keys.join(", ")),
+    );
+    let mut ann = serde_json::Map::new();
+    for k in keys {
+        ann.insert(k.clone(), Value::Null);
+    }
+    ann.insert(ADDED_ANNOTATIONS.into(), Value::Null);
+    let api: Api<Service> = kube.api();
+    let (pp, merge) = (
+        PatchParams::default(),
+        Patch::Merge(json!({"metadata": {"annotations": ann}})),
+    );
+    kube.retry("patch service", || api.patch("gateway", &pp, &merge))
+        .await
+        .map_err(|e| explain(e, "patching service/gateway", &kube.server))?;
+    Ok(())
+}
+
+/// The JSON patch that takes back the container port install added (guarded by `test`s).
+fn container_port_removal(d: &Deployment, container: &str, port: i64) -> anyhow::Result<json_patch::Patch> {
+    let dj = serde_json::to_value(d)?;
+    let containers = dj["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut ops = vec![];
+    if let Some(ci) = containers.iter().position(|x| x["name"] == json!(container)) {
+        let ports = containers[ci]["ports"].as_array().cloned().unwrap_or_default();
+        if let Some(pi) = ports.iter().position(|x| x["containerPort"].as_i64() == Some(port)) {
+            let base = format!("/spec/template/spec/containers/{ci}");
+            ops.push(json!({"op": "test", "path": format!("{base}/name"), "value": container}));
+            ops.push(json!({"op": "test", "path": format!("{base}/ports/{pi}/containerPort"), "value": port}));
+            if ports.len() == 1 {
+                ops.push(json!({"op": "remove", "path": format!("{base}/ports")}));
+            } else {
+                ops.push(json!({"op": "remove", "path": format!("{base}/ports/{pi}")}));
             }
         }
     }
+    let key = format!("/metadata/annotations/{}", ADDED_PORT.replace('/', "~1"));
+    ops.push(json!({"op": "test", "path": key, "value": format!("{container}:{port}")}));
+    ops.push(json!({"op": "remove", "path": key}));
+    Ok(serde_json::from_value(json!(ops))?)
+}
+
+async fn remove_container_port(b: &Base, container: &str, port: i64, p: &Printer) -> anyhow::Result<()> {
+    let kube = &b.kube;
+    p.status("Removing", &format!("containerPort {port} from deployment/gateway"));
+    let api: Api<Deployment> = kube.api();
+    for _ in 0..3 {
+        let d = api
+            .get("gateway")
+            .await
+            .map_err(|e| explain(e, "reading deployment/gateway", &kube.server))?;
+        let jp = container_port_removal(&d, container, port)?;
+        let (pp, patch) = (PatchParams::default(), Patch::<()>::Json(jp));
+        match kube
+            .retry("patch deployment", || api.patch("gateway", &pp, &patch))
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if matches!(status_code(&e), Some(409 | 422)) => continue, // re-read and retry
+            Err(e) => return Err(explain(e, "patching deployment/gateway", &kube.server)),
+        }
+    }
+    Err(error::failed(
+        "deployment/gateway kept changing while removing the containerPort",
+        "rerun uninstall",
+    ))
+}
+
+/// Delete the proxy-only subnet unless a forwarding rule of the VPC still uses it.
+async fn remove_proxy_subnet(b: &Base, name: &str, p: &Printer, deadline: Instant) -> anyhow::Result<()> {
+    let c = &b.cluster;
+    let frs: Vec<ForwardingRule> = b
+        .gcp
+        .list(
+            &b.gcp
+                .compute_url(&format!("{}/regions/{}/forwardingRules", c.r.project, c.region)),
+            Some("loadBalancingScheme eq INTERNAL_MANAGED"),
+        )
+        .await
+        .map_err(|e| context(e, "listing forwarding rules"))?;
+    let users: Vec<&str> = frs
+        .iter()
+        .filter(|f| f.network.as_deref().is_some_and(|n| short(n) == c.network))
+        .map(|f| f.name.as_str())
+        .collect();
+    if !users.is_empty() {
+        return Err(error::failed(
+            format!(
+                "proxy-only subnet `{name}` is still used by forwarding rule(s) {}",
+                users.join(", ")
+            ),
+            "remove those load balancers first, or keep the subnet",
+        ));
+    }
+    p.status("Deleting", &format!("proxy-only subnet {name}"));
+    let url = b.gcp.compute_url(&format!(
+        "{}/regions/{}/subnetworks/{name}",
+        c.network_project, c.region
+    ));
+    delete_gcp(b, &url, "deleting the proxy-only subnet", deadline).await
 }

@@ -113,7 +113,8 @@ fn on_google_cloud() -> bool {
 /// Find the ADC file, or the metadata server on Google Cloud; fail at once otherwise
 /// (never after a slow metadata-server retry).
 pub fn adc_source() -> anyhow::Result<AdcSource> {
-    let login_hint = "run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file";
+    let login_hint = "run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a \
+                      service-account key file";
     if let Some(p) = env::var(env::ADC_FILE) {
         let path = std::path::PathBuf::from(&p);
         let text = std::fs::read_to_string(&path).map_err(|e| {
@@ -130,7 +131,10 @@ pub fn adc_source() -> anyhow::Result<AdcSource> {
         })?;
         if v["type"].as_str().is_none() {
             return Err(error::environment(
-                format!("the credentials file GOOGLE_APPLICATION_CREDENTIALS={p} has no \"type\" field: it is not an Application Default Credentials file"),
+                format!(
+                    "the credentials file GOOGLE_APPLICATION_CREDENTIALS={p} has no \"type\" field: it is not an \
+                     Application Default Credentials file"
+                ),
                 login_hint,
             ));
         }
@@ -164,7 +168,8 @@ impl Gcp {
         let creds = b.build().map_err(|e| {
             error::environment(
                 format!("cannot load Application Default Credentials: {e}"),
-                "run `gcloud auth application-default login`, or check the file GOOGLE_APPLICATION_CREDENTIALS points to",
+                "run `gcloud auth application-default login`, or check the file GOOGLE_APPLICATION_CREDENTIALS \
+                 points to",
             )
         })?;
         let http = reqwest::Client::builder()
@@ -208,7 +213,8 @@ impl Gcp {
             Ok(CacheableResource::NotModified) => Ok(http::HeaderMap::new()),
             Err(e) => Err(error::environment(
                 format!("cannot get an access token from Application Default Credentials: {e}"),
-                "run `gcloud auth application-default login` again; the stored credentials may have expired or been revoked",
+                "run `gcloud auth application-default login` again; the stored credentials may have expired or been \
+                 revoked",
             )),
         }
     }
@@ -475,17 +481,47 @@ pub fn hint_for(e: &GcpError) -> String {
             } else {
                 "roles/compute.networkAdmin"
             };
-            return format!("ask a project owner for the permission `{p}` (for example via {role}); `kubectl kasten-ilb doctor` lists every permission install needs");
+            return format!(
+                "ask a project owner for the permission `{p}` (for example via {role}); `kubectl kasten-ilb doctor` \
+                 lists every permission install needs"
+            );
         }
-        return "check the IAM roles of the account in GOOGLE_APPLICATION_CREDENTIALS or `gcloud auth application-default login`".into();
+        return "check the IAM roles of the account in GOOGLE_APPLICATION_CREDENTIALS or \
+                `gcloud auth application-default login`"
+            .into();
     }
     if e.status == 401 {
         return "the credentials were rejected: run `gcloud auth application-default login` again".into();
     }
     if e.status == 429 || e.status >= 500 {
-        return "Google's API was unavailable after several retries: run the same command again; it resumes where it stopped".into();
+        return "Google's API was unavailable after several retries: run the same command again; it resumes where it \
+                stopped"
+            .into();
     }
     "run `kubectl kasten-ilb doctor` to see the state of each link".into()
+}
+
+/// A failed Google call as the user sees it: `what` was being done, Google's message, and the hint
+/// for that answer (403/401 end as environment errors, the rest as failures). Errors that already
+/// carry a hint pass through.
+pub fn context(e: anyhow::Error, what: &str) -> anyhow::Error {
+    if error::find(&e).is_some() {
+        return e;
+    }
+    match e.downcast_ref::<GcpError>() {
+        Some(g) => {
+            let hint = hint_for(g);
+            if g.is_forbidden() || g.status == 401 {
+                error::environment(format!("{what}: {}", g.message), hint)
+            } else {
+                error::failed(format!("{what}: {} (HTTP {})", g.message, g.status), hint)
+            }
+        }
+        None => error::failed(
+            format!("{what}: {e:#}"),
+            "check the network path to Google's APIs, then run the same command again",
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,150 @@
+//! The end-to-end check after install: NEGs match the ready pods, backends are HEALTHY, and the
+//! dashboard answers through the load balancer from inside the cluster.
+
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::networking::v1::Ingress;
+use kube::Api;
+
+use crate::error;
+use crate::gcp::context;
+use crate::gcp::model::short;
+use crate::plan::{Frontend, Plan};
+use crate::printer::{Printer, Progress};
+use crate::state::{self, Base};
+use crate::verify::{self, Endpoint};
+
+/// NEGs, backend health, then curl through the load balancer; `pod` runs curl.
+pub async fn all(
+    b: &Base,
+    plan: &Plan,
+    ip: &str,
+    p: &Printer,
+    deadline: Instant,
+    pod: (String, Option<String>),
+) -> anyhow::Result<()> {
+    let prog = p.progress("waiting for NEGs and healthy backends");
+    let (neg, prog) = negs(b, prog, deadline).await?;
+    let prog = healthy(b, &neg, prog, deadline).await?;
+    let ep = endpoint(b, &plan.frontend, ip).await;
+    answers(b, plan, &ep, &pod, prog, deadline).await
+}
+
+/// Wait until the Service's neg-status names NEGs whose sizes match the ready pods per zone.
+async fn negs(b: &Base, mut prog: Progress, deadline: Instant) -> anyhow::Result<(String, Progress)> {
+    let want = verify::ready_per_zone(b);
+    loop {
+        // Re-read the Service for neg-status (written by the NEG controller).
+        let k = crate::discover::k10(&b.kube).await?;
+        let last = match state::neg_name(&k) {
+            Some(n) => {
+                let negs = verify::negs(b, &n).await.map_err(|e| context(e, "listing NEGs"))?;
+                match verify::neg_mismatch(&negs, &want) {
+                    None => {
+                        let sizes: Vec<String> =
+                            negs.iter().map(|g| format!("{} {}", short(&g.zone), g.size)).collect();
+                        prog.println(&format!("NEG {n}: {}", sizes.join(", ")));
+                        return Ok((n, prog));
+                    }
+                    Some(m) => m,
+                }
+            }
+            None => "Service gateway has no neg-status yet".into(),
+        };
+        if Instant::now() >= deadline {
+            prog.abandon();
+            return Err(error::failed(
+                format!("NEGs did not match the ready gateway pods before the deadline: {last}"),
+                "run `kubectl kasten-ilb doctor`",
+            ));
+        }
+        prog.set(&format!("waiting for NEGs: {last}"));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Wait until every backend of the NEG's backend service is HEALTHY.
+async fn healthy(b: &Base, neg: &str, mut prog: Progress, deadline: Instant) -> anyhow::Result<Progress> {
+    loop {
+        let h = verify::backend_health(b, neg)
+            .await
+            .map_err(|e| context(e, "reading backend health"))?;
+        let (healthy, total) = verify::healthy_count(&h);
+        if total > 0 && healthy == total {
+            prog.println(&format!("backend {neg}: {healthy}/{total} HEALTHY"));
+            return Ok(prog);
+        }
+        if Instant::now() >= deadline {
+            prog.abandon();
+            return Err(error::failed(
+                format!("backends are not healthy before the deadline ({healthy}/{total} HEALTHY)"),
+                "run `kubectl kasten-ilb doctor`: it checks the firewall and the health check path",
+            ));
+        }
+        prog.set(&format!("waiting for healthy backends: {healthy}/{total} HEALTHY"));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Where to reach the dashboard: scheme and host as the front end serves them.
+async fn endpoint(b: &Base, f: &Frontend, ip: &str) -> Endpoint {
+    let plain = Endpoint {
+        https: false,
+        ip: ip.to_string(),
+        host: None,
+    };
+    match f {
+        Frontend::Ingress { name } => {
+            let ing: Api<Ingress> = b.kube.api();
+            match ing.get_opt(name).await {
+                Ok(Some(i)) => Endpoint::of(&i, ip),
+                _ => plain,
+            }
+        }
+    }
+}
+
+/// Curl the page and a deep link until both answer as K10 does. A definite wrong answer (not a
+/// 502 while backends settle) repeated for ~3 s is final.
+async fn answers(
+    b: &Base,
+    plan: &Plan,
+    ep: &Endpoint,
+    pod: &(String, Option<String>),
+    mut prog: Progress,
+    deadline: Instant,
+) -> anyhow::Result<()> {
+    let page_url = ep.url(&plan.path);
+    let deep_path = format!("{}dashboard/", plan.path);
+    let mut definite = 0;
+    loop {
+        let (page, deep) = tokio::join!(
+            verify::curl(b, pod, ep, &plan.path),
+            verify::curl(b, pod, ep, &deep_path)
+        );
+        let verdict = match (page?, deep?) {
+            (Ok(pg), Ok(dp)) => verify::judge(&pg, &dp),
+            (Err(e), _) | (_, Err(e)) => Err(verify::Failure::from(e)),
+        };
+        match verdict {
+            Ok(msg) => {
+                prog.finish("Verified", &format!("curl {page_url} in the cluster: {msg}"));
+                return Ok(());
+            }
+            Err(e) if Instant::now() >= deadline || definite >= 6 => {
+                prog.abandon();
+                return Err(error::failed(
+                    format!("the in-cluster check of {page_url} failed: {e}"),
+                    "run `kubectl kasten-ilb doctor`",
+                ));
+            }
+            Err(e) => {
+                if !e.may_pass_later() {
+                    definite += 1;
+                }
+                prog.set(&format!("waiting for {page_url}: {e}"));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

@@ -1,0 +1,132 @@
+//! Step 5: the front end that exposes Service `gateway` on the internal load balancer. A
+//! gce-internal Ingress is the one kind today; the Gateway API mode is another variant of
+//! [`Frontend`], with its own step here and its own rendering and apply.
+
+use k8s_openapi::api::networking::v1::Ingress;
+use serde_json::json;
+
+use crate::discover::K10;
+use crate::error;
+use crate::render;
+use crate::state::{Observed, CLASS_ANNOTATION, MANAGED_BY_LABEL, MANAGER};
+
+use super::{normalize_path, Change, Notes, Settings, Step, INGRESS};
+
+/// How the gateway is exposed on the internal load balancer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frontend {
+    /// A `gce-internal` Ingress (GKE's internal Application Load Balancer).
+    Ingress { name: String },
+}
+
+impl Frontend {
+    /// The Kubernetes kind (`Ingress`), as events' `involvedObject.kind` names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Frontend::Ingress { .. } => "Ingress",
+        }
+    }
+    pub fn name(&self) -> &str {
+        match self {
+            Frontend::Ingress { name } => name,
+        }
+    }
+    /// `ingress/NAME`, as kubectl names it.
+    pub fn resource(&self) -> String {
+        format!("{}/{}", self.kind().to_lowercase(), self.name())
+    }
+    /// The front ends install made in the namespace (by label), in the order listed.
+    pub fn installed(seen: &Observed) -> Vec<Frontend> {
+        seen.ingresses
+            .iter()
+            .filter(|i| is_ours(i))
+            .map(|i| Frontend::Ingress {
+                name: i.metadata.name.clone().unwrap_or_default(),
+            })
+            .collect()
+    }
+}
+
+fn is_ours(i: &Ingress) -> bool {
+    i.metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(MANAGED_BY_LABEL))
+        .is_some_and(|v| v == MANAGER)
+}
+
+/// The front end and URL path the settings ask for (defaults: `RELEASE-ilb`, `/RELEASE/`).
+pub fn choose(k: &K10, s: &Settings) -> anyhow::Result<(Frontend, String)> {
+    let name = s.ingress_name.clone().unwrap_or_else(|| format!("{}-ilb", k.release));
+    let path = normalize_path(s.path.as_deref().unwrap_or(&format!("/{}/", k.release)))?;
+    if s.tls_secret.is_some() && s.host.is_none() {
+        return Err(error::usage(
+            "--tls-secret needs --host (the certificate's host name)",
+            "pass --host k10.example.internal",
+        ));
+    }
+    Ok((Frontend::Ingress { name }, path))
+}
+
+pub fn step(seen: &Observed, f: &Frontend, path: &str, s: &Settings, notes: &mut Notes) -> anyhow::Result<Step> {
+    match f {
+        Frontend::Ingress { name } => ingress(seen, name, path, s, notes),
+    }
+}
+
+fn ingress(seen: &Observed, name: &str, path: &str, s: &Settings, notes: &mut Notes) -> anyhow::Result<Step> {
+    let k = &seen.k10;
+    let ns = &k.namespace;
+    let desired = render::ingress_body(k, name, path, s);
+    for other in seen.gateway_ingresses() {
+        let n = other.metadata.name.clone().unwrap_or_default();
+        if n != name {
+            let class = other
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(CLASS_ANNOTATION))
+                .cloned()
+                .unwrap_or_else(|| "none: external!".into());
+            notes.warnings.push(format!(
+                "Ingress `{n}` (class {class}) also routes to Service gateway; `kubectl kasten-ilb doctor` checks it"
+            ));
+        }
+    }
+    let target = format!("ingress/{name} {path} -> gateway:{}", k.service_port);
+    let Some(existing) = seen.ingresses.iter().find(|i| i.metadata.name.as_deref() == Some(name)) else {
+        return Ok(INGRESS.create(
+            target,
+            format!(
+                "class gce-internal (internal Application Load Balancer), pathType Prefix so everything under \
+                 {path} routes"
+            ),
+            format!("kubectl -n {ns} create -f ingress.yaml   # see --dry-run -o yaml"),
+            Change::CreateFrontend { body: desired },
+        ));
+    };
+    if !is_ours(existing) {
+        return Err(error::usage(
+            format!("Ingress `{name}` already exists in `{ns}` and was not created by kubectl-kasten-ilb"),
+            "choose another name with --ingress-name, or run `kubectl kasten-ilb doctor` to check the existing one",
+        ));
+    }
+    let cur = serde_json::to_value(existing)?;
+    let same_spec = cur["spec"] == desired["spec"];
+    let same_ann = desired["metadata"]["annotations"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .all(|(k2, v)| cur["metadata"]["annotations"][k2] == *v);
+    if same_spec && same_ann {
+        return Ok(INGRESS.noop(target, "exists as wanted"));
+    }
+    Ok(INGRESS.update(
+        format!("ingress/{name}"),
+        "differs from the wanted rule",
+        format!("kubectl -n {ns} apply -f ingress.yaml"),
+        Change::UpdateFrontend {
+            patch: json!({"metadata": {"annotations": desired["metadata"]["annotations"]}, "spec": desired["spec"]}),
+        },
+    ))
+}

@@ -1,0 +1,82 @@
+//! Observe everything the plan depends on (concurrently), then compute the plan. Read-only:
+//! install and export start here.
+
+use kube::api::DynamicObject;
+
+use crate::cli::Global;
+use crate::error;
+use crate::gcp::context;
+use crate::gcp::model::{Address, HealthCheck};
+use crate::plan::{self, Plan, Settings};
+use crate::printer::Printer;
+use crate::state::{self, Base, Vpc};
+
+/// What the plan was computed from, and the plan.
+pub struct Prepared {
+    pub base: Base,
+    pub vpc: Vpc,
+    pub hc: Option<HealthCheck>,
+    pub bc: Option<DynamicObject>,
+    pub plan: Plan,
+}
+
+impl Prepared {
+    /// The plan again, for other settings, from the same observations.
+    pub fn replan(&self, settings: &Settings) -> anyhow::Result<Plan> {
+        plan::compute(&self.base, &self.vpc, self.hc.as_ref(), self.bc.as_ref(), settings)
+    }
+}
+
+pub async fn prepare(g: &Global, settings: &Settings, p: &Printer) -> anyhow::Result<Prepared> {
+    let base = state::base(g, p).await?;
+    let bc_name = plan::backend_config_name(&base.k10.release);
+    let (vpc, hc, bc) = tokio::join!(
+        state::vpc(&base),
+        state::health_check(&base),
+        state::backend_config(&base, &bc_name)
+    );
+    let (vpc, bc) = (vpc?, bc?);
+    let plan = plan::compute(&base, &vpc, hc.as_ref(), bc.as_ref(), settings)?;
+    if let Some(ip) = &settings.static_ip {
+        check_static_ip(&base, ip).await?;
+    }
+    Ok(Prepared {
+        base,
+        vpc,
+        hc,
+        bc,
+        plan,
+    })
+}
+
+/// `--static-ip` names a reserved INTERNAL regional address.
+pub async fn check_static_ip(b: &Base, name: &str) -> anyhow::Result<()> {
+    let c = &b.cluster;
+    let url = b
+        .gcp
+        .compute_url(&format!("{}/regions/{}/addresses/{name}", c.r.project, c.region));
+    let create = format!(
+        "gcloud compute addresses create {name} --region={} --subnet={} --purpose=SHARED_LOADBALANCER_VIP \
+         --project={}",
+        c.region, c.subnetwork, c.r.project
+    );
+    match b
+        .gcp
+        .get_opt::<Address>(&url)
+        .await
+        .map_err(|e| context(e, "reading the static IP"))?
+    {
+        None => Err(error::usage(
+            format!("there is no regional address `{name}` in {}", c.region),
+            format!("reserve one: `{create}`"),
+        )),
+        Some(addr) if addr.address_type.as_deref() != Some("INTERNAL") => Err(error::usage(
+            format!(
+                "address `{name}` is {}, not INTERNAL: an internal load balancer needs an internal address",
+                addr.address_type.unwrap_or_default()
+            ),
+            format!("reserve an internal one: `{create}`"),
+        )),
+        Some(_) => Ok(()),
+    }
+}
