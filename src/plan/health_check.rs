@@ -22,7 +22,7 @@ pub fn wrong_path(k: &K10, hc: Option<&HealthCheck>, bc: Option<&DynamicObject>)
         .probe
         .as_ref()
         .map(|p| p.path.clone())
-        .unwrap_or_else(|| format!("/{}/", k.release));
+        .unwrap_or_else(|| k.dashboard_path());
     (path != expected && bc.is_none()).then_some(path)
 }
 
@@ -101,7 +101,7 @@ fn backend_config(k: &K10, wrong: Option<String>, bc: Option<&DynamicObject>, po
     let name = backend_config_name(&k.release);
     let path = match &k.probe {
         Some(p) if probe_usable(k, port) => p.path.clone(),
-        _ => format!("/{}/", k.release),
+        _ => k.dashboard_path(),
     };
     let spec = backend_config_spec(&path, port);
     let body = json!({"apiVersion": "cloud.google.com/v1", "kind": "BackendConfig",

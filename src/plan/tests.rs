@@ -651,9 +651,33 @@ fn ingress_table() {
                 want(Update, "ingress/k10-ilb", "apply -f ingress.yaml"),
             ),
             (
-                "custom path",
-                World::fresh().s(|s| s.path = Some("dash".into())),
+                "the gateway's prefix",
+                World::fresh().seen(|o| o.with_prefix_path(Some("/dash"))),
+                want(Create, "ingress/k10-ilb /dash/ -> gateway:80", ""),
+            ),
+            (
+                "--path repeats the prefix",
+                World::fresh()
+                    .seen(|o| o.with_prefix_path(Some("/dash")))
+                    .s(|s| s.path = Some("dash".into())),
                 want(Create, "/dash/", ""),
+            ),
+            (
+                "--path differs from the prefix",
+                World::fresh().s(|s| s.path = Some("dash".into())),
+                Err("--path `dash` is not where K10's gateway serves the dashboard: its PREFIX_PATH is `/k10`"),
+            ),
+            (
+                "release backup",
+                World::fresh().seen(|o| o.with_release("backup")),
+                want(Create, "ingress/backup-ilb /backup/ -> gateway:80", ""),
+            ),
+            (
+                "no k10-gateway ConfigMap (6.x): /<release>/",
+                World::fresh()
+                    .seen(|o| o.with_release("backup").with_prefix_path(None))
+                    .s(|s| s.path = Some("/k10/".into())),
+                Err("the chart serves it under `/<release>` (release `backup`)"),
             ),
             (
                 "custom name",
@@ -735,4 +759,18 @@ fn installed_world_plans_nothing() {
         Frontend::installed(&Observed::healthy()).is_empty(),
         "the recipe's Ingress is not install's"
     );
+}
+
+#[test]
+fn a_path_that_is_not_the_gateways_prefix_is_a_usage_error_naming_the_right_one() {
+    let k = Observed::healthy().with_prefix_path(Some("/backup")).k10;
+    let e = super::frontend::dashboard_path(&k, Some("/k10/")).unwrap_err();
+    let c = error::find(&e).expect("a CliError");
+    assert_eq!(c.kind, error::Kind::Usage);
+    assert!(
+        c.hint.as_deref().unwrap_or_default().starts_with("use --path /backup/"),
+        "{c:?}"
+    );
+    assert_eq!(super::frontend::dashboard_path(&k, Some("backup")).unwrap(), "/backup/");
+    assert_eq!(super::frontend::dashboard_path(&k, None).unwrap(), "/backup/");
 }

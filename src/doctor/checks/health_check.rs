@@ -41,7 +41,7 @@ fn predict(k: &K10, backend_config: Option<&Value>) -> Prediction {
 
 /// A path the gateway answers 200: its readiness probe's, or one under the release prefix.
 fn good_path(k: &K10, p: &str) -> bool {
-    p != "/" && (Some(p) == k.probe.as_ref().map(|p| p.path.as_str()) || p.starts_with(&format!("/{}/", k.release)))
+    p != "/" && (Some(p) == k.probe.as_ref().map(|p| p.path.as_str()) || p.starts_with(&k.dashboard_path()))
 }
 
 pub fn check(f: &Facts) -> Check {
