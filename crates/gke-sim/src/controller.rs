@@ -7,13 +7,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ipnet::Ipv4Net;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::world::{now_rfc3339, World, CLUSTER_UID, HC_SOURCE_RANGES, KUBE_SYSTEM_UID};
+use crate::world::{compute, firewall, now_rfc3339, World, CLUSTER_UID, HC_SOURCE_RANGES, KUBE_SYSTEM_UID};
+use crate::Shared;
 
 pub const FINALIZER_V2: &str = "networking.gke.io/ingress-finalizer-V2";
 pub const DEFAULT_BACKEND_404: &str = "response 404 (backend NotFound), service rules for the path non-existent";
@@ -32,7 +33,47 @@ pub fn settle(w: &mut World) {
     }
 }
 
-/// One pass of every controller, honouring delays (called periodically by the server).
+/// The shortest time between two passes (the old polling period): a burst of writes makes one pass.
+const MIN_GAP: Duration = Duration::from_millis(50);
+
+/// The controllers' loop: one pass whenever the world changed (`World::touch`, poked by every
+/// write) or a delayed action falls due (`next_due`); asleep otherwise.
+pub async fn run(world: Shared) {
+    let changed = world.lock().unwrap().changed.clone();
+    let mut last = tokio::time::Instant::now() - MIN_GAP;
+    loop {
+        tokio::time::sleep_until(last + MIN_GAP).await;
+        last = tokio::time::Instant::now();
+        let due = {
+            let mut w = world.lock().unwrap();
+            tick(&mut w);
+            next_due(&w, Instant::now())
+        };
+        match due {
+            Some(at) => {
+                tokio::select! {
+                    _ = changed.notified() => {}
+                    _ = tokio::time::sleep_until(at.into()) => {}
+                }
+            }
+            None => changed.notified().await,
+        }
+    }
+}
+
+/// When the next delayed action falls due after `now`: an Ingress waiting out the load balancer
+/// programming delay, or one being deleted. `None`: nothing is waiting.
+pub fn next_due(w: &World, now: Instant) -> Option<Instant> {
+    let delay = w.cfg.lb_delay;
+    w.ingress_memo
+        .values()
+        .flat_map(|m| [m.first_seen.map(|t| t + delay), m.deleting_since.map(|t| t + delay / 2)])
+        .flatten()
+        .filter(|t| *t > now)
+        .min()
+}
+
+/// One pass of every controller, honouring delays.
 pub fn tick(w: &mut World) {
     if w.controllers_paused {
         return;
@@ -724,7 +765,7 @@ fn upsert(map: &mut BTreeMap<String, Value>, key: String, mut v: Value) {
             5_000_000_000_000_000_000u64 + (key.len() as u64) * 7919 + map.len() as u64
         ));
         v["creationTimestamp"] = json!(now_rfc3339());
-        v["fingerprint"] = json!(crate::scenario::fingerprint(&key));
+        v["fingerprint"] = json!(compute::fingerprint(&key));
     }
     map.insert(key, v);
 }
@@ -995,7 +1036,7 @@ fn ensure_l7_firewall(w: &mut World, ports: &BTreeSet<i64>) {
         }
     }
     let tag = w.node_tag.clone();
-    crate::scenario::firewall(
+    compute::firewall(
         w,
         &name,
         json!({"sourceRanges": HC_SOURCE_RANGES, "allowed": [{"IPProtocol": "tcp", "ports": all_ports.into_iter().collect::<Vec<_>>()}],
@@ -1078,90 +1119,11 @@ pub fn active_proxy_subnet(w: &World) -> Option<Value> {
         .cloned()
 }
 
-fn port_matches(entry: &Value, port: u16) -> bool {
-    let proto = entry["IPProtocol"].as_str().unwrap_or_default().to_ascii_lowercase();
-    if proto != "tcp" && proto != "all" {
-        return false;
-    }
-    let Some(ports) = entry["ports"].as_array() else {
-        return true;
-    };
-    if ports.is_empty() {
-        return true;
-    }
-    ports
-        .iter()
-        .filter_map(|p| p.as_str())
-        .any(|p| match p.split_once('-') {
-            Some((a, b)) => a.parse::<u16>().is_ok_and(|a| a <= port) && b.parse::<u16>().is_ok_and(|b| port <= b),
-            None => p.parse::<u16>() == Ok(port),
-        })
-}
-
-fn ranges(v: &Value) -> Vec<Ipv4Net> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r.as_str())
-        .filter_map(|r| {
-            r.parse::<Ipv4Net>()
-                .ok()
-                .or_else(|| r.parse::<Ipv4Addr>().ok().map(|a| Ipv4Net::new(a, 32).unwrap()))
-        })
-        .collect()
-}
-
 /// Does the VPC firewall let traffic from every address of `src` reach `dst:port/tcp` on a VM with
-/// `tags`? Google's semantics: enabled INGRESS rules that apply; the lowest priority number wins,
-/// deny beats allow at equal priority; no match means the implied deny.
+/// `tags`? (See `world::firewall`.)
 pub fn firewall_allows(w: &World, src: Ipv4Net, dst: Ipv4Addr, port: u16, tags: &[String]) -> bool {
-    let net = w.network_url(&w.network.clone());
-    let mut best: Option<(i64, bool)> = None;
-    for f in w.compute.firewalls.values() {
-        if f["network"] != json!(net)
-            || f["disabled"] == json!(true)
-            || f["direction"].as_str().unwrap_or("INGRESS") != "INGRESS"
-        {
-            continue;
-        }
-        let tt: Vec<&str> = f["targetTags"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|t| t.as_str())
-            .collect();
-        if !tt.is_empty() && !tt.iter().any(|t| tags.iter().any(|x| x == t)) {
-            continue;
-        }
-        if f["targetServiceAccounts"].as_array().is_some_and(|a| !a.is_empty()) {
-            continue;
-        }
-        let dr = ranges(&f["destinationRanges"]);
-        if !dr.is_empty() && !dr.iter().any(|r| r.contains(&dst)) {
-            continue;
-        }
-        let sr = ranges(&f["sourceRanges"]);
-        let is_deny = f["denied"].as_array().is_some_and(|d| !d.is_empty());
-        let src_match = if is_deny {
-            sr.iter().any(|r| r.contains(&src) || src.contains(r))
-        } else {
-            sr.iter().any(|r| r.contains(&src))
-        };
-        if !src_match {
-            continue;
-        }
-        let entries = if is_deny { &f["denied"] } else { &f["allowed"] };
-        if !entries.as_array().into_iter().flatten().any(|e| port_matches(e, port)) {
-            continue;
-        }
-        let prio = f["priority"].as_i64().unwrap_or(1000);
-        best = match best {
-            None => Some((prio, !is_deny)),
-            Some((p, allow)) if prio < p || (prio == p && allow && is_deny) => Some((prio, !is_deny)),
-            b => b,
-        };
-    }
-    best.is_some_and(|(_, allow)| allow)
+    let to = firewall::Dest { addr: dst, port, tags };
+    firewall::allows(w.compute.firewalls.values(), &w.network_url(&w.network), src, to)
 }
 
 /// What a pod answers on `port` for `path`: (HTTP status, body). `None`: nothing listens there

@@ -855,7 +855,7 @@ fn insert_subnet(w: &mut World, region: &str, b: Value) -> Response {
     let url = w.subnet_url(region, &name);
     let mut s = json!({"kind": "compute#subnetwork", "id": id, "creationTimestamp": now_rfc3339(), "name": name, "network": net_url,
         "ipCidrRange": range_s, "region": w.region_url(region), "selfLink": url, "purpose": purpose, "stackType": "IPV4_ONLY",
-        "fingerprint": crate::scenario::fingerprint(&id)});
+        "fingerprint": crate::world::compute::fingerprint(&id)});
     if let Some(d) = b["description"].as_str() {
         s["description"] = json!(d);
     }
@@ -929,7 +929,7 @@ fn patch_subnet(w: &mut World, region: &str, name: &str, b: Value) -> Response {
             next[f] = b[f].clone();
         }
     }
-    next["fingerprint"] = json!(crate::scenario::fingerprint(&format!(
+    next["fingerprint"] = json!(crate::world::compute::fingerprint(&format!(
         "{}{}",
         next["id"], w.resource_version
     )));

@@ -24,7 +24,6 @@ pub mod world;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -163,6 +162,7 @@ impl Sim {
         let mut w = self.world.lock().unwrap();
         let r = f(&mut w);
         controller::settle(&mut w);
+        w.touch();
         r
     }
 
@@ -300,7 +300,7 @@ pub async fn serve(cfg: SimConfig) -> anyhow::Result<(String, Shared, ServeFutur
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
-    let mut world = World::new(cfg, base.clone());
+    let mut world = scenario::world(cfg, base.clone());
     world.access_token = format!("ya29.sim-{}", random_hex(40));
     let shared: Shared = Arc::new(Mutex::new(world));
     let app = Router::new()
@@ -308,14 +308,7 @@ pub async fn serve(cfg: SimConfig) -> anyhow::Result<(String, Shared, ServeFutur
         .fallback(dispatch)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), gate))
         .with_state(shared.clone());
-    let ticker = shared.clone();
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            let mut w = ticker.lock().unwrap();
-            controller::tick(&mut w);
-        }
-    });
+    tokio::spawn(controller::run(shared.clone()));
     let fut: ServeFuture = Box::pin(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -417,7 +410,13 @@ async fn gate(State(state): State<Shared>, req: Request, next: axum::middleware:
             );
         }
     }
-    next.run(req).await
+    // Compute and Container writes change the world's maps directly: wake the controllers.
+    let write = !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+    let resp = next.run(req).await;
+    if write {
+        state.lock().unwrap().touch();
+    }
+    resp
 }
 
 async fn dispatch(State(state): State<Shared>, req: Request) -> Response {
