@@ -359,40 +359,7 @@ async fn gate(State(state): State<Shared>, req: Request, next: axum::middleware:
         tokio::time::sleep(latency).await;
     }
     if let Some(code) = inject {
-        return if is_google(&path) {
-            let msg = if code == 429 {
-                "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service 'compute.googleapis.com'."
-            } else {
-                "The service is currently unavailable."
-            };
-            google::google_error(
-                code,
-                msg,
-                if code == 429 {
-                    "rateLimitExceeded"
-                } else {
-                    "backendError"
-                },
-            )
-        } else if code == 429 {
-            kube_api::status(
-                429,
-                "TooManyRequests",
-                "Too many requests, please try again later.",
-                Some(json!({"retryAfterSeconds": 1})),
-            )
-        } else if code == 409 {
-            kube_api::status(409, "Conflict", "Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again", None)
-        } else if code == 403 {
-            kube_api::status(403, "Forbidden", "forbidden by gke-sim's fault injection", None)
-        } else {
-            kube_api::status(
-                503,
-                "ServiceUnavailable",
-                "The server is currently unable to handle the request",
-                None,
-            )
-        };
+        return injected(code, &path);
     }
     if is_google(&path) {
         let auth = req
@@ -438,4 +405,46 @@ async fn dispatch(State(state): State<Shared>, req: Request) -> Response {
     }
     let _ = Body::empty();
     kube_api::handle(state, method, path, query, headers, body).await
+}
+
+/// The answer to a request failed by `--error-rate` or `World::inject_once`, as Google's APIs or
+/// the Kubernetes API server would send it.
+fn injected(code: u16, path: &str) -> Response {
+    if is_google(path) {
+        let msg = if code == 429 {
+            "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service \
+             'compute.googleapis.com'."
+        } else {
+            "The service is currently unavailable."
+        };
+        google::google_error(
+            code,
+            msg,
+            if code == 429 {
+                "rateLimitExceeded"
+            } else {
+                "backendError"
+            },
+        )
+    } else if code == 429 {
+        kube_api::status(
+            429,
+            "TooManyRequests",
+            "Too many requests, please try again later.",
+            Some(json!({"retryAfterSeconds": 1})),
+        )
+    } else if code == 409 {
+        let msg = "Operation cannot be fulfilled: the object has been modified; \
+                   please apply your changes to the latest version and try again";
+        kube_api::status(409, "Conflict", msg, None)
+    } else if code == 403 {
+        kube_api::status(403, "Forbidden", "forbidden by gke-sim's fault injection", None)
+    } else {
+        kube_api::status(
+            503,
+            "ServiceUnavailable",
+            "The server is currently unable to handle the request",
+            None,
+        )
+    }
 }

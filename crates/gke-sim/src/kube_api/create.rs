@@ -18,35 +18,8 @@ pub(super) fn create(state: &Shared, t: &Target, query: &str, body: &[u8]) -> Re
     if t.rd.plural == "selfsubjectaccessreviews" {
         return access_review(&w, obj);
     }
-    if let Some(ns) = &t.ns {
-        obj["metadata"]["namespace"] = json!(ns);
-        if w.kube_get("Namespace", "", ns).is_none() && t.rd.namespaced {
-            return status(
-                404,
-                "NotFound",
-                &format!("namespaces \"{ns}\" not found"),
-                Some(json!({"name": ns, "kind": "namespaces"})),
-            );
-        }
-    }
-    if obj["metadata"]["name"].as_str().is_none_or(|n| n.is_empty()) {
-        match obj["metadata"]["generateName"].as_str() {
-            Some(g) => {
-                let id = w.new_id();
-                obj["metadata"]["name"] = json!(format!("{g}{}", &id[id.len() - 5..]));
-            }
-            None => {
-                return status(
-                    422,
-                    "Invalid",
-                    &format!(
-                        "{} \"\" is invalid: metadata.name: Required value: name or generateName is required",
-                        t.rd.kind
-                    ),
-                    None,
-                )
-            }
-        }
+    if let Err(r) = place(&mut w, t, &mut obj) {
+        return r;
     }
     if obj["kind"].as_str() != Some(t.rd.kind) {
         obj["kind"] = json!(t.rd.kind);
@@ -108,4 +81,40 @@ fn access_review(w: &World, mut obj: Value) -> Response {
     }
     obj["metadata"]["creationTimestamp"] = Value::Null;
     ok_json(201, &obj)
+}
+
+/// Put the object in the request's namespace (which must exist) and give it a name (from
+/// `generateName` when it has none).
+fn place(w: &mut World, t: &Target, obj: &mut Value) -> Result<(), Response> {
+    if let Some(ns) = &t.ns {
+        obj["metadata"]["namespace"] = json!(ns);
+        if w.kube_get("Namespace", "", ns).is_none() && t.rd.namespaced {
+            return Err(status(
+                404,
+                "NotFound",
+                &format!("namespaces \"{ns}\" not found"),
+                Some(json!({"name": ns, "kind": "namespaces"})),
+            ));
+        }
+    }
+    if obj["metadata"]["name"].as_str().is_none_or(|n| n.is_empty()) {
+        match obj["metadata"]["generateName"].as_str() {
+            Some(g) => {
+                let id = w.new_id();
+                obj["metadata"]["name"] = json!(format!("{g}{}", &id[id.len() - 5..]));
+            }
+            None => {
+                return Err(status(
+                    422,
+                    "Invalid",
+                    &format!(
+                        "{} \"\" is invalid: metadata.name: Required value: name or generateName is required",
+                        t.rd.kind
+                    ),
+                    None,
+                ))
+            }
+        }
+    }
+    Ok(())
 }
