@@ -108,39 +108,8 @@ fn insert_firewall(w: &mut World, b: Value) -> Response {
             "invalid",
         );
     }
-    for r in b["sourceRanges"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .chain(b["destinationRanges"].as_array().into_iter().flatten())
-    {
-        let s = r.as_str().unwrap_or_default();
-        if s.parse::<Ipv4Net>().is_err() && s.parse::<Ipv4Addr>().is_err() {
-            return google_error(400, &format!("Invalid value for field 'resource.sourceRanges[0]': '{s}'. Must be a CIDR address range that is contained in the network."), "invalid");
-        }
-    }
-    for e in b["allowed"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .chain(b["denied"].as_array().into_iter().flatten())
-    {
-        for p in e["ports"].as_array().into_iter().flatten() {
-            let s = p.as_str().unwrap_or_default();
-            let ok = match s.split_once('-') {
-                Some((a, c)) => a.parse::<u16>().is_ok() && c.parse::<u16>().is_ok(),
-                None => s.parse::<u16>().is_ok(),
-            };
-            if !ok {
-                return google_error(
-                    400,
-                    &format!(
-                        "Invalid value for field 'resource.allowed[0].ports[0]': '{s}'. Invalid port specification."
-                    ),
-                    "invalid",
-                );
-            }
-        }
+    if let Err(e) = check_ranges_and_ports(&b) {
+        return e;
     }
     let id = w.new_id();
     let mut f = b.clone();
@@ -171,4 +140,43 @@ fn insert_firewall(w: &mut World, b: Value) -> Response {
     w.compute.firewalls.insert(name.clone(), f);
     let link = format!("{}/global/firewalls/{name}", w.project_url());
     ok(w.operation("global", "insert", &link, None))
+}
+
+/// Every source or destination range is an address or CIDR range; every port a number or range.
+fn check_ranges_and_ports(b: &Value) -> Result<(), Response> {
+    for r in b["sourceRanges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(b["destinationRanges"].as_array().into_iter().flatten())
+    {
+        let s = r.as_str().unwrap_or_default();
+        if s.parse::<Ipv4Net>().is_err() && s.parse::<Ipv4Addr>().is_err() {
+            return Err(google_error(400, &format!("Invalid value for field 'resource.sourceRanges[0]': '{s}'. Must be a CIDR address range that is contained in the network."), "invalid"));
+        }
+    }
+    for e in b["allowed"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(b["denied"].as_array().into_iter().flatten())
+    {
+        for p in e["ports"].as_array().into_iter().flatten() {
+            let s = p.as_str().unwrap_or_default();
+            let ok = match s.split_once('-') {
+                Some((a, c)) => a.parse::<u16>().is_ok() && c.parse::<u16>().is_ok(),
+                None => s.parse::<u16>().is_ok(),
+            };
+            if !ok {
+                return Err(google_error(
+                    400,
+                    &format!(
+                        "Invalid value for field 'resource.allowed[0].ports[0]': '{s}'. Invalid port specification."
+                    ),
+                    "invalid",
+                ));
+            }
+        }
+    }
+    Ok(())
 }

@@ -106,99 +106,20 @@ fn insert_subnet(w: &mut World, region: &str, b: Value) -> Response {
         );
     };
     let range_s = b["ipCidrRange"].as_str().unwrap_or_default().to_string();
-    let Ok(range) = range_s.parse::<Ipv4Net>() else {
-        return google_error(400, &format!("Invalid value for field 'resource.ipCidrRange': '{range_s}'. Invalid IPCidrRange: {range_s} is not a valid IPv4 range."), "invalid");
+    let range = match parse_range(&range_s) {
+        Ok(r) => r,
+        Err(e) => return e,
     };
-    if range.trunc() != range {
-        return google_error(400, &format!("Invalid value for field 'resource.ipCidrRange': '{range_s}'. Invalid IPCidrRange: {range_s} has bits set beyond the prefix length."), "invalid");
-    }
-    if !rfc1918_or_shared(&range) {
-        return google_error(400, &format!("Invalid value for field 'resource.ipCidrRange': '{range_s}'. Invalid IPCidrRange: {range_s} is not in a valid private IPv4 range."), "invalid");
-    }
     let purpose = b["purpose"].as_str().unwrap_or("PRIVATE").to_string();
     let proxy = purpose == "REGIONAL_MANAGED_PROXY"
         || purpose == "GLOBAL_MANAGED_PROXY"
         || purpose == "INTERNAL_HTTPS_LOAD_BALANCER";
     let role = b["role"].as_str().map(str::to_string);
-    if proxy {
-        if range.prefix_len() > 26 {
-            return google_error(400, &format!("Invalid value for field 'resource.ipCidrRange': '{range_s}'. The proxy-only subnetwork must have a prefix length of /26 or shorter."), "invalid");
-        }
-        if role.is_none() && purpose != "INTERNAL_HTTPS_LOAD_BALANCER" {
-            return google_error(400, &format!("Invalid value for field 'resource.role': ''. The role must be specified for subnetworks with purpose {purpose}."), "invalid");
-        }
-        if role.as_deref() == Some("ACTIVE") || purpose == "INTERNAL_HTTPS_LOAD_BALANCER" {
-            let clash = w.compute.subnetworks.iter().find(|(k, s)| {
-                let p = s["purpose"].as_str().unwrap_or_default();
-                k.starts_with(&format!("{region}/"))
-                    && s["network"] == json!(net_url)
-                    && s["role"] == json!("ACTIVE")
-                    && (p == purpose
-                        || (p == "INTERNAL_HTTPS_LOAD_BALANCER" && purpose == "REGIONAL_MANAGED_PROXY")
-                        || (p == "REGIONAL_MANAGED_PROXY" && purpose == "INTERNAL_HTTPS_LOAD_BALANCER"))
-            });
-            if let Some((_, s)) = clash {
-                return google_error(
-                    400,
-                    &format!(
-                        "Invalid value for field 'resource.role': 'ACTIVE'. An active proxy-only subnetwork with purpose {} already exists in region {region} and network '{}': '{}'.",
-                        s["purpose"].as_str().unwrap_or_default(),
-                        net_url,
-                        s["name"].as_str().unwrap_or_default()
-                    ),
-                    "invalid",
-                );
-            }
-        }
-    } else if role.is_some() {
-        return google_error(
-            400,
-            "Invalid value for field 'resource.role': Role can only be set for proxy-only subnetworks.",
-            "invalid",
-        );
+    if let Err(e) = check_role(w, region, &net_url, (&range, &range_s), &purpose, role.as_deref()) {
+        return e;
     }
-    // Overlaps: every primary and secondary range in the network, and the auto-mode block.
-    let auto = w
-        .compute
-        .networks
-        .values()
-        .find(|n| n["selfLink"] == json!(net_url))
-        .is_some_and(|n| n["autoCreateSubnetworks"] == json!(true));
-    if auto {
-        let block: Ipv4Net = AUTO_MODE_BLOCK.parse().unwrap();
-        if overlaps(&block, &range) {
-            return google_error(
-                400,
-                &format!("Invalid IPCidrRange: {range_s} conflicts with the range {AUTO_MODE_BLOCK} that is reserved for the subnetworks of auto mode network '{}'.", net_url.rsplit('/').next().unwrap_or_default()),
-                "invalid",
-            );
-        }
-    }
-    for (k, s) in &w.compute.subnetworks {
-        if s["network"] != json!(net_url) {
-            continue;
-        }
-        let mut rs: Vec<(String, String)> =
-            vec![(s["ipCidrRange"].as_str().unwrap_or_default().to_string(), String::new())];
-        for sr in s["secondaryIpRanges"].as_array().into_iter().flatten() {
-            rs.push((
-                sr["ipCidrRange"].as_str().unwrap_or_default().to_string(),
-                sr["rangeName"].as_str().unwrap_or_default().to_string(),
-            ));
-        }
-        for (r, rn) in rs {
-            if let Ok(other) = r.parse::<Ipv4Net>() {
-                if overlaps(&other, &range) {
-                    let (sreg, sname) = k.split_once('/').unwrap_or_default();
-                    let what = if rn.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" secondary range '{rn}' of")
-                    };
-                    return google_error(400, &format!("Invalid IPCidrRange: {range_s} conflicts with{what} existing subnetwork '{sname}' in region '{sreg}'."), "invalid");
-                }
-            }
-        }
+    if let Err(e) = check_overlaps(w, &net_url, (&range, &range_s)) {
+        return e;
     }
     let id = w.new_id();
     let url = w.subnet_url(region, &name);
@@ -320,4 +241,124 @@ fn delete_subnet(w: &mut World, region: &str, name: &str) -> Response {
         }
     }
     ok(w.operation(&format!("regions/{region}"), "delete", &url, None))
+}
+
+/// Proxy-only subnets: a /26 or larger range, a role, and one ACTIVE per region and network.
+fn check_role(
+    w: &World,
+    region: &str,
+    net_url: &str,
+    (range, range_s): (&Ipv4Net, &str),
+    purpose: &str,
+    role: Option<&str>,
+) -> Result<(), Response> {
+    let proxy = purpose == "REGIONAL_MANAGED_PROXY"
+        || purpose == "GLOBAL_MANAGED_PROXY"
+        || purpose == "INTERNAL_HTTPS_LOAD_BALANCER";
+    if proxy {
+        if range.prefix_len() > 26 {
+            return Err(google_error(400, &format!("Invalid value for field 'resource.ipCidrRange': '{range_s}'. The proxy-only subnetwork must have a prefix length of /26 or shorter."), "invalid"));
+        }
+        if role.is_none() && purpose != "INTERNAL_HTTPS_LOAD_BALANCER" {
+            return Err(google_error(400, &format!("Invalid value for field 'resource.role': ''. The role must be specified for subnetworks with purpose {purpose}."), "invalid"));
+        }
+        if role == Some("ACTIVE") || purpose == "INTERNAL_HTTPS_LOAD_BALANCER" {
+            let clash = w.compute.subnetworks.iter().find(|(k, s)| {
+                let p = s["purpose"].as_str().unwrap_or_default();
+                k.starts_with(&format!("{region}/"))
+                    && s["network"] == json!(net_url)
+                    && s["role"] == json!("ACTIVE")
+                    && (p == purpose
+                        || (p == "INTERNAL_HTTPS_LOAD_BALANCER" && purpose == "REGIONAL_MANAGED_PROXY")
+                        || (p == "REGIONAL_MANAGED_PROXY" && purpose == "INTERNAL_HTTPS_LOAD_BALANCER"))
+            });
+            if let Some((_, s)) = clash {
+                return Err(google_error(
+                    400,
+                    &format!(
+                        "Invalid value for field 'resource.role': 'ACTIVE'. An active proxy-only subnetwork with purpose {} already exists in region {region} and network '{}': '{}'.",
+                        s["purpose"].as_str().unwrap_or_default(),
+                        net_url,
+                        s["name"].as_str().unwrap_or_default()
+                    ),
+                    "invalid",
+                ));
+            }
+        }
+    } else if role.is_some() {
+        return Err(google_error(
+            400,
+            "Invalid value for field 'resource.role': Role can only be set for proxy-only subnetworks.",
+            "invalid",
+        ));
+    }
+    Ok(())
+}
+
+/// No overlap with any primary or secondary range of the network, nor with the auto-mode block.
+fn check_overlaps(w: &World, net_url: &str, (range, range_s): (&Ipv4Net, &str)) -> Result<(), Response> {
+    let range = *range;
+    let auto = w
+        .compute
+        .networks
+        .values()
+        .find(|n| n["selfLink"] == json!(net_url))
+        .is_some_and(|n| n["autoCreateSubnetworks"] == json!(true));
+    if auto {
+        let block: Ipv4Net = AUTO_MODE_BLOCK.parse().unwrap();
+        if overlaps(&block, &range) {
+            return Err(google_error(
+                400,
+                &format!("Invalid IPCidrRange: {range_s} conflicts with the range {AUTO_MODE_BLOCK} that is reserved for the subnetworks of auto mode network '{}'.", net_url.rsplit('/').next().unwrap_or_default()),
+                "invalid",
+            ));
+        }
+    }
+    for (k, s) in &w.compute.subnetworks {
+        if s["network"] != json!(net_url) {
+            continue;
+        }
+        let mut rs: Vec<(String, String)> =
+            vec![(s["ipCidrRange"].as_str().unwrap_or_default().to_string(), String::new())];
+        for sr in s["secondaryIpRanges"].as_array().into_iter().flatten() {
+            rs.push((
+                sr["ipCidrRange"].as_str().unwrap_or_default().to_string(),
+                sr["rangeName"].as_str().unwrap_or_default().to_string(),
+            ));
+        }
+        for (r, rn) in rs {
+            if let Ok(other) = r.parse::<Ipv4Net>() {
+                if overlaps(&other, &range) {
+                    let (sreg, sname) = k.split_once('/').unwrap_or_default();
+                    let what = if rn.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" secondary range '{rn}' of")
+                    };
+                    return Err(google_error(400, &format!("Invalid IPCidrRange: {range_s} conflicts with{what} existing subnetwork '{sname}' in region '{sreg}'."), "invalid"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A subnet's primary range: a valid, normalised, private IPv4 range.
+fn parse_range(range_s: &str) -> Result<Ipv4Net, Response> {
+    let invalid = |why: &str| {
+        let msg = format!(
+            "Invalid value for field 'resource.ipCidrRange': '{range_s}'. Invalid IPCidrRange: {range_s} {why}"
+        );
+        Err(google_error(400, &msg, "invalid"))
+    };
+    let Ok(range) = range_s.parse::<Ipv4Net>() else {
+        return invalid("is not a valid IPv4 range.");
+    };
+    if range.trunc() != range {
+        return invalid("has bits set beyond the prefix length.");
+    }
+    if !rfc1918_or_shared(&range) {
+        return invalid("is not in a valid private IPv4 range.");
+    }
+    Ok(range)
 }
