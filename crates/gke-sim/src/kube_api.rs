@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use crate::filter::{field_selector_matches, label_selector_matches};
-use crate::world::{now_rfc3339, res_by_plural, ResDef, World, RESOURCES};
+use crate::world::{res_by_plural, ResDef, World, RESOURCES};
 use crate::Shared;
 
 mod create;

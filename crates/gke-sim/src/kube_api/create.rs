@@ -3,7 +3,9 @@
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::*;
+use super::{after_write, details, get, ok_json, query_param, resource_label, status, validate, Target};
+use crate::world::World;
+use crate::Shared;
 
 pub(super) fn create(state: &Shared, t: &Target, query: &str, body: &[u8]) -> Response {
     let Ok(mut obj) = serde_json::from_slice::<Value>(body) else {

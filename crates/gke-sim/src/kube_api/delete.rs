@@ -3,7 +3,9 @@
 use axum::response::Response;
 use serde_json::json;
 
-use super::*;
+use super::{after_write, get, not_found, ok_json, Target};
+use crate::world::now_rfc3339;
+use crate::Shared;
 
 pub(super) fn delete(state: &Shared, t: &Target, name: &str) -> Response {
     let mut w = state.lock().unwrap();
@@ -22,9 +24,9 @@ pub(super) fn delete(state: &Shared, t: &Target, name: &str) -> Response {
     let ns = t.ns.clone().unwrap_or_default();
     w.kube_delete(t.rd.kind, &ns, name);
     after_write(&mut w);
+    let details = json!({"name": name, "group": t.rd.group, "kind": t.rd.plural, "uid": cur["metadata"]["uid"]});
     ok_json(
         200,
-        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                          "details": {"name": name, "group": t.rd.group, "kind": t.rd.plural, "uid": cur["metadata"]["uid"]}}),
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
     )
 }

@@ -3,7 +3,8 @@
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::*;
+use super::{get, method_not_allowed, not_found, ok_json, scale_of, to_table, Target};
+use crate::Shared;
 
 pub(super) fn read(state: &Shared, t: &Target, name: &str, sub: Option<&str>, table: bool) -> Response {
     let w = state.lock().unwrap();

@@ -2,7 +2,8 @@
 
 use axum::response::Response;
 
-use super::*;
+use super::{apply_patch, conflict, get, not_found, ok_json, scale_of, write_back, Target};
+use crate::Shared;
 
 pub(super) fn patch(
     state: &Shared,

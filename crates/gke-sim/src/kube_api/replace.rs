@@ -3,7 +3,8 @@
 use axum::response::Response;
 use serde_json::Value;
 
-use super::*;
+use super::{conflict, get, not_found, status, write_back, Target};
+use crate::Shared;
 
 pub(super) fn replace(state: &Shared, t: &Target, name: &str, sub: Option<&str>, query: &str, body: &[u8]) -> Response {
     let Ok(mut obj) = serde_json::from_slice::<Value>(body) else {
