@@ -46,8 +46,11 @@ pub async fn run(world: Shared) {
         last = tokio::time::Instant::now();
         let due = {
             let mut w = world.lock().unwrap();
+            // Due times are compared with the pass's start: one falling due during the pass (which
+            // the pass may have missed) wakes the loop again at once.
+            let started = Instant::now();
             tick(&mut w);
-            next_due(&w, Instant::now())
+            next_due(&w, started)
         };
         match due {
             Some(at) => {
@@ -62,7 +65,8 @@ pub async fn run(world: Shared) {
 }
 
 /// When the next delayed action falls due after `now`: an Ingress waiting out the load balancer
-/// programming delay, or one being deleted. `None`: nothing is waiting.
+/// programming delay, or one being deleted. `None`: nothing is waiting (a due time at or before
+/// `now` was acted on by the pass that started at `now`).
 pub fn next_due(w: &World, now: Instant) -> Option<Instant> {
     let delay = w.cfg.lb_delay;
     w.ingress_memo
