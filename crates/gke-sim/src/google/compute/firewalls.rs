@@ -83,7 +83,14 @@ fn insert_firewall(w: &mut World, b: Value) -> Response {
     }
     let name = b["name"].as_str().unwrap_or_default().to_string();
     if !schema::valid_name(&name) {
-        return google_error(400, &format!("Invalid value for field 'resource.name': '{name}'. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{{0,61}}[a-z0-9])?)'"), "invalid");
+        return google_error(
+            400,
+            &format!(
+                "Invalid value for field 'resource.name': '{name}'. Must be a match of \
+            regex '(?:[a-z](?:[-a-z0-9]{{0,61}}[a-z0-9])?)'"
+            ),
+            "invalid",
+        );
     }
     if w.compute.firewalls.contains_key(&name) {
         return google_error(
@@ -152,7 +159,14 @@ fn check_ranges_and_ports(b: &Value) -> Result<(), Response> {
     {
         let s = r.as_str().unwrap_or_default();
         if s.parse::<Ipv4Net>().is_err() && s.parse::<Ipv4Addr>().is_err() {
-            return Err(google_error(400, &format!("Invalid value for field 'resource.sourceRanges[0]': '{s}'. Must be a CIDR address range that is contained in the network."), "invalid"));
+            return Err(google_error(
+                400,
+                &format!(
+                    "Invalid value for field 'resource.sourceRanges[0]': '{s}'. Must \
+                be a CIDR address range that is contained in the network."
+                ),
+                "invalid",
+            ));
         }
     }
     for e in b["allowed"]

@@ -150,7 +150,8 @@ fn get_health(w: &World, req: &Req<'_>, r: &str, bs: &str) -> Response {
         .into_iter()
         .filter(|h| ips.contains(&h.0))
         .map(|(ip, port, inst, st)| {
-            let mut v = json!({"ipAddress": ip, "port": port, "instance": format!("{}/instances/{inst}", w.zone_url(&zone)), "healthState": st});
+            let instance = format!("{}/instances/{inst}", w.zone_url(&zone));
+            let mut v = json!({"ipAddress": ip, "port": port, "instance": instance, "healthState": st});
             if let Some(f) = &fr_ip {
                 v["forwardingRuleIp"] = json!(f);
             }

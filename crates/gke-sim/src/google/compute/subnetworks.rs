@@ -83,7 +83,14 @@ fn insert_subnet(w: &mut World, region: &str, b: Value) -> Response {
     }
     let name = b["name"].as_str().unwrap_or_default().to_string();
     if !schema::valid_name(&name) {
-        return google_error(400, &format!("Invalid value for field 'resource.name': '{name}'. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{{0,61}}[a-z0-9])?)'"), "invalid");
+        return google_error(
+            400,
+            &format!(
+                "Invalid value for field 'resource.name': '{name}'. Must be a match of \
+            regex '(?:[a-z](?:[-a-z0-9]{{0,61}}[a-z0-9])?)'"
+            ),
+            "invalid",
+        );
     }
     if w.compute.subnetworks.contains_key(&format!("{region}/{name}")) {
         return google_error(
@@ -123,8 +130,9 @@ fn insert_subnet(w: &mut World, region: &str, b: Value) -> Response {
     }
     let id = w.new_id();
     let url = w.subnet_url(region, &name);
-    let mut s = json!({"kind": "compute#subnetwork", "id": id, "creationTimestamp": now_rfc3339(), "name": name, "network": net_url,
-        "ipCidrRange": range_s, "region": w.region_url(region), "selfLink": url, "purpose": purpose, "stackType": "IPV4_ONLY",
+    let mut s = json!({"kind": "compute#subnetwork", "id": id, "creationTimestamp": now_rfc3339(), "name": name,
+        "network": net_url, "ipCidrRange": range_s, "region": w.region_url(region), "selfLink": url, "purpose": purpose,
+        "stackType": "IPV4_ONLY",
         "fingerprint": crate::world::compute::fingerprint(&id)});
     if let Some(d) = b["description"].as_str() {
         s["description"] = json!(d);
@@ -257,10 +265,24 @@ fn check_role(
         || purpose == "INTERNAL_HTTPS_LOAD_BALANCER";
     if proxy {
         if range.prefix_len() > 26 {
-            return Err(google_error(400, &format!("Invalid value for field 'resource.ipCidrRange': '{range_s}'. The proxy-only subnetwork must have a prefix length of /26 or shorter."), "invalid"));
+            return Err(google_error(
+                400,
+                &format!(
+                    "Invalid value for field 'resource.ipCidrRange': '{range_s}'. The \
+                proxy-only subnetwork must have a prefix length of /26 or shorter."
+                ),
+                "invalid",
+            ));
         }
         if role.is_none() && purpose != "INTERNAL_HTTPS_LOAD_BALANCER" {
-            return Err(google_error(400, &format!("Invalid value for field 'resource.role': ''. The role must be specified for subnetworks with purpose {purpose}."), "invalid"));
+            return Err(google_error(
+                400,
+                &format!(
+                    "Invalid value for field 'resource.role': ''. The role must be \
+                specified for subnetworks with purpose {purpose}."
+                ),
+                "invalid",
+            ));
         }
         if role == Some("ACTIVE") || purpose == "INTERNAL_HTTPS_LOAD_BALANCER" {
             let clash = w.compute.subnetworks.iter().find(|(k, s)| {
@@ -276,7 +298,8 @@ fn check_role(
                 return Err(google_error(
                     400,
                     &format!(
-                        "Invalid value for field 'resource.role': 'ACTIVE'. An active proxy-only subnetwork with purpose {} already exists in region {region} and network '{}': '{}'.",
+                        "Invalid value for field 'resource.role': 'ACTIVE'. An active proxy-only subnetwork with \
+                            purpose {} already exists in region {region} and network '{}': '{}'.",
                         s["purpose"].as_str().unwrap_or_default(),
                         net_url,
                         s["name"].as_str().unwrap_or_default()
@@ -309,7 +332,11 @@ fn check_overlaps(w: &World, net_url: &str, (range, range_s): (&Ipv4Net, &str)) 
         if overlaps(&block, &range) {
             return Err(google_error(
                 400,
-                &format!("Invalid IPCidrRange: {range_s} conflicts with the range {AUTO_MODE_BLOCK} that is reserved for the subnetworks of auto mode network '{}'.", net_url.rsplit('/').next().unwrap_or_default()),
+                &format!(
+                    "Invalid IPCidrRange: {range_s} conflicts with the range {AUTO_MODE_BLOCK} that is \
+                    reserved for the subnetworks of auto mode network '{}'.",
+                    net_url.rsplit('/').next().unwrap_or_default()
+                ),
                 "invalid",
             ));
         }
@@ -335,7 +362,14 @@ fn check_overlaps(w: &World, net_url: &str, (range, range_s): (&Ipv4Net, &str)) 
                     } else {
                         format!(" secondary range '{rn}' of")
                     };
-                    return Err(google_error(400, &format!("Invalid IPCidrRange: {range_s} conflicts with{what} existing subnetwork '{sname}' in region '{sreg}'."), "invalid"));
+                    return Err(google_error(
+                        400,
+                        &format!(
+                            "Invalid IPCidrRange: {range_s} conflicts with{what} \
+                        existing subnetwork '{sname}' in region '{sreg}'."
+                        ),
+                        "invalid",
+                    ));
                 }
             }
         }
