@@ -49,6 +49,7 @@ pub async fn run(world: Shared) {
             // Due times are compared with the pass's start: one falling due during the pass (which
             // the pass may have missed) wakes the loop again at once.
             let started = Instant::now();
+            w.controller_passes += 1;
             tick(&mut w);
             next_due(&w, started)
         };

@@ -108,6 +108,8 @@ pub struct World {
     pub changes: std::collections::VecDeque<(u64, String, &'static str, Value)>,
     /// Poked by every write, so the controllers wake up only when there is something to do.
     pub changed: Arc<tokio::sync::Notify>,
+    /// How many passes the controller loop has made (`controller::run`).
+    pub controller_passes: u64,
 }
 
 pub const CLUSTER_UID: &str = "3f9c1a27b5d04e6f";
@@ -147,6 +149,7 @@ impl World {
             controllers_paused: false,
             inject_once: Vec::new(),
             changed: Arc::new(tokio::sync::Notify::new()),
+            controller_passes: 0,
         }
     }
 
