@@ -314,6 +314,27 @@ impl K10 {
             .as_ref()
             .is_some_and(|p| p.scheme.eq_ignore_ascii_case("HTTPS"))
     }
+    /// The protocol the gateway serves: `HTTPS` or `HTTP`.
+    pub fn gateway_protocol(&self) -> &'static str {
+        if self.serves_https() {
+            "HTTPS"
+        } else {
+            "HTTP"
+        }
+    }
+    /// The protocol the load balancer speaks to the Service port: `cloud.google.com/app-protocols`
+    /// keyed by the port's name (HTTP2 is TLS too, so it counts as HTTPS), else HTTP.
+    pub fn lb_protocol(&self) -> &'static str {
+        let v = self
+            .annotation(crate::state::APP_PROTOCOLS)
+            .and_then(|raw| serde_json::from_str::<Value>(&raw).ok())
+            .unwrap_or(Value::Null);
+        let name = self.service_port_name.as_deref().unwrap_or_default();
+        match v[name].as_str().map(str::to_ascii_uppercase).as_deref() {
+            Some("HTTPS" | "HTTP2") => "HTTPS",
+            _ => "HTTP",
+        }
+    }
 }
 
 /// The gateway's `PREFIX_PATH`, from ConfigMap `k10-gateway` (the chart gives it no labels).

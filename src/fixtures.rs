@@ -544,6 +544,18 @@ pub fn health_check(path: &str) -> HealthCheck {
         },
         check_interval_sec: Some(15),
         timeout_sec: Some(15),
+        ..Default::default()
+    }
+}
+
+/// The health check GKE makes for an HTTPS backend (app protocol HTTPS): `httpsHealthCheck`.
+pub fn https_health_check(path: &str) -> HealthCheck {
+    let h = health_check(path);
+    HealthCheck {
+        kind: "HTTPS".into(),
+        https_health_check: h.http_health_check.clone(),
+        http_health_check: HttpHealthCheck::default(),
+        ..h
     }
 }
 
