@@ -30,6 +30,7 @@ pub const BACKEND_CONFIG: &str = "cloud.google.com/backend-config";
 pub const APP_PROTOCOLS: &str = "cloud.google.com/app-protocols";
 pub const CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
 pub const STATIC_IP: &str = "kubernetes.io/ingress.regional-static-ip-name";
+pub const ALLOW_HTTP: &str = "kubernetes.io/ingress.allow-http";
 
 /// The description that marks a GCP resource as install's.
 pub fn gcp_marker(c: &ClusterInfo) -> String {

@@ -1965,7 +1965,10 @@ fn https_gateway_needs_https_from_the_load_balancer_and_an_https_health_check() 
     use crate::state::APP_PROTOCOLS;
     let https = |f: Facts| f.observed(|o| o.with_https_gateway());
     let app = |f: Facts| f.observed(|o| o.with_service_annotation(APP_PROTOCOLS, r#"{"http":"HTTPS"}"#));
-    let annotate = r#"`kubectl -n kasten-io annotate service gateway cloud.google.com/app-protocols='{"http":"HTTPS"}' --overwrite`"#;
+    let annotate = concat!(
+        "`kubectl -n kasten-io annotate service gateway ",
+        r#"cloud.google.com/app-protocols='{"http":"HTTPS"}' --overwrite`"#
+    );
     let service_rows = vec![
         row(
             "HTTPS gateway, LB speaks HTTP",

@@ -85,7 +85,8 @@ pub fn dashboard_path(k: &K10, asked: Option<&str>) -> anyhow::Result<String> {
         return Err(error::usage(
             format!("--path `{asked}` is not where K10's gateway serves the dashboard: {source}"),
             format!(
-                "use --path {want} (or leave --path out); to move the dashboard, change the chart's                  ingress.urlPath or route.path with `helm upgrade`"
+                "use --path {want} (or leave --path out); to move the dashboard, change the chart's \
+                 ingress.urlPath or route.path with `helm upgrade`"
             ),
         ));
     }

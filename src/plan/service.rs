@@ -51,7 +51,8 @@ pub fn app_protocols(k: &K10) -> anyhow::Result<Option<String>> {
     }
     let Some(port) = k.service_port_name.as_deref() else {
         return Err(error::environment(
-            "the gateway serves HTTPS, but Service `gateway`'s port has no name, and              cloud.google.com/app-protocols (HTTPS to the pods) is keyed by port name",
+            "the gateway serves HTTPS, but Service `gateway`'s port has no name, and \
+             cloud.google.com/app-protocols (HTTPS to the pods) is keyed by port name",
             "restore the chart's Service (port `http`) with `helm upgrade --reuse-values`",
         ));
     };
