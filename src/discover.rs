@@ -95,7 +95,7 @@ pub async fn cluster(g: &Global, kube: &Kube, gcp: &Gcp) -> anyhow::Result<Clust
         let Some(project) = project else {
             return Err(error::environment(
                 format!("context `{}` does not look like a GKE cluster: its name is not gke_PROJECT_LOCATION_CLUSTER and its nodes are not Compute Engine VMs", kube.context),
-                "use a GKE context (`gcloud container clusters get-credentials CLUSTER --location LOCATION`), or pass --project, --location and --cluster",
+                "use a GKE context (`gcloud container clusters get-credentials CLUSTER --location LOCATION`), or pass --project, --location and --gke-cluster",
             ));
         };
         r = match (
@@ -128,7 +128,7 @@ pub async fn cluster(g: &Global, kube: &Kube, gcp: &Gcp) -> anyhow::Result<Clust
                     r.cluster, r.project, r.location
                 ),
                 format!(
-                "check --project/--location/--cluster, or list clusters: `gcloud container clusters list --project {}`",
+                "check --project/--location/--gke-cluster, or list clusters: `gcloud container clusters list --project {}`",
                 r.project
             ),
             ))
@@ -245,11 +245,11 @@ async fn find_by_endpoint(gcp: &Gcp, project: &str, server: &str) -> anyhow::Res
         }),
         [] => Err(error::environment(
             format!("no GKE cluster in project `{project}` has the API endpoint {host} of this context"),
-            "pass --project, --location and --cluster",
+            "pass --project, --location and --gke-cluster",
         )),
         _ => Err(error::environment(
             format!("several GKE clusters in project `{project}` share the endpoint {host}"),
-            "pass --location and --cluster",
+            "pass --location and --gke-cluster",
         )),
     }
 }

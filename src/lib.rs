@@ -6,6 +6,7 @@
 pub mod cidr;
 pub mod cli;
 pub mod commands;
+pub mod complete;
 pub mod discover;
 pub mod env;
 pub mod error;
