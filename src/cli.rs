@@ -40,37 +40,37 @@ pub struct Cli {
 
 #[derive(Args, Debug, Clone)]
 pub struct Global {
-    /// Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
+    /// Kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
     #[arg(long, global = true, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context to use (default: the current context)
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
-    /// The kubeconfig cluster to use, as in kubectl (default: the context's)
+    /// The kubeconfig cluster to use (default: the context's)
     #[arg(long = "cluster", global = true, value_name = "NAME")]
     pub kube_cluster: Option<String>,
-    /// The kubeconfig user to use, as in kubectl (default: the context's)
+    /// The kubeconfig user to use (default: the context's)
     #[arg(long, global = true, value_name = "NAME")]
     pub user: Option<String>,
-    /// User to impersonate for Kubernetes requests, as in kubectl
+    /// Username to impersonate in Kubernetes requests
     #[arg(long = "as", global = true, value_name = "USER")]
     pub as_user: Option<String>,
-    /// Group to impersonate for Kubernetes requests (repeat for several)
+    /// Group to impersonate (repeatable; needs --as)
     #[arg(long = "as-group", global = true, value_name = "GROUP", requires = "as_user")]
     pub as_group: Vec<String>,
-    /// UID to impersonate for Kubernetes requests
+    /// UID to impersonate (needs --as)
     #[arg(long = "as-uid", global = true, value_name = "UID", requires = "as_user")]
     pub as_uid: Option<String>,
-    /// Give up on a single Kubernetes request after this long (e.g. 30s, 1m30s; 0: never)
+    /// Limit for each Kubernetes request (e.g. 30s, 1m30s; 0: none)
     #[arg(long, global = true, value_parser = parse_request_timeout, value_name = "DURATION")]
     pub request_timeout: Option<Duration>,
     /// Namespace K10 is installed in
     #[arg(short = 'n', long, global = true, default_value = "kasten-io", value_name = "NS")]
     pub namespace: String,
-    /// Google Cloud project of the cluster (default: from the context name or the nodes)
+    /// GCP project (default: from the context name or the nodes)
     #[arg(long, global = true, value_name = "ID")]
     pub project: Option<String>,
-    /// Cluster location, a zone or region (default: from the context name)
+    /// GKE location, a zone or region (default: from the context name)
     #[arg(long, global = true, value_name = "LOCATION")]
     pub location: Option<String>,
     /// GKE cluster name (default: from the context name)
@@ -82,7 +82,7 @@ pub struct Global {
     /// Region of the load balancer (default: the cluster's region)
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
-    /// More detail on stderr (-v retries and requests, -vv more; kubectl's -v=N also works)
+    /// More detail on stderr: -v retries, -vv more (also -v=N)
     #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Never colour output (also: NO_COLOR)
