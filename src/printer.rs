@@ -332,3 +332,80 @@ impl Progress {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows() -> Vec<Vec<(String, Tone)>> {
+        let row = |a: &str, b: &str, c: &str| {
+            vec![
+                (a.to_string(), Tone::Plain),
+                (b.to_string(), Tone::Good),
+                (c.to_string(), Tone::Plain),
+            ]
+        };
+        vec![
+            row(
+                "Proxy-only subnet",
+                "PASS",
+                "`proxy-only-subnet` 10.120.0.0/23 is ACTIVE in us-central1/default",
+            ),
+            row(
+                "Health check",
+                "PASS",
+                "`k8s1-3f9c1a27-kasten-io-gateway-80-5944df77` probes /healthz",
+            ),
+        ]
+    }
+
+    fn table(width: Option<usize>) -> String {
+        Printer::plain()
+            .with_width(width)
+            .table(&["Check", "Result", "Finding"], rows())
+    }
+
+    fn widest_line(s: &str) -> usize {
+        s.lines().map(text_width).max().unwrap_or(0)
+    }
+
+    #[test]
+    fn a_table_that_fits_or_no_known_width_is_one_line_per_row() {
+        let unknown = table(None);
+        assert_eq!(table(Some(200)), unknown);
+        assert_eq!(
+            unknown.lines().count(),
+            2 + 4,
+            "borders, header, separator, rows:\n{unknown}"
+        );
+    }
+
+    #[test]
+    fn a_narrower_terminal_wraps_at_spaces_and_never_splits_a_name() {
+        let t = table(Some(80));
+        assert!(widest_line(&t) <= 80, "\n{t}");
+        assert!(t.lines().count() > 5, "wrapped:\n{t}");
+        for name in [
+            "`proxy-only-subnet`",
+            "10.120.0.0/23",
+            "us-central1/default",
+            "`k8s1-3f9c1a27-kasten-io-gateway-80-5944df77`",
+        ] {
+            assert!(t.contains(name), "{name} is whole:\n{t}");
+        }
+        insta::assert_snapshot!("table_80_columns", t);
+    }
+
+    #[test]
+    fn a_terminal_too_narrow_for_the_longest_name_gets_one_block_per_row() {
+        let t = table(Some(50));
+        assert!(!t.contains('│'), "no grid:\n{t}");
+        insta::assert_snapshot!("table_50_columns", t);
+        let first = t.split("\n\n").next().unwrap();
+        assert_eq!(
+            first,
+            "Check:   Proxy-only subnet\nResult:  PASS\n\
+Finding: `proxy-only-subnet` 10.120.0.0/23 is ACTIVE in us-central1/default"
+        );
+    }
+}
