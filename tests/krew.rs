@@ -216,7 +216,13 @@ fn dry_run(os: &str) -> String {
 #[test]
 fn the_dry_run_uses_each_runners_own_tools() {
     let linux = dry_run("linux");
-    assert!(linux.contains("tar -C STAGE --owner=0 --group=0 --numeric-owner -czf /out/kubectl-kasten_ilb_v0.1.0_linux_amd64.tar.gz kubectl-kasten_ilb LICENSE README.md kubectl_complete-kasten_ilb"), "{linux}");
+    assert!(
+        linux.contains(
+            "tar -C STAGE --owner=0 --group=0 --numeric-owner -czf /out/kubectl-kasten_ilb_v0.1.0_linux_amd64.tar.gz \
+             kubectl-kasten_ilb LICENSE README.md kubectl_complete-kasten_ilb"
+        ),
+        "{linux}"
+    );
     assert!(linux.lines().last().unwrap().starts_with("sha256sum /out/"), "{linux}");
 
     // macOS has bsdtar: no --owner/--group/--mtime (GNU only); --uid/--gid instead, and the
@@ -244,7 +250,10 @@ fn the_dry_run_uses_each_runners_own_tools() {
         "{windows}"
     );
     assert!(
-        windows.contains("cd STAGE && 7z a -tzip -bso0 -bsp0 /out/kubectl-kasten_ilb_v0.1.0_windows_amd64.zip kubectl-kasten_ilb.exe LICENSE README.md\n"),
+        windows.contains(
+            "cd STAGE && 7z a -tzip -bso0 -bsp0 /out/kubectl-kasten_ilb_v0.1.0_windows_amd64.zip \
+             kubectl-kasten_ilb.exe LICENSE README.md\n"
+        ),
         "{windows}"
     );
     assert!(windows.contains("STAGE/kubectl-kasten_ilb.exe"), "{windows}");

@@ -44,10 +44,15 @@ fn recorder(silent: bool) -> Recorder {
                     std::thread::sleep(Duration::from_secs(60));
                     return;
                 }
-                let body = r#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"recorded","reason":"Forbidden","code":403}"#;
+                let body = serde_json::json!({
+                    "kind": "Status", "apiVersion": "v1", "status": "Failure",
+                    "message": "recorded", "reason": "Forbidden", "code": 403,
+                })
+                .to_string();
                 let _ = write!(
                     stream,
-                    "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
                     body.len()
                 );
             });
@@ -64,7 +69,10 @@ fn kubeconfig(dir: &std::path::Path, server: &str) -> String {
         "current-context": "gke_kasten-demo_us-central1-a_kasten-demo",
         "clusters": [{"name": "rec", "cluster": {"server": server}}],
         "users": [{"name": "me", "user": {"token": "not-a-real-token"}}],
-        "contexts": [{"name": "gke_kasten-demo_us-central1-a_kasten-demo", "context": {"cluster": "rec", "user": "me"}}],
+        "contexts": [{
+            "name": "gke_kasten-demo_us-central1-a_kasten-demo",
+            "context": {"cluster": "rec", "user": "me"},
+        }],
     });
     std::fs::write(&path, kc.to_string()).unwrap();
     path.display().to_string()
@@ -198,7 +206,8 @@ fn cluster_and_user_pick_kubeconfig_entries_as_in_kubectl_and_gke_cluster_names_
 #[test]
 fn kubectl_verbosity_and_go_durations_are_accepted() {
     let w = TestWorld::start("healthy");
-    // One 503 from Compute on the subnet list (kube-rs would retry a Kubernetes one silently): at -v the retry is reported, without it not.
+    // One 503 from Compute on the subnet list (kube-rs would retry a Kubernetes one silently): at
+    // -v the retry is reported, without it not.
     let doctor = |v: &[&str]| {
         w.sim
             .with_world(|w| w.inject_once.push(("GET".into(), "/subnetworks".into(), 503)));
