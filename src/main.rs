@@ -100,6 +100,13 @@ fn main() -> ExitCode {
 fn completion(c: &CompletionArgs, name: &str) -> ExitCode {
     let printer = Printer::new(false, 0);
     if let Some(CompletionAction::InstallKubectlHelper { dir }) = &c.action {
+        if cfg!(windows) {
+            printer.error(
+                "the kubectl completion helper is a sh script: not available on Windows",
+                Some("in PowerShell: `kubectl kasten-ilb completion powershell | Out-String | Invoke-Expression`"),
+            );
+            return ExitCode::from(exit::USAGE);
+        }
         let Some(dir) = dir.clone().or_else(complete::default_helper_dir) else {
             printer.error(
                 "cannot tell where the plugin is",
