@@ -36,47 +36,14 @@ pub fn candidates(words: &[String], source: &dyn Source) -> (Vec<String>, u32) {
         Some((c, d)) => (c.as_str(), d),
         None => ("", &[][..]),
     };
-    let mut cmd = &root;
-    let mut pending: Option<&Arg> = None;
-    let mut flags: Vec<(String, String)> = Vec::new();
-    for w in done {
-        if let Some(a) = pending.take() {
-            flags.push((a.get_id().to_string(), w.clone()));
-            continue;
-        }
-        if let Some(long) = w.strip_prefix("--") {
-            let (name, value) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v)),
-                None => (long, None),
-            };
-            if let Some(a) = cmd.get_arguments().find(|a| a.get_long() == Some(name)) {
-                match value {
-                    Some(v) => flags.push((a.get_id().to_string(), v.to_string())),
-                    None if takes_value(a) => pending = Some(a),
-                    None => {}
-                }
-            }
-        } else if let Some(short) = w.strip_prefix('-').filter(|s| !s.is_empty()) {
-            let mut chars = short.chars();
-            let c = chars.next().unwrap_or_default();
-            if let Some(a) = cmd.get_arguments().find(|a| a.get_short() == Some(c)) {
-                let rest = chars.as_str().trim_start_matches('=');
-                if takes_value(a) && rest.is_empty() {
-                    pending = Some(a);
-                } else if takes_value(a) {
-                    flags.push((a.get_id().to_string(), rest.to_string()));
-                }
-            }
-        } else if let Some(sub) = cmd.find_subcommand(w) {
-            cmd = sub;
-        }
-    }
-    if let Some(a) = pending {
-        return values_for(a, cur, "", &flags, source);
+    let w = walk(&root, done);
+    let cmd = w.cmd;
+    if let Some(a) = w.pending {
+        return values_for(a, cur, "", &w.flags, source);
     }
     if let Some((name, value)) = cur.strip_prefix("--").and_then(|l| l.split_once('=')) {
         return match cmd.get_arguments().find(|a| a.get_long() == Some(name)) {
-            Some(a) => values_for(a, value, &format!("--{name}="), &flags, source),
+            Some(a) => values_for(a, value, &format!("--{name}="), &w.flags, source),
             None => (Vec::new(), NO_FILE_COMP),
         };
     }
@@ -101,6 +68,61 @@ pub fn candidates(words: &[String], source: &dyn Source) -> (Vec<String>, u32) {
         }
     }
     (out, NO_FILE_COMP)
+}
+
+/// Where the words typed before the current one lead.
+struct Walk<'a> {
+    /// The innermost subcommand named.
+    cmd: &'a clap::Command,
+    /// A flag that still waits for its value (the current word is that value).
+    pending: Option<&'a Arg>,
+    /// Flag values typed so far, by argument id (they steer the cluster look-ups).
+    flags: Vec<(String, String)>,
+}
+
+fn walk<'a>(root: &'a clap::Command, done: &[String]) -> Walk<'a> {
+    let mut w = Walk {
+        cmd: root,
+        pending: None,
+        flags: Vec::new(),
+    };
+    for word in done {
+        if let Some(a) = w.pending.take() {
+            w.flags.push((a.get_id().to_string(), word.clone()));
+            continue;
+        }
+        let cmd = w.cmd;
+        if let Some(long) = word.strip_prefix("--") {
+            let (name, value) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            let Some(a) = cmd.get_arguments().find(|a| a.get_long() == Some(name)) else {
+                continue;
+            };
+            match value {
+                Some(v) => w.flags.push((a.get_id().to_string(), v.to_string())),
+                None if takes_value(a) => w.pending = Some(a),
+                None => {}
+            }
+        } else if let Some(short) = word.strip_prefix('-').filter(|s| !s.is_empty()) {
+            let mut chars = short.chars();
+            let c = chars.next().unwrap_or_default();
+            let Some(a) = cmd.get_arguments().find(|a| a.get_short() == Some(c)) else {
+                continue;
+            };
+            // `-n NS`, `-nNS` or `-n=NS`; a flag without a value (`-vv`) says nothing.
+            let rest = chars.as_str().trim_start_matches('=');
+            if takes_value(a) && rest.is_empty() {
+                w.pending = Some(a);
+            } else if takes_value(a) {
+                w.flags.push((a.get_id().to_string(), rest.to_string()));
+            }
+        } else if let Some(sub) = cmd.find_subcommand(word) {
+            w.cmd = sub;
+        }
+    }
+    w
 }
 
 fn takes_value(a: &Arg) -> bool {

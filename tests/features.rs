@@ -41,6 +41,7 @@ fn without_the_demo_feature_there_is_no_simulator_and_no_http_server() {
 }
 
 #[test]
+#[cfg(feature = "demo")]
 fn the_default_build_has_demo() {
     let o = Command::new(env!("CARGO_BIN_EXE_kubectl-kasten_ilb"))
         .args(["demo", "--help"])
