@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The examples under the top-level help (the demo only in builds that have it).
+#[cfg(feature = "demo")]
 pub const EXAMPLES: &str = "\
 Examples:
   # Expose K10 on an internal load balancer (plan, confirm, apply, verify)
@@ -21,6 +23,21 @@ Examples:
 
   # Try it all against a simulated GKE project
   kubectl kasten-ilb demo";
+
+#[cfg(not(feature = "demo"))]
+pub const EXAMPLES: &str = "\
+Examples:
+  # Expose K10 on an internal load balancer (plan, confirm, apply, verify)
+  kubectl kasten-ilb install
+
+  # Show what would change, write nothing
+  kubectl kasten-ilb install --dry-run
+
+  # Find out why the internal dashboard does not answer
+  kubectl kasten-ilb doctor
+
+  # Remove what install made (and nothing else)
+  kubectl kasten-ilb uninstall --yes";
 
 #[derive(Parser, Debug)]
 #[command(
