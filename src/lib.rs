@@ -7,6 +7,7 @@ pub mod apply;
 pub mod cidr;
 pub mod cli;
 pub mod commands;
+pub mod complete;
 pub mod discover;
 pub mod doctor;
 pub mod env;
