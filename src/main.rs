@@ -1,4 +1,5 @@
 //! `kubectl-kasten_ilb`: parse, set up the printer, run, map the error to an exit status.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::ExitCode;
 

@@ -85,6 +85,11 @@ impl Printer {
         }
     }
 
+    /// Text for the reader that is not data (a plan shown while stdout carries manifests): stderr.
+    pub fn err(&self, text: &str) {
+        err_line!("{}", text.trim_end_matches('\n'));
+    }
+
     /// Status lines: stderr, cargo-style right-aligned verb.
     pub fn status(&self, verb: &str, msg: &str) {
         let v = format!("{verb:>12}");
