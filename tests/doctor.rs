@@ -94,7 +94,7 @@ fn the_healthy_world_passes_every_check_and_doctor_writes_nothing() {
         .for_each(|c| c["evidence"] = json!("<evidence>"));
     insta::assert_json_snapshot!("doctor_healthy_json", snap);
     let y = ok(&w.run(&["doctor", "-o", "yaml"]));
-    let yv: Value = serde_yaml::from_str(&y).unwrap();
+    let yv: Value = serde_norway::from_str(&y).unwrap();
     assert_eq!(yv["summary"]["pass"], 14);
 }
 

@@ -10,7 +10,7 @@ fn values(w: &TestWorld, args: &[&str]) -> (String, Value) {
     let mut a = vec!["export", "--format", "helm-values"];
     a.extend_from_slice(args);
     let out = ok(&w.run(&a));
-    let v: Value = serde_yaml::from_str(&out).unwrap();
+    let v: Value = serde_norway::from_str(&out).unwrap();
     (out.clone(), v)
 }
 

@@ -169,7 +169,7 @@ fn helm_values(b: &Base, plan: &Plan, settings: &Settings) -> anyhow::Result<Str
     Ok(format!(
         "# Values for the K10 chart: helm upgrade {release} kasten/k10 -n {ns} --reuse-values -f THIS_FILE\n\
          # Notes:\n{notes}{separately}{}",
-        serde_yaml::to_string(&frontend_values(plan, settings))?,
+        serde_norway::to_string(&frontend_values(plan, settings))?,
         notes = list(remarks(b, plan)),
         release = b.k10.release,
         ns = b.k10.namespace
