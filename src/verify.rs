@@ -392,22 +392,20 @@ impl From<CurlError> for Failure {
 
 /// K10's own answer to a request without credentials when basic auth (htpasswd) is configured:
 /// 401 with a Basic challenge. Only then does a 401 prove the request reached K10's gateway.
-fn k10_challenge<'a>(page: &'a CurlResult, auth: Option<&str>) -> Result<&'a str, Failure> {
+fn k10_challenge(page: &CurlResult, auth: Option<&str>) -> Result<(), Failure> {
     match page.basic_challenge() {
-        Some(c) if auth == Some("basic") && !page.body.contains(DEFAULT_BACKEND_MARK) => Ok(c),
+        Some(_) if auth == Some("basic") && !page.body.contains(DEFAULT_BACKEND_MARK) => Ok(()),
         _ => Err(Failure::ForeignChallenge(page.challenge.clone())),
     }
 }
 
 /// The end-to-end verdict for the dashboard page and a deeper path; `auth` is K10's configured
-/// method (`basic`: its gateway answers 401 with a Basic challenge).
+/// method (`basic`: its gateway answers 401 with a Basic challenge, kept in the evidence).
 pub fn judge(page: &CurlResult, deep: &CurlResult, auth: Option<&str>) -> Result<String, Failure> {
-    let what = if page.code == 401 {
-        let c = k10_challenge(page, auth)?;
-        format!("HTTP 401 with K10's Basic challenge: the request reached K10's gateway (WWW-Authenticate: {c})")
-    } else if page.code == 200 && page.is_dashboard() {
-        format!("HTTP 200 with <title>{}</title>", page.title().unwrap_or_default())
-    } else {
+    let challenged = page.code == 401;
+    if challenged {
+        k10_challenge(page, auth)?;
+    } else if page.code != 200 || !page.is_dashboard() {
         return Err(if page.body.contains(DEFAULT_BACKEND_MARK) {
             Failure::DefaultBackend
         } else if page.code == 502 || page.code == 503 {
@@ -415,14 +413,23 @@ pub fn judge(page: &CurlResult, deep: &CurlResult, auth: Option<&str>) -> Result
         } else {
             Failure::Unexpected(page.code)
         });
-    };
+    }
     if deep.body.contains(DEFAULT_BACKEND_MARK) {
         return Err(Failure::ExactPathOnly);
     }
-    Ok(format!(
-        "{what} from pod {}; deeper paths reach K10 (HTTP {})",
-        page.pod, deep.code
-    ))
+    Ok(if challenged {
+        format!(
+            "HTTP 401 with K10's Basic challenge: the request reached K10's gateway (pod {}; deeper paths HTTP {})",
+            page.pod, deep.code
+        )
+    } else {
+        format!(
+            "HTTP 200 with <title>{}</title> from pod {}; deeper paths reach K10 (HTTP {})",
+            page.title().unwrap_or_default(),
+            page.pod,
+            deep.code
+        )
+    })
 }
 
 #[cfg(test)]

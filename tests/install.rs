@@ -27,7 +27,8 @@ fn install_exposes_k10_on_an_internal_load_balancer() {
         "{out}"
     );
     assert!(
-        err.contains("Verified curl http://10.128.0.") && err.contains("<title>Kasten</title>"),
+        err.contains("Verified curl http://10.128.0.")
+            && err.contains("HTTP 401 with K10's Basic challenge: the request reached K10's gateway"),
         "{err}"
     );
     insta::assert_snapshot!("install_fresh_stdout", stable(&out));
@@ -84,11 +85,15 @@ fn install_exposes_k10_on_an_internal_load_balancer() {
                 "catalog-svc",
                 "--",
                 "curl",
-                "-s",
+                "-si",
                 &format!("http://{ip}/k10/"),
             ])
             .unwrap());
-        assert!(page.contains("<title>Kasten</title>"));
+        // K10 with basic auth challenges a request without credentials.
+        assert!(
+            page.contains("HTTP/1.1 401") && page.contains("www-authenticate: Basic realm="),
+            "{page}"
+        );
         let deep = ok(&w
             .kubectl(&[
                 "-n",
@@ -99,12 +104,12 @@ fn install_exposes_k10_on_an_internal_load_balancer() {
                 "catalog-svc",
                 "--",
                 "curl",
-                "-s",
+                "-si",
                 &format!("http://{ip}/k10/dashboard/settings"),
             ])
             .unwrap());
         assert!(
-            deep.contains("<title>Kasten</title>") && !deep.contains("backend NotFound"),
+            deep.contains("www-authenticate: Basic realm=") && !deep.contains("backend NotFound"),
             "{deep}"
         );
     }

@@ -169,11 +169,15 @@ fn the_manual_recipe_runs_end_to_end_with_the_real_clients() {
             "catalog-svc",
             "--",
             "curl",
-            "-s",
+            "-si",
             &format!("http://{ip}/k10/"),
         ])
         .unwrap());
-    assert!(page.contains("<title>Kasten</title>"), "{page}");
+    // K10 with basic auth: 401 and its Basic challenge.
+    assert!(
+        page.contains("HTTP/1.1 401") && page.contains("www-authenticate: Basic realm="),
+        "{page}"
+    );
     // The recipe's ImplementationSpecific path routes only the exact path.
     let deep = ok(&w
         .kubectl(&[

@@ -912,6 +912,41 @@ fn backend_config_error(w: &World, svc: &Value, port: &Value) -> Option<String> 
     }
 }
 
+/// The protocol the load balancer speaks to a Service port: `cloud.google.com/app-protocols`
+/// keyed by the port's name (`HTTP2` counts as TLS as well), else HTTP.
+pub fn app_protocol(svc: &Value, port: &Value) -> &'static str {
+    let raw = svc["metadata"]["annotations"]["cloud.google.com/app-protocols"]
+        .as_str()
+        .unwrap_or("{}");
+    let v: Value = serde_json::from_str(raw).unwrap_or(Value::Null);
+    match port["name"].as_str().and_then(|n| v[n].as_str()) {
+        Some("HTTPS") => "HTTPS",
+        Some("HTTP2") => "HTTP2",
+        _ => "HTTP",
+    }
+}
+
+/// Where a health check keeps its settings: `httpsHealthCheck` for HTTPS (and HTTP2), else
+/// `httpHealthCheck`.
+pub fn hc_settings_key(hc: &Value) -> &'static str {
+    match hc["type"].as_str() {
+        Some("HTTPS") => "httpsHealthCheck",
+        Some("HTTP2") => "http2HealthCheck",
+        _ => "httpHealthCheck",
+    }
+}
+
+/// Change a health check's protocol, moving its settings to the key of the new one.
+fn set_hc_protocol(hc: &mut Value, protocol: &str) {
+    let from = hc_settings_key(hc);
+    hc["type"] = json!(protocol);
+    let to = hc_settings_key(hc);
+    if from != to {
+        let settings = hc.as_object_mut().and_then(|o| o.remove(from)).unwrap_or(json!({}));
+        hc[to] = settings;
+    }
+}
+
 /// The health check GKE infers when it first creates it (../shared/domain §3).
 pub fn infer_health_check(w: &World, svc: &Value, port: &Value) -> (String, Option<i64>, i64, i64, Option<String>) {
     // (requestPath, fixed port, checkIntervalSec, timeoutSec, host)
@@ -935,7 +970,13 @@ pub fn infer_health_check(w: &World, svc: &Value, port: &Value) -> (String, Opti
             if !probe.is_object() || probe["host"].is_string() {
                 continue;
             }
-            if probe["scheme"].as_str().unwrap_or("HTTP") != "HTTP" {
+            // The probe's scheme must match the port's app protocol (HTTP2 maps to HTTPS).
+            let want = if app_protocol(svc, port) == "HTTP" {
+                "HTTP"
+            } else {
+                "HTTPS"
+            };
+            if probe["scheme"].as_str().unwrap_or("HTTP") != want {
                 continue;
             }
             let pport = &probe["port"];
@@ -1062,15 +1103,22 @@ fn sync_backend(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (String, 
     // Health check: inferred when first created; BackendConfig always wins.
     let hc_key = format!("{region}/{name}");
     let hc_url = format!("{}/healthChecks/{}", w.region_url(&region), name);
+    let protocol = app_protocol(svc, port);
     let mut hc = match w.compute.health_checks.get(&hc_key) {
-        Some(h) => h.clone(),
+        Some(h) => {
+            // The protocol follows the backend's app protocol; the other settings are kept.
+            let mut h = h.clone();
+            set_hc_protocol(&mut h, protocol);
+            h
+        }
         None => {
             let (path, _, interval, timeout, host) = infer_health_check(w, svc, port);
             let mut http = json!({"portSpecification": "USE_SERVING_PORT", "requestPath": path, "proxyHeader": "NONE"});
             if let Some(h) = host {
                 http["host"] = json!(h);
             }
-            json!({"kind": "compute#healthCheck", "name": name, "type": "HTTP", "httpHealthCheck": http,
+            let key = hc_settings_key(&json!({"type": protocol}));
+            json!({"kind": "compute#healthCheck", "name": name, "type": protocol, key: http,
                    "checkIntervalSec": interval, "timeoutSec": timeout, "healthyThreshold": 1, "unhealthyThreshold": 2,
                    "description": "{\"kubernetes.io/service-name\":\"".to_string() + ns + "/" + &svc_name + "\",\"kubernetes.io/service-port\":\"" + &sport.to_string() + "\"}",
                    "region": w.region_url(&region), "selfLink": hc_url})
@@ -1089,14 +1137,15 @@ fn sync_backend(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (String, 
             }
         }
         if let Some(t) = b["type"].as_str() {
-            hc["type"] = json!(t);
+            set_hc_protocol(&mut hc, t);
         }
+        let key = hc_settings_key(&hc);
         if let Some(p) = b["requestPath"].as_str() {
-            hc["httpHealthCheck"]["requestPath"] = json!(p);
+            hc[key]["requestPath"] = json!(p);
         }
         if let Some(p) = b["port"].as_i64() {
-            hc["httpHealthCheck"]["port"] = json!(p);
-            hc["httpHealthCheck"]["portSpecification"] = json!("USE_FIXED_PORT");
+            hc[key]["port"] = json!(p);
+            hc[key]["portSpecification"] = json!("USE_FIXED_PORT");
         }
     }
     upsert(&mut w.compute.health_checks, hc_key, hc);
@@ -1108,7 +1157,7 @@ fn sync_backend(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (String, 
         .map(|g| json!({"group": g, "balancingMode": "RATE", "maxRatePerEndpoint": 1, "capacityScaler": 1}))
         .collect();
     let bs = json!({"kind": "compute#backendService", "name": name, "backends": backends, "healthChecks": [hc_url],
-        "loadBalancingScheme": "INTERNAL_MANAGED", "protocol": "HTTP", "port": 80, "portName": "http", "timeoutSec": 30,
+        "loadBalancingScheme": "INTERNAL_MANAGED", "protocol": protocol, "port": 80, "portName": "http", "timeoutSec": 30,
         "sessionAffinity": "NONE", "connectionDraining": {"drainingTimeoutSec": 0},
         "description": format!("{{\"kubernetes.io/service-name\":\"{ns}/{svc_name}\",\"kubernetes.io/service-port\":\"{sport}\"}}"),
         "region": w.region_url(&region), "selfLink": bs_url});
@@ -1220,41 +1269,23 @@ pub fn firewall_allows(w: &World, src: Ipv4Net, dst: Ipv4Addr, port: u16, tags: 
 
 /// What a pod answers on `port` for `path`: (HTTP status, body). `None`: nothing listens there
 /// (or a NetworkPolicy drops it).
-pub fn pod_http(w: &World, pod: &Value, port: u16, path: &str) -> Option<(u16, String)> {
+/// `tls`: the client speaks TLS (an HTTPS health check or backend, `curl https://`).
+pub fn pod_http(w: &World, pod: &Value, port: u16, path: &str, tls: bool) -> Option<(u16, String)> {
     if !pod_ready(pod) {
         return None;
     }
     let labels = &pod["metadata"]["labels"];
-    let release = labels["release"].as_str().unwrap_or("k10");
-    let _ = w;
     let path_only = path.split(['?', '#']).next().unwrap_or("/");
     if labels["service"] == json!("gateway") {
         if port != 8000 {
             return None; // the gateway listens on 8000 only; NetworkPolicy allow-external admits only 8000
         }
-        if path_only == "/healthz" {
-            return Some((200, "ok".into()));
-        }
-        let prefix = format!("/{release}");
-        if path_only == prefix {
-            return Some((301, format!("<a href=\"/{release}/\">Moved Permanently</a>.\n")));
-        }
-        if path_only.starts_with(&format!("{prefix}/")) {
-            return Some((200, dashboard_html(release)));
-        }
-        return Some((404, "404 page not found\n".into()));
+        return crate::k10_gateway::answer(w, pod, path, tls);
     }
     if port == 8000 && path_only == "/v0/healthz" {
         return Some((200, "{\"status\":\"ok\"}".into()));
     }
     Some((404, "404 page not found\n".into()))
-}
-
-pub fn dashboard_html(release: &str) -> String {
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><base href=\"/{release}/\"><title>Kasten</title>\
-         <link rel=\"icon\" href=\"favicon.ico\"></head><body><div id=\"app\"></div><script src=\"static/js/app.js\"></script></body></html>\n"
-    )
 }
 
 /// Do the NetworkPolicies of the pod's namespace admit traffic from any source (the load
@@ -1317,12 +1348,14 @@ pub fn backend_health(w: &World, bs_name: &str) -> Vec<(String, i64, String, &'s
             let ip = ep["ipAddress"].as_str().unwrap_or_default().to_string();
             let eport = ep["port"].as_i64().unwrap_or(0);
             let inst = ep["instance"].as_str().unwrap_or_default().to_string();
-            let hport = if hc["httpHealthCheck"]["portSpecification"] == json!("USE_FIXED_PORT") {
-                hc["httpHealthCheck"]["port"].as_i64().unwrap_or(eport)
+            let settings = &hc[hc_settings_key(&hc)];
+            let hport = if settings["portSpecification"] == json!("USE_FIXED_PORT") {
+                settings["port"].as_i64().unwrap_or(eport)
             } else {
                 eport
             };
-            let path = hc["httpHealthCheck"]["requestPath"].as_str().unwrap_or("/");
+            let path = settings["requestPath"].as_str().unwrap_or("/");
+            let tls = hc_settings_key(&hc) == "httpsHealthCheck";
             let pod = w
                 .kube_in_ns("Pod", "")
                 .into_iter()
@@ -1331,7 +1364,7 @@ pub fn backend_health(w: &World, bs_name: &str) -> Vec<(String, i64, String, &'s
                 (Some(src), Some(pod), Ok(dst)) => {
                     firewall_allows(w, src, dst, hport as u16, &tags)
                         && netpol_admits_any(w, &pod, hport as u16)
-                        && pod_http(w, &pod, hport as u16, path).is_some_and(|(code, _)| code == 200)
+                        && pod_http(w, &pod, hport as u16, path, tls).is_some_and(|(code, _)| code == 200)
                 }
                 _ => false,
             };
@@ -1351,6 +1384,7 @@ pub fn vpc_http(
     port: u16,
     path: &str,
     host_header: Option<&str>,
+    tls: bool,
 ) -> Result<(u16, String), (i32, String)> {
     // Internal load balancers (and external ones, which are reachable from inside too).
     let all_frs: Vec<&Value> = w
@@ -1442,7 +1476,13 @@ pub fn vpc_http(
             .kube_in_ns("Pod", "")
             .into_iter()
             .find(|p| p["status"]["podIP"].as_str() == Some(ip.as_str()));
-        return match pod.and_then(|p| pod_http(w, &p, *eport as u16, path)) {
+        // The backend service speaks the Service port's app protocol to the pods.
+        let to_pods_tls = w
+            .compute
+            .backend_services
+            .get(&format!("{region}/{bs_name}"))
+            .is_some_and(|b| b["protocol"] == json!("HTTPS"));
+        return match pod.and_then(|p| pod_http(w, &p, *eport as u16, path, to_pods_tls)) {
             Some(r) => Ok(r),
             None => Ok((502, BAD_GATEWAY_HTML.to_string())),
         };
@@ -1472,7 +1512,7 @@ pub fn vpc_http(
         };
         for pod in service_pods(w, &svc) {
             if let Some(tp) = resolve_target_port(&sp, &pod) {
-                if let Some(r) = pod_http(w, &pod, tp as u16, path) {
+                if let Some(r) = pod_http(w, &pod, tp as u16, path, tls) {
                     return Ok(r);
                 }
             }
@@ -1487,7 +1527,7 @@ pub fn vpc_http(
         .into_iter()
         .find(|p| p["status"]["podIP"].as_str() == Some(host))
     {
-        if let Some(r) = pod_http(w, &pod, port, path) {
+        if let Some(r) = pod_http(w, &pod, port, path, tls) {
             return Ok(r);
         }
         return Err((

@@ -283,18 +283,28 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
         Some((h, p, a)) if h == host && *p == port => (a.clone(), Some(host.to_string())),
         _ => (host.to_string(), host_header.clone()),
     };
-    let (code, body) = match crate::controller::vpc_http(w, ns, &connect, port, path, hh.as_deref()) {
+    let (code, body) = match crate::controller::vpc_http(w, ns, &connect, port, path, hh.as_deref(), scheme == "https")
+    {
         Ok(r) => r,
         Err((c, m)) => return err(c, m),
     };
     let reason = match code {
         200 => "OK",
         301 => "Moved Permanently",
+        401 => "Unauthorized",
         404 => "Not Found",
         502 => "Bad Gateway",
         _ => "",
     };
-    let headers = format!("HTTP/1.1 {code} {reason}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nvia: 1.1 google\r\n\r\n", body.len());
+    let extra: String = crate::k10_gateway::headers(code, &body)
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
+    let headers = format!(
+        "HTTP/1.1 {code} {reason}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\n\
+         {extra}via: 1.1 google\r\n\r\n",
+        body.len()
+    );
     if fail && code >= 400 {
         return err(22, format!("The requested URL returned error: {code}"));
     }

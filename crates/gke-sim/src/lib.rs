@@ -17,6 +17,7 @@ pub mod controller;
 pub mod exec;
 pub mod filter;
 pub mod google;
+pub mod k10_gateway;
 pub mod kube_api;
 pub mod scenario;
 pub mod schema;

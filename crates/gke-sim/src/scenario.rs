@@ -3,6 +3,8 @@
 //! `fresh` is the starting point of the manual recipe (K10 installed, nothing exposed); `healthy` is
 //! the recipe's working end state. The others each break exactly one link of the chain.
 
+mod chart;
+
 use serde_json::{json, Value};
 
 use crate::world::{rfc3339, SimConfig, World, AUTO_SUBNETS, CLUSTER_UID, KUBE_SYSTEM_UID};
@@ -75,6 +77,14 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "scale",
         "fresh, plus 5,000 firewall rules, 1,000 subnets and 200 NEGs in other regions",
+    ),
+    (
+        "https-gateway",
+        "fresh, but the chart set secrets.tlsSecret: the gateway serves only HTTPS on 8000, probes scheme HTTPS",
+    ),
+    (
+        "backup-release",
+        "fresh, but K10 is release `backup` (PREFIX_PATH /backup) with token auth and a \"Veeam Kasten\" page",
     ),
 ];
 
@@ -197,6 +207,12 @@ pub fn build(w: &mut World) {
             }
         }
         "scale" => scale(w),
+        "https-gateway" => chart::https_gateway(w),
+        "backup-release" => {
+            chart::token_auth(w);
+            chart::title(w, "Veeam Kasten");
+            chart::rename_release(w, "backup");
+        }
         other => panic!(
             "unknown scenario {other:?} (known: {})",
             SCENARIOS.iter().map(|s| s.0).collect::<Vec<_>>().join(", ")
@@ -453,8 +469,8 @@ fn k10(w: &mut World) {
         gsel.clone(),
         json!([{
             "name": "gateway", "image": format!("gcr.io/kasten-images/gateway:{K10_VERSION}"),
-            "env": [{"name": "PREFIX_PATH", "value": RELEASE}, {"name": "PORT", "value": "8000"},
-                     {"name": "EXTAUTH_REQUEST_HEADERS", "value": "cookie,authorization"}],
+            "env": [{"name": "VERSION", "value": K10_VERSION}],
+            "envFrom": [{"configMapRef": {"name": "k10-gateway"}}],
             "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8000, "scheme": "HTTP"}, "initialDelaySeconds": 2, "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3},
             "livenessProbe": {"httpGet": {"path": "/healthz", "port": 8000, "scheme": "HTTP"}, "initialDelaySeconds": 15, "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3},
             "resources": {"requests": {"cpu": "200m", "memory": "300Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
@@ -469,6 +485,7 @@ fn k10(w: &mut World) {
         gsel,
         json!([{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8000}]),
     );
+    chart::gateway_config_map(w);
     // prometheus-server
     let plabels =
         json!({"app": "prometheus", "component": "server", "release": RELEASE, "app.kubernetes.io/managed-by": "Helm"});
