@@ -223,6 +223,20 @@ fn https_gateway_is_unhealthy_over_http_and_install_makes_the_lb_speak_https() {
         None => return,
     }
     assert_all_pass(&w);
+    // install recorded the annotation it added (before the repair): uninstall takes it back.
+    ok(&w.run(&["uninstall", "--yes"]));
+    let svc = w
+        .sim
+        .world()
+        .kube_get("Service", "kasten-io", "gateway")
+        .cloned()
+        .unwrap();
+    assert!(
+        svc["metadata"]["annotations"]
+            .get("cloud.google.com/app-protocols")
+            .is_none(),
+        "{svc}"
+    );
 }
 
 #[test]
