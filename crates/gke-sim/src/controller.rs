@@ -7,13 +7,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ipnet::Ipv4Net;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::world::{now_rfc3339, World, CLUSTER_UID, HC_SOURCE_RANGES, KUBE_SYSTEM_UID};
+use crate::world::{compute, firewall, now_rfc3339, World, CLUSTER_UID, HC_SOURCE_RANGES, KUBE_SYSTEM_UID};
+use crate::Shared;
 
 pub const FINALIZER_V2: &str = "networking.gke.io/ingress-finalizer-V2";
 pub const DEFAULT_BACKEND_404: &str = "response 404 (backend NotFound), service rules for the path non-existent";
@@ -32,7 +33,52 @@ pub fn settle(w: &mut World) {
     }
 }
 
-/// One pass of every controller, honouring delays (called periodically by the server).
+/// The shortest time between two passes (the old polling period): a burst of writes makes one pass.
+const MIN_GAP: Duration = Duration::from_millis(50);
+
+/// The controllers' loop: one pass whenever the world changed (`World::touch`, poked by every
+/// write) or a delayed action falls due (`next_due`); asleep otherwise.
+pub async fn run(world: Shared) {
+    let changed = world.lock().unwrap().changed.clone();
+    let mut last = tokio::time::Instant::now() - MIN_GAP;
+    loop {
+        tokio::time::sleep_until(last + MIN_GAP).await;
+        last = tokio::time::Instant::now();
+        let due = {
+            let mut w = world.lock().unwrap();
+            // Due times are compared with the pass's start: one falling due during the pass (which
+            // the pass may have missed) wakes the loop again at once.
+            let started = Instant::now();
+            w.controller_passes += 1;
+            tick(&mut w);
+            next_due(&w, started)
+        };
+        match due {
+            Some(at) => {
+                tokio::select! {
+                    _ = changed.notified() => {}
+                    _ = tokio::time::sleep_until(at.into()) => {}
+                }
+            }
+            None => changed.notified().await,
+        }
+    }
+}
+
+/// When the next delayed action falls due after `now`: an Ingress waiting out the load balancer
+/// programming delay, or one being deleted. `None`: nothing is waiting (a due time at or before
+/// `now` was acted on by the pass that started at `now`).
+pub fn next_due(w: &World, now: Instant) -> Option<Instant> {
+    let delay = w.cfg.lb_delay;
+    w.ingress_memo
+        .values()
+        .flat_map(|m| [m.first_seen.map(|t| t + delay), m.deleting_since.map(|t| t + delay / 2)])
+        .flatten()
+        .filter(|t| *t > now)
+        .min()
+}
+
+/// One pass of every controller, honouring delays.
 pub fn tick(w: &mut World) {
     if w.controllers_paused {
         return;
@@ -474,15 +520,53 @@ pub fn reconcile_ingress(w: &mut World, ns: &str, name: &str, immediate: bool) {
     sync_ingress(w, &key, &ing, class);
 }
 
-fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class) {
-    let ns = key.0.clone();
-    let (backends, routes, default_backend) = ingress_backends(ing);
+/// Warn about an Ingress once per distinct message (ingress-gce repeats only changed errors).
+fn warn_if_new(w: &mut World, key: &(String, String), ing: &Value, reason: &str, msg: &str) {
+    if w.ingress_memo.get(key).and_then(|m| m.last_warning.clone()).as_deref() != Some(msg) {
+        warn_once(w, key, ing, reason, msg);
+    }
+}
 
-    // ---- Translate
+/// What the Ingress asks of the frontend (from its annotations and TLS section).
+struct Frontend {
+    tls: bool,
+    allow_http: bool,
+    static_name: Option<String>,
+}
+
+fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class) {
+    let (backends, routes, default_backend) = ingress_backends(ing);
+    let Some(svc_objs) = translate(w, key, ing, &backends) else {
+        return;
+    };
+    // Backends: NEGs, health checks, backend services, and the L7 firewall rule.
+    let mut backend_links = vec![];
+    let mut neg_ports = BTreeSet::new();
+    for (svc, port) in &svc_objs {
+        let (bs_link, tport) = sync_backend(w, &key.0, svc, port);
+        backend_links.push(bs_link);
+        neg_ports.extend(tport);
+    }
+    ensure_l7_firewall(w, &neg_ports);
+    let Some(fe) = check_frontend(w, key, ing, class) else {
+        return;
+    };
+    let Some(ip) = ingress_ip(w, key, ing, class, &fe) else {
+        return;
+    };
+    let um_obj = url_map(w, &backend_links, &routes, default_backend);
+    let names = sync_frontend(w, key, class, &fe, &ip, um_obj);
+    publish(w, key, ing, &ip, &fe, &names, &backend_links);
+}
+
+/// Translate the Ingress's backends into (Service, port) pairs; warn and return `None` when one
+/// cannot be served.
+fn translate(w: &mut World, key: &(String, String), ing: &Value, backends: &[Backend]) -> Option<Vec<(Value, Value)>> {
+    let ns = &key.0;
     let mut errors = vec![];
     let mut svc_objs = vec![];
-    for b in &backends {
-        let Some(svc) = w.kube_get("Service", &ns, &b.svc).cloned() else {
+    for b in backends {
+        let Some(svc) = w.kube_get("Service", ns, &b.svc).cloned() else {
             errors.push(format!("could not find service \"{ns}/{}\"", b.svc));
             continue;
         };
@@ -508,7 +592,11 @@ fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class
             .map(|v| v["ingress"] == json!(true))
             .unwrap_or(false);
         if !neg_on && svc["spec"]["type"].as_str().unwrap_or("ClusterIP") == "ClusterIP" {
-            errors.push(format!("service \"{ns}/{}\" is type \"ClusterIP\", expected \"NodePort\" or \"LoadBalancer\" when not using NEGs", b.svc));
+            errors.push(format!(
+                "service \"{ns}/{}\" is type \"ClusterIP\", expected \"NodePort\" or \"LoadBalancer\" \
+                 when not using NEGs",
+                b.svc
+            ));
             continue;
         }
         if let Some(e) = backend_config_error(w, &svc, &port) {
@@ -519,88 +607,83 @@ fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class
     }
     if !errors.is_empty() {
         let msg = format!("Translation failed: invalid ingress spec: {}", errors.join("; "));
-        if w.ingress_memo.get(key).and_then(|m| m.last_warning.clone()).as_deref() != Some(msg.as_str()) {
-            warn_once(w, key, ing, "Translate", &msg);
-        }
-        return;
+        warn_if_new(w, key, ing, "Translate", &msg);
+        return None;
     }
+    Some(svc_objs)
+}
 
-    // ---- Backends: NEGs, health checks, backend services
-    let mut backend_links = vec![];
-    let mut neg_ports = BTreeSet::new();
-    for (svc, port) in &svc_objs {
-        let (bs_link, tport) = sync_backend(w, &ns, svc, port);
-        backend_links.push(bs_link);
-        if let Some(p) = tport {
-            neg_ports.insert(p);
-        }
-    }
-    ensure_l7_firewall(w, &neg_ports);
-
-    // ---- Frontend
+/// The frontend's settings, or `None` (with a warning) when the controller will not build it.
+fn check_frontend(w: &mut World, key: &(String, String), ing: &Value, class: Class) -> Option<Frontend> {
     let ann = &ing["metadata"]["annotations"];
-    let tls = ing["spec"]["tls"].as_array().is_some_and(|t| !t.is_empty())
-        || ann["ingress.gcp.kubernetes.io/pre-shared-cert"].is_string();
-    let allow_http = ann["kubernetes.io/ingress.allow-http"].as_str() != Some("false");
-    let static_name = ann["kubernetes.io/ingress.regional-static-ip-name"]
-        .as_str()
-        .map(str::to_string);
-    if class == Class::Internal && tls && allow_http && static_name.is_none() {
-        let msg = "gce-internal Ingress class must be configured with a static-ip to use both HTTP and HTTPS served on the same IP. Please configure a static-ip with Purpose=SHARED_LOADBALANCER_VIP and attach it to the ingress with the kubernetes.io/ingress.regional-static-ip-name annotation.";
-        if w.ingress_memo.get(key).and_then(|m| m.last_warning.clone()).as_deref() != Some(msg) {
-            warn_once(w, key, ing, "WillNotConfigureFrontend", msg);
-        }
-        return;
+    let fe = Frontend {
+        tls: ing["spec"]["tls"].as_array().is_some_and(|t| !t.is_empty())
+            || ann["ingress.gcp.kubernetes.io/pre-shared-cert"].is_string(),
+        allow_http: ann["kubernetes.io/ingress.allow-http"].as_str() != Some("false"),
+        static_name: ann["kubernetes.io/ingress.regional-static-ip-name"]
+            .as_str()
+            .map(str::to_string),
+    };
+    if class == Class::Internal && fe.tls && fe.allow_http && fe.static_name.is_none() {
+        let msg = "gce-internal Ingress class must be configured with a static-ip to use both HTTP and HTTPS \
+                   served on the same IP. Please configure a static-ip with Purpose=SHARED_LOADBALANCER_VIP and \
+                   attach it to the ingress with the kubernetes.io/ingress.regional-static-ip-name annotation.";
+        warn_if_new(w, key, ing, "WillNotConfigureFrontend", msg);
+        return None;
     }
     for t in ing["spec"]["tls"].as_array().into_iter().flatten() {
         let secret = t["secretName"].as_str().unwrap_or_default();
-        if w.kube_get("Secret", &ns, secret).is_none() {
+        if w.kube_get("Secret", &key.0, secret).is_none() {
             let msg = format!("Could not find TLS certificate: secrets \"{secret}\" not found");
-            if w.ingress_memo.get(key).and_then(|m| m.last_warning.clone()).as_deref() != Some(msg.as_str()) {
-                warn_once(w, key, ing, "Sync", &msg);
-            }
-            return;
+            warn_if_new(w, key, ing, "Sync", &msg);
+            return None;
         }
     }
-    if !allow_http && !tls {
-        let msg = "invalid configuration: both HTTP and HTTPS are disabled (kubernetes.io/ingress.allow-http is false and there is no valid TLS configuration); your Ingress will not be able to serve any traffic";
-        if w.ingress_memo.get(key).and_then(|m| m.last_warning.clone()).as_deref() != Some(msg) {
-            warn_once(w, key, ing, "Sync", msg);
-        }
-        return;
+    if !fe.allow_http && !fe.tls {
+        let msg = "invalid configuration: both HTTP and HTTPS are disabled (kubernetes.io/ingress.allow-http is \
+                   false and there is no valid TLS configuration); your Ingress will not be able to serve any \
+                   traffic";
+        warn_if_new(w, key, ing, "Sync", msg);
+        return None;
     }
-    let name = key.1.clone();
-    let um = frontend_name("um", &ns, &name);
-    let tp = frontend_name("tp", &ns, &name);
-    let fr = frontend_name("fr", &ns, &name);
-    let region = w.region.clone();
-    let lb_name = frontend_name("um", &ns, &name);
+    Some(fe)
+}
 
+/// The Ingress's IP: kept, the named static address, or a new one; `None` (with a warning) when
+/// the load balancer cannot be built.
+fn ingress_ip(w: &mut World, key: &(String, String), ing: &Value, class: Class, fe: &Frontend) -> Option<String> {
+    let region = w.region.clone();
+    let lb_name = frontend_name("um", &key.0, &key.1);
+    let err = |detail: String| {
+        format!(
+            "Error syncing to GCP: error running load balancer syncing routine: \
+             loadbalancer {lb_name} does not exist: {detail}"
+        )
+    };
     if class == Class::Internal && active_proxy_subnet(w).is_none() {
-        {
-            let tp_url = format!("{}/targetHttpProxies/{}", w.region_url(&region), tp);
-            let msg = format!("Error syncing to GCP: error running load balancer syncing routine: loadbalancer {lb_name} does not exist: googleapi: Error 400: Invalid value for field 'resource.target': '{tp_url}'. A reserved and active subnetwork is required in the same region and VPC as the forwarding rule., invalid");
-            if w.ingress_memo.get(key).and_then(|m| m.last_warning.clone()).as_deref() != Some(msg.as_str()) {
-                warn_once(w, key, ing, "Sync", &msg);
-            }
-            return;
-        }
+        let tp = frontend_name("tp", &key.0, &key.1);
+        let tp_url = format!("{}/targetHttpProxies/{}", w.region_url(&region), tp);
+        let msg = err(format!(
+            "googleapi: Error 400: Invalid value for field 'resource.target': '{tp_url}'. A reserved and active \
+             subnetwork is required in the same region and VPC as the forwarding rule., invalid"
+        ));
+        warn_if_new(w, key, ing, "Sync", &msg);
+        return None;
     }
-    // Address
     let mut ip = w.ingress_memo.get(key).and_then(|m| m.ip.clone());
-    if let Some(sname) = &static_name {
+    if let Some(sname) = &fe.static_name {
         match w.compute.addresses.get(&format!("{region}/{sname}")) {
             Some(a) => ip = a["address"].as_str().map(str::to_string),
             None => {
-                let msg = format!("Error syncing to GCP: error running load balancer syncing routine: loadbalancer {lb_name} does not exist: the given static IP name {sname} doesn't translate to an existing static IP.");
-                if w.ingress_memo.get(key).and_then(|m| m.last_warning.clone()).as_deref() != Some(msg.as_str()) {
-                    warn_once(w, key, ing, "Sync", &msg);
-                }
-                return;
+                let msg = err(format!(
+                    "the given static IP name {sname} doesn't translate to an existing static IP."
+                ));
+                warn_if_new(w, key, ing, "Sync", &msg);
+                return None;
             }
         }
     }
-    let ip = match ip {
+    Some(match ip {
         Some(ip) => ip,
         None if class == Class::Internal => w.alloc_internal_ip(),
         None => {
@@ -608,12 +691,81 @@ fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class
             w.next_ip += 1;
             format!("34.149.{}.{}", 100 + n / 250, n % 250 + 2)
         }
-    };
+    })
+}
 
-    // URL map
-    let bs_urls: Vec<String> = backend_links.clone();
+/// Names of the frontend pieces: (URL map, target proxy, forwarding rule).
+struct FrontendNames {
+    um: String,
+    tp: String,
+    fr: String,
+}
+
+/// The URL map, target proxy and forwarding rule.
+fn sync_frontend(
+    w: &mut World,
+    key: &(String, String),
+    class: Class,
+    fe: &Frontend,
+    ip: &str,
+    mut um_obj: Value,
+) -> FrontendNames {
+    let (ns, name) = (&key.0, &key.1);
+    let names = FrontendNames {
+        um: frontend_name("um", ns, name),
+        tp: frontend_name("tp", ns, name),
+        fr: frontend_name("fr", ns, name),
+    };
+    let (um, tp, fr) = (&names.um, &names.tp, &names.fr);
+    let region = w.region.clone();
+    let internal = class == Class::Internal;
+    let scope_url = if internal {
+        w.region_url(&region)
+    } else {
+        format!("{}/global", w.project_url())
+    };
+    let regional = |w: &World| {
+        if internal {
+            json!(w.region_url(&region))
+        } else {
+            Value::Null
+        }
+    };
+    um_obj["name"] = json!(um);
+    um_obj["selfLink"] = json!(format!("{scope_url}/urlMaps/{um}"));
+    um_obj["region"] = regional(w);
+    upsert(&mut w.compute.url_maps, format!("{region}/{um}"), um_obj);
+    let tp_obj = json!({"kind": "compute#targetHttpProxy", "name": tp, "urlMap": format!("{scope_url}/urlMaps/{um}"),
+        "selfLink": format!("{scope_url}/targetHttpProxies/{tp}")});
+    upsert(&mut w.compute.target_proxies, format!("{region}/{tp}"), tp_obj);
+    let port_range = match (fe.allow_http, fe.tls) {
+        (true, true) => "80-443",
+        (true, false) => "80-80",
+        (false, _) => "443-443",
+    };
+    let fr_obj = json!({
+        "kind": "compute#forwardingRule", "name": fr, "IPAddress": ip, "IPProtocol": "TCP", "portRange": port_range,
+        "target": format!("{scope_url}/targetHttpProxies/{tp}"),
+        "loadBalancingScheme": if internal { "INTERNAL_MANAGED" } else { "EXTERNAL_MANAGED" },
+        "network": if internal { json!(w.network_url(&w.network)) } else { Value::Null },
+        "subnetwork": if internal { json!(w.subnet_url(&region, &subnet_of_cluster(w))) } else { Value::Null },
+        "networkTier": "PREMIUM", "allowGlobalAccess": false,
+        "description": format!("{{\"kubernetes.io/ingress-name\":\"{ns}/{name}\"}}"),
+        "selfLink": format!("{scope_url}/forwardingRules/{fr}"),
+        "region": regional(w),
+    });
+    if internal {
+        upsert(&mut w.compute.forwarding_rules, format!("{region}/{fr}"), fr_obj);
+    } else {
+        upsert(&mut w.compute.global_forwarding_rules, fr.clone(), fr_obj);
+    }
+    names
+}
+
+/// The URL map's routing (one path matcher per host), without its name and links.
+fn url_map(w: &World, bs_urls: &[String], routes: &[Route], default_backend: Option<usize>) -> Value {
     let mut host_rules: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    for r in &routes {
+    for r in routes {
         host_rules
             .entry(r.host.clone())
             .or_default()
@@ -623,7 +775,7 @@ fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class
         Some(i) => json!(bs_urls.get(i)),
         None => json!(format!(
             "{}/backendServices/{}",
-            w.region_url(&region),
+            w.region_url(&w.region),
             neg_name("kube-system", "default-http-backend", 80)
         )),
     };
@@ -637,36 +789,22 @@ fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class
         .enumerate()
         .map(|(i, h)| json!({"hosts": [h], "pathMatcher": format!("host{i}")}))
         .collect();
-    let scope_url = if class == Class::Internal {
-        w.region_url(&region)
-    } else {
-        format!("{}/global", w.project_url())
-    };
-    let um_obj = json!({"kind": "compute#urlMap", "name": um, "defaultService": default_service, "hostRules": hrs, "pathMatchers": matchers,
-        "selfLink": format!("{scope_url}/urlMaps/{um}"), "region": if class == Class::Internal { json!(w.region_url(&region)) } else { Value::Null }});
-    upsert(&mut w.compute.url_maps, format!("{region}/{um}"), um_obj);
-    let tp_obj = json!({"kind": "compute#targetHttpProxy", "name": tp, "urlMap": format!("{scope_url}/urlMaps/{um}"), "selfLink": format!("{scope_url}/targetHttpProxies/{tp}")});
-    upsert(&mut w.compute.target_proxies, format!("{region}/{tp}"), tp_obj);
-    let fr_obj = json!({
-        "kind": "compute#forwardingRule", "name": fr, "IPAddress": ip, "IPProtocol": "TCP", "portRange": if allow_http { if tls { "80-443" } else { "80-80" } } else { "443-443" },
-        "target": format!("{scope_url}/targetHttpProxies/{tp}"),
-        "loadBalancingScheme": if class == Class::Internal { "INTERNAL_MANAGED" } else { "EXTERNAL_MANAGED" },
-        "network": if class == Class::Internal { json!(w.network_url(&w.network.clone())) } else { Value::Null },
-        "subnetwork": if class == Class::Internal { json!(w.subnet_url(&region, &subnet_of_cluster(w))) } else { Value::Null },
-        "networkTier": "PREMIUM", "allowGlobalAccess": false,
-        "description": format!("{{\"kubernetes.io/ingress-name\":\"{ns}/{name}\"}}"),
-        "selfLink": format!("{scope_url}/forwardingRules/{fr}"),
-        "region": if class == Class::Internal { json!(w.region_url(&region)) } else { Value::Null },
-    });
-    if class == Class::Internal {
-        upsert(&mut w.compute.forwarding_rules, format!("{region}/{fr}"), fr_obj);
-    } else {
-        upsert(&mut w.compute.global_forwarding_rules, fr.clone(), fr_obj);
-    }
+    json!({"kind": "compute#urlMap", "name": null, "defaultService": default_service, "hostRules": hrs,
+        "pathMatchers": matchers, "selfLink": null, "region": null})
+}
 
-    // Ingress annotations and status
+/// The Ingress's annotations (backends' health, frontend names) and status, and the memo.
+fn publish(
+    w: &mut World,
+    key: &(String, String),
+    ing: &Value,
+    ip: &str,
+    fe: &Frontend,
+    names: &FrontendNames,
+    backend_links: &[String],
+) {
     let mut health = serde_json::Map::new();
-    for link in &backend_links {
+    for link in backend_links {
         let bs = link.rsplit('/').next().unwrap_or_default().to_string();
         let h = backend_health(w, &bs);
         let state = if h.iter().any(|e| e.3 == "HEALTHY") {
@@ -681,10 +819,10 @@ fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class
     let mut ing2 = ing.clone();
     let a = &mut ing2["metadata"]["annotations"];
     a["ingress.kubernetes.io/backends"] = json!(Value::Object(health).to_string());
-    a["ingress.kubernetes.io/forwarding-rule"] = json!(fr);
-    a["ingress.kubernetes.io/target-proxy"] = json!(tp);
-    a["ingress.kubernetes.io/url-map"] = json!(um);
-    if let Some(s) = &static_name {
+    a["ingress.kubernetes.io/forwarding-rule"] = json!(names.fr);
+    a["ingress.kubernetes.io/target-proxy"] = json!(names.tp);
+    a["ingress.kubernetes.io/url-map"] = json!(names.um);
+    if let Some(s) = &fe.static_name {
         a["ingress.kubernetes.io/static-ip"] = json!(s);
     }
     let status = json!({"loadBalancer": {"ingress": [{"ip": ip}]}});
@@ -694,18 +832,13 @@ fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class
         w.kube_put(ing2);
     }
     let memo = w.ingress_memo.entry(key.clone()).or_default();
-    memo.ip = Some(ip.clone());
+    memo.ip = Some(ip.to_string());
     memo.last_warning = None;
     memo.synced_generation = memo.generation_seen;
     if changed_ip {
-        let ing_now = w.kube_get("Ingress", &ns, &name).cloned().unwrap();
-        w.event(
-            &ing_now,
-            "Normal",
-            "IPChanged",
-            &format!("IP is now {ip}"),
-            "loadbalancer-controller",
-        );
+        let ing_now = w.kube_get("Ingress", &key.0, &key.1).cloned().unwrap();
+        let msg = format!("IP is now {ip}");
+        w.event(&ing_now, "Normal", "IPChanged", &msg, "loadbalancer-controller");
     }
 }
 
@@ -724,7 +857,7 @@ fn upsert(map: &mut BTreeMap<String, Value>, key: String, mut v: Value) {
             5_000_000_000_000_000_000u64 + (key.len() as u64) * 7919 + map.len() as u64
         ));
         v["creationTimestamp"] = json!(now_rfc3339());
-        v["fingerprint"] = json!(crate::scenario::fingerprint(&key));
+        v["fingerprint"] = json!(compute::fingerprint(&key));
     }
     map.insert(key, v);
 }
@@ -995,7 +1128,7 @@ fn ensure_l7_firewall(w: &mut World, ports: &BTreeSet<i64>) {
         }
     }
     let tag = w.node_tag.clone();
-    crate::scenario::firewall(
+    compute::firewall(
         w,
         &name,
         json!({"sourceRanges": HC_SOURCE_RANGES, "allowed": [{"IPProtocol": "tcp", "ports": all_ports.into_iter().collect::<Vec<_>>()}],
@@ -1078,90 +1211,11 @@ pub fn active_proxy_subnet(w: &World) -> Option<Value> {
         .cloned()
 }
 
-fn port_matches(entry: &Value, port: u16) -> bool {
-    let proto = entry["IPProtocol"].as_str().unwrap_or_default().to_ascii_lowercase();
-    if proto != "tcp" && proto != "all" {
-        return false;
-    }
-    let Some(ports) = entry["ports"].as_array() else {
-        return true;
-    };
-    if ports.is_empty() {
-        return true;
-    }
-    ports
-        .iter()
-        .filter_map(|p| p.as_str())
-        .any(|p| match p.split_once('-') {
-            Some((a, b)) => a.parse::<u16>().is_ok_and(|a| a <= port) && b.parse::<u16>().is_ok_and(|b| port <= b),
-            None => p.parse::<u16>() == Ok(port),
-        })
-}
-
-fn ranges(v: &Value) -> Vec<Ipv4Net> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r.as_str())
-        .filter_map(|r| {
-            r.parse::<Ipv4Net>()
-                .ok()
-                .or_else(|| r.parse::<Ipv4Addr>().ok().map(|a| Ipv4Net::new(a, 32).unwrap()))
-        })
-        .collect()
-}
-
 /// Does the VPC firewall let traffic from every address of `src` reach `dst:port/tcp` on a VM with
-/// `tags`? Google's semantics: enabled INGRESS rules that apply; the lowest priority number wins,
-/// deny beats allow at equal priority; no match means the implied deny.
+/// `tags`? (See `world::firewall`.)
 pub fn firewall_allows(w: &World, src: Ipv4Net, dst: Ipv4Addr, port: u16, tags: &[String]) -> bool {
-    let net = w.network_url(&w.network.clone());
-    let mut best: Option<(i64, bool)> = None;
-    for f in w.compute.firewalls.values() {
-        if f["network"] != json!(net)
-            || f["disabled"] == json!(true)
-            || f["direction"].as_str().unwrap_or("INGRESS") != "INGRESS"
-        {
-            continue;
-        }
-        let tt: Vec<&str> = f["targetTags"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|t| t.as_str())
-            .collect();
-        if !tt.is_empty() && !tt.iter().any(|t| tags.iter().any(|x| x == t)) {
-            continue;
-        }
-        if f["targetServiceAccounts"].as_array().is_some_and(|a| !a.is_empty()) {
-            continue;
-        }
-        let dr = ranges(&f["destinationRanges"]);
-        if !dr.is_empty() && !dr.iter().any(|r| r.contains(&dst)) {
-            continue;
-        }
-        let sr = ranges(&f["sourceRanges"]);
-        let is_deny = f["denied"].as_array().is_some_and(|d| !d.is_empty());
-        let src_match = if is_deny {
-            sr.iter().any(|r| r.contains(&src) || src.contains(r))
-        } else {
-            sr.iter().any(|r| r.contains(&src))
-        };
-        if !src_match {
-            continue;
-        }
-        let entries = if is_deny { &f["denied"] } else { &f["allowed"] };
-        if !entries.as_array().into_iter().flatten().any(|e| port_matches(e, port)) {
-            continue;
-        }
-        let prio = f["priority"].as_i64().unwrap_or(1000);
-        best = match best {
-            None => Some((prio, !is_deny)),
-            Some((p, allow)) if prio < p || (prio == p && allow && is_deny) => Some((prio, !is_deny)),
-            b => b,
-        };
-    }
-    best.is_some_and(|(_, allow)| allow)
+    let to = firewall::Dest { addr: dst, port, tags };
+    firewall::allows(w.compute.firewalls.values(), &w.network_url(&w.network), src, to)
 }
 
 /// What a pod answers on `port` for `path`: (HTTP status, body). `None`: nothing listens there

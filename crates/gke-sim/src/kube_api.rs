@@ -10,8 +10,14 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use crate::filter::{field_selector_matches, label_selector_matches};
-use crate::world::{now_rfc3339, res_by_plural, ResDef, World, RESOURCES};
+use crate::world::{res_by_plural, ResDef, World, RESOURCES};
 use crate::Shared;
+
+mod create;
+mod delete;
+mod get;
+mod patch;
+mod replace;
 
 pub fn status(code: u16, reason: &str, message: &str, details: Option<Value>) -> Response {
     let mut s = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message, "reason": reason, "code": code});
@@ -217,67 +223,95 @@ pub async fn handle(
     body: Vec<u8>,
 ) -> Response {
     let trimmed = path.trim_end_matches('/');
-    match trimmed {
-        "/version" => {
-            return ok_json(
-                200,
-                &json!({"major": "1", "minor": "33", "gitVersion": "v1.33.5-gke.1308000", "gitCommit": "", "gitTreeState": "clean",
-                                         "buildDate": "2026-10-01T00:00:00Z", "goVersion": "go1.24.6", "compiler": "gc", "platform": "linux/amd64"}),
-            )
-        }
-        "/api" => {
-            return ok_json(
-                200,
-                &json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}),
-            )
-        }
-        "/apis" => return ok_json(200, &api_groups()),
-        "/openapi/v3" => return ok_json(200, &openapi_root()),
-        _ => {}
+    if let Some(r) = fixed(trimmed) {
+        return r;
     }
-    if let Some(gv) = trimmed.strip_prefix("/openapi/v3/") {
-        return ok_json(200, &openapi_gv(gv));
-    }
-    let segs: Vec<&str> = trimmed.split('/').filter(|s| !s.is_empty()).collect();
-    let after = match segs.first() {
-        Some(&"api") => &segs[1..],
-        Some(&"apis") => &segs[1..],
-        _ => {
-            return status(
-                404,
-                "NotFound",
-                "the server could not find the requested resource",
-                None,
-            )
-        }
+    let t = match target(trimmed) {
+        Ok(t) => t,
+        Err(r) => return r,
     };
-    let Some((target, disco)) = parse_target(after) else {
-        return status(
+    let header = |k: &str| {
+        headers
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let table = header("accept").contains("as=Table");
+    let ctype = header("content-type");
+    let watching = query_param(&query, "watch").is_some_and(|w| w == "true" || w == "1");
+    if let Err(denied) = authorize(&state.lock().unwrap(), &method, watching, &t) {
+        return denied;
+    }
+    let (name, sub) = (t.name.clone(), t.sub.clone());
+    match (&method, name.as_deref(), sub.as_deref()) {
+        (&Method::GET, None, None) if watching => watch(state, t, query).await,
+        (&Method::GET, None, None) => {
+            let w = state.lock().unwrap();
+            list(&w, &t, &query, table)
+        }
+        (&Method::GET, Some(name), sub) => get::read(&state, &t, name, sub, table),
+        (&Method::POST, None, None) => create::create(&state, &t, &query, &body),
+        (&Method::PUT, Some(name), sub) => replace::replace(&state, &t, name, sub, &query, &body),
+        (&Method::PATCH, Some(name), sub) => patch::patch(&state, &t, name, sub, &query, &ctype, &body),
+        (&Method::DELETE, Some(name), None) => delete::delete(&state, &t, name),
+        _ => method_not_allowed(&method),
+    }
+}
+
+fn method_not_allowed(method: &Method) -> Response {
+    status(
+        405,
+        "MethodNotAllowed",
+        &format!("the server does not allow this method on the requested resource ({method})"),
+        None,
+    )
+}
+
+/// Version, discovery roots and OpenAPI documents.
+fn fixed(trimmed: &str) -> Option<Response> {
+    let v = match trimmed {
+        "/version" => json!({
+            "major": "1", "minor": "33", "gitVersion": "v1.33.5-gke.1308000", "gitCommit": "",
+            "gitTreeState": "clean", "buildDate": "2026-10-01T00:00:00Z", "goVersion": "go1.24.6",
+            "compiler": "gc", "platform": "linux/amd64"}),
+        "/api" => json!({
+            "kind": "APIVersions", "versions": ["v1"],
+            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}),
+        "/apis" => api_groups(),
+        "/openapi/v3" => openapi_root(),
+        _ => openapi_gv(trimmed.strip_prefix("/openapi/v3/")?),
+    };
+    Some(ok_json(200, &v))
+}
+
+/// The resource a path names, or discovery for a group version.
+fn target(trimmed: &str) -> Result<Target, Response> {
+    let not_found = || {
+        status(
             404,
             "NotFound",
             "the server could not find the requested resource",
             None,
-        );
+        )
     };
-    if let Some(d) = disco {
-        return ok_json(200, &d);
+    let segs: Vec<&str> = trimmed.split('/').filter(|s| !s.is_empty()).collect();
+    let after = match segs.first() {
+        Some(&"api") | Some(&"apis") => &segs[1..],
+        _ => return Err(not_found()),
+    };
+    match parse_target(after) {
+        None => Err(not_found()),
+        Some((_, Some(disco))) => Err(ok_json(200, &disco)),
+        Some((Some(t), None)) => Ok(t),
+        Some((None, None)) => Err(not_found()),
     }
-    let t = target.unwrap();
-    let accept = headers
-        .get("accept")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let table = accept.contains("as=Table");
-    let ctype = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+}
 
-    // Permission model for SelfSubjectAccessReview-backed denials.
-    let verb = match (&method, &t.name) {
-        (&Method::GET, None) if query_param(&query, "watch").is_some_and(|w| w == "true" || w == "1") => "watch",
+/// The simulated RBAC: `verb resource` pairs in `World::denied_kube` are forbidden.
+fn authorize(w: &World, method: &Method, watching: bool, t: &Target) -> Result<(), Response> {
+    let verb = match (method, &t.name) {
+        (&Method::GET, None) if watching => "watch",
         (&Method::GET, None) => "list",
         (&Method::GET, Some(_)) => "get",
         (&Method::POST, _) => "create",
@@ -286,267 +320,30 @@ pub async fn handle(
         (&Method::DELETE, _) => "delete",
         _ => "get",
     };
-    {
-        let w = state.lock().unwrap();
-        let res = match &t.sub {
-            Some(s) => format!("{}/{s}", t.rd.plural),
-            None => t.rd.plural.to_string(),
+    let res = match &t.sub {
+        Some(s) => format!("{}/{s}", t.rd.plural),
+        None => t.rd.plural.to_string(),
+    };
+    if t.rd.plural != "selfsubjectaccessreviews" && w.denied_kube.iter().any(|d| d == &format!("{verb} {res}")) {
+        let g = if t.rd.group.is_empty() {
+            String::new()
+        } else {
+            format!(" in API group \"{}\"", t.rd.group)
         };
-        if t.rd.plural != "selfsubjectaccessreviews" && w.denied_kube.iter().any(|d| d == &format!("{verb} {res}")) {
-            let g = if t.rd.group.is_empty() {
-                String::new()
-            } else {
-                format!(" in API group \"{}\"", t.rd.group)
-            };
-            let scope =
-                t.ns.as_ref()
-                    .map(|n| format!(" in the namespace \"{n}\""))
-                    .unwrap_or_else(|| " at the cluster scope".into());
-            let name_part = t.name.as_ref().map(|n| format!(" \"{n}\"")).unwrap_or_default();
-            return status(
-                403,
-                "Forbidden",
-                &format!("{}{name_part} is forbidden: User \"kasten-admin@kasten-demo.iam.gserviceaccount.com\" cannot {verb} resource \"{res}\"{g}{scope}", t.rd.plural),
-                Some(json!({"name": t.name, "group": t.rd.group, "kind": t.rd.plural})),
-            );
-        }
+        let scope =
+            t.ns.as_ref()
+                .map(|n| format!(" in the namespace \"{n}\""))
+                .unwrap_or_else(|| " at the cluster scope".into());
+        let name_part = t.name.as_ref().map(|n| format!(" \"{n}\"")).unwrap_or_default();
+        let user = "kasten-admin@kasten-demo.iam.gserviceaccount.com";
+        let msg = format!(
+            "{}{name_part} is forbidden: User \"{user}\" cannot {verb} resource \"{res}\"{g}{scope}",
+            t.rd.plural
+        );
+        let details = json!({"name": t.name, "group": t.rd.group, "kind": t.rd.plural});
+        return Err(status(403, "Forbidden", &msg, Some(details)));
     }
-
-    match (method.clone(), t.name.clone(), t.sub.clone()) {
-        (Method::GET, None, None) => {
-            if query_param(&query, "watch").is_some_and(|w| w == "true" || w == "1") {
-                return watch(state, t, query).await;
-            }
-            let w = state.lock().unwrap();
-            list(&w, &t, &query, table)
-        }
-        (Method::GET, Some(name), None) => {
-            let w = state.lock().unwrap();
-            match get(&w, &t, &name) {
-                Some(o) if table => ok_json(200, &to_table(&w, t.rd, &[o], false)),
-                Some(o) => ok_json(200, &o),
-                None => not_found(t.rd, &name),
-            }
-        }
-        (Method::GET, Some(name), Some(sub)) if sub == "status" => {
-            let w = state.lock().unwrap();
-            match get(&w, &t, &name) {
-                Some(o) => ok_json(200, &o),
-                None => not_found(t.rd, &name),
-            }
-        }
-        (Method::GET, Some(name), Some(sub)) if sub == "scale" => {
-            let w = state.lock().unwrap();
-            match get(&w, &t, &name) {
-                Some(o) => ok_json(200, &scale_of(&o)),
-                None => not_found(t.rd, &name),
-            }
-        }
-        (Method::GET, Some(name), Some(sub)) if sub == "log" => {
-            let w = state.lock().unwrap();
-            match get(&w, &t, &name) {
-                Some(_) => (
-                    StatusCode::OK,
-                    [("content-type", "text/plain")],
-                    "{\"level\":\"info\",\"msg\":\"serving\",\"port\":8000}\n",
-                )
-                    .into_response(),
-                None => not_found(t.rd, &name),
-            }
-        }
-        (Method::POST, None, None) => {
-            let Ok(mut obj) = serde_json::from_slice::<Value>(&body) else {
-                return status(
-                    400,
-                    "BadRequest",
-                    "the object provided is unrecognized (must be of type JSON)",
-                    None,
-                );
-            };
-            let mut w = state.lock().unwrap();
-            if t.rd.plural == "selfsubjectaccessreviews" {
-                let ra = &obj["spec"]["resourceAttributes"];
-                let res = match ra["subresource"].as_str() {
-                    Some(s) if !s.is_empty() => format!("{}/{s}", ra["resource"].as_str().unwrap_or_default()),
-                    _ => ra["resource"].as_str().unwrap_or_default().to_string(),
-                };
-                let denied = w
-                    .denied_kube
-                    .iter()
-                    .any(|d| d == &format!("{} {res}", ra["verb"].as_str().unwrap_or_default()));
-                obj["status"] = json!({"allowed": !denied});
-                if denied {
-                    obj["status"]["reason"] = json!("");
-                }
-                obj["metadata"]["creationTimestamp"] = Value::Null;
-                return ok_json(201, &obj);
-            }
-            if let Some(ns) = &t.ns {
-                obj["metadata"]["namespace"] = json!(ns);
-                if w.kube_get("Namespace", "", ns).is_none() && t.rd.namespaced {
-                    return status(
-                        404,
-                        "NotFound",
-                        &format!("namespaces \"{ns}\" not found"),
-                        Some(json!({"name": ns, "kind": "namespaces"})),
-                    );
-                }
-            }
-            if obj["metadata"]["name"].as_str().is_none_or(|n| n.is_empty()) {
-                match obj["metadata"]["generateName"].as_str() {
-                    Some(g) => {
-                        let id = w.new_id();
-                        obj["metadata"]["name"] = json!(format!("{g}{}", &id[id.len() - 5..]));
-                    }
-                    None => {
-                        return status(
-                            422,
-                            "Invalid",
-                            &format!(
-                                "{} \"\" is invalid: metadata.name: Required value: name or generateName is required",
-                                t.rd.kind
-                            ),
-                            None,
-                        )
-                    }
-                }
-            }
-            if obj["kind"].as_str() != Some(t.rd.kind) {
-                obj["kind"] = json!(t.rd.kind);
-            }
-            let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
-            if get(&w, &t, &name).is_some() {
-                return status(
-                    409,
-                    "AlreadyExists",
-                    &format!("{} \"{name}\" already exists", resource_label(t.rd)),
-                    details(t.rd, &name),
-                );
-            }
-            if let Err(e) = validate(&obj, t.rd) {
-                return status(
-                    422,
-                    "Invalid",
-                    &format!("{} \"{name}\" is invalid: {e}", t.rd.kind),
-                    None,
-                );
-            }
-            if query_param(&query, "dryRun").is_some() {
-                return ok_json(201, &obj);
-            }
-            if t.rd.kind == "Service" {
-                crate::controller::admit_service(&w, &mut obj);
-            }
-            for k in [
-                "resourceVersion",
-                "uid",
-                "creationTimestamp",
-                "generation",
-                "deletionTimestamp",
-            ] {
-                if let Some(m) = obj["metadata"].as_object_mut() {
-                    m.remove(k);
-                }
-            }
-            let stored = w.kube_put(obj);
-            after_write(&mut w);
-            let fresh = get(&w, &t, &name).unwrap_or(stored);
-            ok_json(201, &fresh)
-        }
-        (Method::PUT, Some(name), sub) => {
-            let Ok(mut obj) = serde_json::from_slice::<Value>(&body) else {
-                return status(
-                    400,
-                    "BadRequest",
-                    "the object provided is unrecognized (must be of type JSON)",
-                    None,
-                );
-            };
-            let mut w = state.lock().unwrap();
-            let Some(cur) = get(&w, &t, &name) else {
-                return not_found(t.rd, &name);
-            };
-            if let Some(rv) = obj["metadata"]["resourceVersion"].as_str() {
-                if rv != cur["metadata"]["resourceVersion"].as_str().unwrap_or_default() {
-                    return conflict(t.rd, &name);
-                }
-            }
-            if sub.as_deref() == Some("status") {
-                let mut c = cur.clone();
-                c["status"] = obj["status"].clone();
-                obj = c;
-            } else if t.rd.kind != "Namespace" {
-                obj["status"] = cur["status"].clone();
-            }
-            write_back(&mut w, &t, obj, &query)
-        }
-        (Method::PATCH, Some(name), sub) => {
-            let mut w = state.lock().unwrap();
-            let Some(cur) = get(&w, &t, &name) else {
-                return not_found(t.rd, &name);
-            };
-            let patched = if sub.as_deref() == Some("scale") {
-                let mut scale = scale_of(&cur);
-                match apply_patch(&mut scale, &ctype, &body, t.rd) {
-                    Ok(()) => {
-                        let mut c = cur.clone();
-                        c["spec"]["replicas"] = scale["spec"]["replicas"].clone();
-                        c
-                    }
-                    Err(r) => return r,
-                }
-            } else {
-                let mut c = cur.clone();
-                if let Err(r) = apply_patch(&mut c, &ctype, &body, t.rd) {
-                    return r;
-                }
-                if sub.as_deref() != Some("status") && t.rd.kind != "Event" && t.rd.kind != "Namespace" {
-                    c["status"] = cur["status"].clone();
-                }
-                c
-            };
-            if let Some(rv) = patched["metadata"]["resourceVersion"].as_str() {
-                if rv != cur["metadata"]["resourceVersion"].as_str().unwrap_or_default() {
-                    return conflict(t.rd, &name);
-                }
-            }
-            let resp = write_back(&mut w, &t, patched, &query);
-            if sub.as_deref() == Some("scale") {
-                let d = get(&w, &t, &name).unwrap();
-                return ok_json(200, &scale_of(&d));
-            }
-            resp
-        }
-        (Method::DELETE, Some(name), None) => {
-            let mut w = state.lock().unwrap();
-            let Some(mut cur) = get(&w, &t, &name) else {
-                return not_found(t.rd, &name);
-            };
-            let has_finalizers = cur["metadata"]["finalizers"].as_array().is_some_and(|f| !f.is_empty());
-            if has_finalizers {
-                if cur["metadata"]["deletionTimestamp"].is_null() {
-                    cur["metadata"]["deletionTimestamp"] = json!(now_rfc3339());
-                    cur["metadata"]["deletionGracePeriodSeconds"] = json!(0);
-                    cur = w.kube_put(cur);
-                }
-                return ok_json(200, &cur);
-            }
-            let ns = t.ns.clone().unwrap_or_default();
-            w.kube_delete(t.rd.kind, &ns, &name);
-            after_write(&mut w);
-            ok_json(
-                200,
-                &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                                  "details": {"name": name, "group": t.rd.group, "kind": t.rd.plural, "uid": cur["metadata"]["uid"]}}),
-            )
-        }
-        _ => status(
-            405,
-            "MethodNotAllowed",
-            &format!("the server does not allow this method on the requested resource ({method})"),
-            None,
-        ),
-    }
+    Ok(())
 }
 
 fn conflict(rd: &ResDef, name: &str) -> Response {

@@ -24,7 +24,6 @@ pub mod world;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -163,6 +162,7 @@ impl Sim {
         let mut w = self.world.lock().unwrap();
         let r = f(&mut w);
         controller::settle(&mut w);
+        w.touch();
         r
     }
 
@@ -300,7 +300,7 @@ pub async fn serve(cfg: SimConfig) -> anyhow::Result<(String, Shared, ServeFutur
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
-    let mut world = World::new(cfg, base.clone());
+    let mut world = scenario::world(cfg, base.clone());
     world.access_token = format!("ya29.sim-{}", random_hex(40));
     let shared: Shared = Arc::new(Mutex::new(world));
     let app = Router::new()
@@ -308,14 +308,7 @@ pub async fn serve(cfg: SimConfig) -> anyhow::Result<(String, Shared, ServeFutur
         .fallback(dispatch)
         .layer(axum::middleware::from_fn_with_state(shared.clone(), gate))
         .with_state(shared.clone());
-    let ticker = shared.clone();
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            let mut w = ticker.lock().unwrap();
-            controller::tick(&mut w);
-        }
-    });
+    tokio::spawn(controller::run(shared.clone()));
     let fut: ServeFuture = Box::pin(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -366,40 +359,7 @@ async fn gate(State(state): State<Shared>, req: Request, next: axum::middleware:
         tokio::time::sleep(latency).await;
     }
     if let Some(code) = inject {
-        return if is_google(&path) {
-            let msg = if code == 429 {
-                "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service 'compute.googleapis.com'."
-            } else {
-                "The service is currently unavailable."
-            };
-            google::google_error(
-                code,
-                msg,
-                if code == 429 {
-                    "rateLimitExceeded"
-                } else {
-                    "backendError"
-                },
-            )
-        } else if code == 429 {
-            kube_api::status(
-                429,
-                "TooManyRequests",
-                "Too many requests, please try again later.",
-                Some(json!({"retryAfterSeconds": 1})),
-            )
-        } else if code == 409 {
-            kube_api::status(409, "Conflict", "Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again", None)
-        } else if code == 403 {
-            kube_api::status(403, "Forbidden", "forbidden by gke-sim's fault injection", None)
-        } else {
-            kube_api::status(
-                503,
-                "ServiceUnavailable",
-                "The server is currently unable to handle the request",
-                None,
-            )
-        };
+        return injected(code, &path);
     }
     if is_google(&path) {
         let auth = req
@@ -417,7 +377,13 @@ async fn gate(State(state): State<Shared>, req: Request, next: axum::middleware:
             );
         }
     }
-    next.run(req).await
+    // Compute and Container writes change the world's maps directly: wake the controllers.
+    let write = !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+    let resp = next.run(req).await;
+    if write {
+        state.lock().unwrap().touch();
+    }
+    resp
 }
 
 async fn dispatch(State(state): State<Shared>, req: Request) -> Response {
@@ -439,4 +405,46 @@ async fn dispatch(State(state): State<Shared>, req: Request) -> Response {
     }
     let _ = Body::empty();
     kube_api::handle(state, method, path, query, headers, body).await
+}
+
+/// The answer to a request failed by `--error-rate` or `World::inject_once`, as Google's APIs or
+/// the Kubernetes API server would send it.
+fn injected(code: u16, path: &str) -> Response {
+    if is_google(path) {
+        let msg = if code == 429 {
+            "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service \
+             'compute.googleapis.com'."
+        } else {
+            "The service is currently unavailable."
+        };
+        google::google_error(
+            code,
+            msg,
+            if code == 429 {
+                "rateLimitExceeded"
+            } else {
+                "backendError"
+            },
+        )
+    } else if code == 429 {
+        kube_api::status(
+            429,
+            "TooManyRequests",
+            "Too many requests, please try again later.",
+            Some(json!({"retryAfterSeconds": 1})),
+        )
+    } else if code == 409 {
+        let msg = "Operation cannot be fulfilled: the object has been modified; \
+                   please apply your changes to the latest version and try again";
+        kube_api::status(409, "Conflict", msg, None)
+    } else if code == 403 {
+        kube_api::status(403, "Forbidden", "forbidden by gke-sim's fault injection", None)
+    } else {
+        kube_api::status(
+            503,
+            "ServiceUnavailable",
+            "The server is currently unable to handle the request",
+            None,
+        )
+    }
 }

@@ -5,7 +5,9 @@
 
 use serde_json::{json, Value};
 
-use crate::world::{rfc3339, World, AUTO_SUBNETS, CLUSTER_UID, KUBE_SYSTEM_UID};
+use crate::world::{rfc3339, SimConfig, World, AUTO_SUBNETS, CLUSTER_UID, KUBE_SYSTEM_UID};
+// The constructors live on the world; tests reach them here too.
+pub use crate::world::compute::{fingerprint, firewall, proxy_subnet, subnet};
 
 pub const SCENARIOS: &[(&str, &str)] = &[
     (
@@ -95,6 +97,14 @@ pub const K10_VERSION: &str = "8.0.1";
 pub const NAMESPACE: &str = "kasten-io";
 pub const RELEASE: &str = "k10";
 
+/// A world in the state `cfg.scenario` names.
+pub fn world(cfg: SimConfig, base_url: String) -> World {
+    let mut w = World::new(cfg, base_url);
+    build(&mut w);
+    w
+}
+
+/// Put the scenario `w.cfg.scenario` into an empty world.
 pub fn build(w: &mut World) {
     let scenario = w.cfg.scenario.clone();
     let custom_vpc = scenario == "custom-vpc";
@@ -267,81 +277,6 @@ fn base_project(w: &mut World, custom: bool) {
         "gke-kasten-demo-5e1d9b2c-exkubelet",
         json!({"sourceRanges": ["0.0.0.0/0"], "denied": [{"IPProtocol": "tcp", "ports": ["10255"]}], "targetTags": [tag]}),
     );
-}
-
-pub fn subnet(w: &mut World, region: &str, name: &str, range: &str) -> String {
-    let url = w.subnet_url(region, name);
-    let id = w.new_id();
-    let mut s = json!({
-        "kind": "compute#subnetwork", "id": id, "name": name, "selfLink": url,
-        "network": w.network_url(&w.network.clone()), "ipCidrRange": range,
-        "gatewayAddress": gateway_of(range), "region": w.region_url(region),
-        "privateIpGoogleAccess": false, "purpose": "PRIVATE", "stackType": "IPV4_ONLY",
-        "fingerprint": fingerprint(&id), "creationTimestamp": rfc3339(-86_400 * 30),
-    });
-    if region == w.region && (name == "default" || name.starts_with("corp-")) {
-        s["secondaryIpRanges"] = json!([
-            {"rangeName": "gke-kasten-demo-pods-5e1d9b2c", "ipCidrRange": "10.52.0.0/14"},
-        ]);
-        s["privateIpGoogleAccess"] = json!(true);
-    }
-    w.compute.subnetworks.insert(format!("{region}/{name}"), s);
-    url
-}
-
-pub fn proxy_subnet(w: &mut World, name: &str, range: &str, purpose: &str, role: &str) {
-    let region = w.region.clone();
-    subnet(w, &region, name, range);
-    let s = w.compute.subnetworks.get_mut(&format!("{region}/{name}")).unwrap();
-    s["purpose"] = json!(purpose);
-    if purpose != "INTERNAL_HTTPS_LOAD_BALANCER" || role == "ACTIVE" {
-        s["role"] = json!(role);
-    }
-    s["state"] = json!("READY");
-    s.as_object_mut().unwrap().remove("gatewayAddress");
-    s.as_object_mut().unwrap().remove("privateIpGoogleAccess");
-}
-
-fn gateway_of(range: &str) -> String {
-    let net: ipnet::Ipv4Net = range.parse().unwrap();
-    std::net::Ipv4Addr::from(u32::from(net.network()) + 1).to_string()
-}
-
-pub fn fingerprint(seed: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let h = Sha256::digest(seed.as_bytes());
-    let raw: Vec<u8> = h.iter().take(8).copied().collect();
-    base64ish(&raw)
-}
-
-fn base64ish(bytes: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut s = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..=chunk.len() {
-            s.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    while !s.len().is_multiple_of(4) {
-        s.push('=');
-    }
-    s
-}
-
-pub fn firewall(w: &mut World, name: &str, fields: Value) {
-    let id = w.new_id();
-    let mut f = json!({
-        "kind": "compute#firewall", "id": id, "name": name, "network": w.network_url(&w.network.clone()),
-        "priority": 1000, "direction": "INGRESS", "disabled": false,
-        "logConfig": {"enable": false}, "selfLink": format!("{}/global/firewalls/{}", w.project_url(), name),
-        "creationTimestamp": rfc3339(-86_400 * 20),
-    });
-    for (k, v) in fields.as_object().unwrap() {
-        f[k] = v.clone();
-    }
-    w.compute.firewalls.insert(name.to_string(), f);
 }
 
 fn base_cluster(w: &mut World) {
