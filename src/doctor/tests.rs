@@ -622,7 +622,7 @@ fn firewall_rows_health_checkers() -> Vec<Row> {
         row("GKE's rule missing", vpc(no_l7()), F, &[
             "no enabled INGRESS rule lets Google's health checkers", "`k8s-fw-l7--…` rule is missing",
         ], &["create kasten-ilb-kasten-demo-hc-to-8000", "--source-ranges=35.191.0.0/16,130.211.0.0/22"]),
-        row("GKE's rule not written yet: no Ingress", obs(|o| o.without_ingresses()).with_vpc(no_l7()), P, &[], &[]),
+        row("GKE's rule not written yet: no backends", Facts { bs: None, hc: None, ..vpc(no_l7()) }, P, &[], &[]),
         row("one health-check range only", vpc(no_l7().with_firewall(allow("hc1", "35.191.0.0/16", &["8000"]))), F,
             &["health checkers"], &[]),
         row("the proxies are named first", vpc(Vpc::healthy().with_firewall(hc_deny(900))

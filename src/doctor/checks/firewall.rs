@@ -73,8 +73,8 @@ pub fn check(f: &Facts) -> Check {
     let ev = evidence(&ask, &verdict);
     let check = match (verdict, hc) {
         (Verdict::Allowed(rule), None) => allowed(&ask, &rule),
-        // Before the first Ingress GKE has not written its own rule for the health checkers yet.
-        (Verdict::Allowed(rule), Some(Verdict::NoRule)) if f.ingresses().is_empty() => allowed(&ask, &rule),
+        // GKE writes its own rule for the health checkers when it builds the backends.
+        (Verdict::Allowed(rule), Some(Verdict::NoRule)) if f.bs.is_none() && f.hc.is_none() => allowed(&ask, &rule),
         (Verdict::Allowed(_), Some(hc)) => health_checkers_blocked(&ask, &hc),
         (Verdict::Denied(rule), _) => {
             let why = format!(
