@@ -31,8 +31,20 @@ fn deny_tens(w: &TestWorld) {
     });
 }
 
-/// The firewall worlds: (name, how to make it from `scenario`).
-fn firewall_worlds() -> Vec<(&'static str, &'static str, Option<fn(&TestWorld)>)> {
+/// A firewall world: its name, the scenario it starts from, and what is changed after.
+type FirewallWorld = (&'static str, &'static str, Option<fn(&TestWorld)>);
+
+/// One row: world, mode, backends HEALTHY, curl's HTTP code and a piece of its body, doctor's FAIL.
+type Row = (
+    &'static str,
+    ControllerFirewall,
+    bool,
+    u16,
+    &'static str,
+    Option<&'static str>,
+);
+
+fn firewall_worlds() -> Vec<FirewallWorld> {
     vec![
         ("healthy", "healthy", None),
         ("firewall-port-80", "firewall-port-80", None),
@@ -116,9 +128,8 @@ fn health(w: &TestWorld) -> Vec<&'static str> {
 /// What each world gives, in both modes: the backends' health, the LB's answer, doctor's FAIL.
 #[test]
 fn doctor_agrees_with_the_in_cluster_curl_in_every_firewall_world_and_mode() {
-    // (world, mode, backends HEALTHY, curl: HTTP code and a piece of the body, doctor's FAIL words)
     #[rustfmt::skip]
-    let table: Vec<(&str, ControllerFirewall, bool, u16, &str, Option<&str>)> = vec![
+    let table: Vec<Row> = vec![
         ("healthy", Docs, true, 200, "<title>Kasten</title>", None),
         ("healthy", Code, true, 200, "<title>Kasten</title>", None),
         ("firewall-port-80", Docs, true, 503, CONNECT_ERROR, Some("allows tcp:80 from 10.120.0.0/23")),
