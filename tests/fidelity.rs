@@ -10,6 +10,7 @@ use gke_sim::ControllerFirewall::{self, Code, Docs};
 use serde_json::{json, Value};
 
 const L7_RULE: &str = "k8s-fw-l7--3f9c1a27b5d04e6f";
+const HC_DENIED: &str = "`deny-health-checks` denies Google's health checkers";
 const NO_HEALTHY_UPSTREAM: &str = "no healthy upstream";
 const CONNECT_ERROR: &str =
     "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
@@ -136,8 +137,8 @@ fn doctor_agrees_with_the_in_cluster_curl_in_every_firewall_world_and_mode() {
         ("firewall-port-80", Code, true, 200, "<title>Kasten</title>", None),
         ("no-proxy-rule", Docs, true, 503, CONNECT_ERROR, Some("no enabled INGRESS rule lets 10.120.0.0/23")),
         ("no-proxy-rule", Code, true, 200, "<title>Kasten</title>", None),
-        ("hc-denied", Docs, false, 503, NO_HEALTHY_UPSTREAM, Some("`deny-health-checks` denies Google's health checkers")),
-        ("hc-denied", Code, false, 503, NO_HEALTHY_UPSTREAM, Some("`deny-health-checks` denies Google's health checkers")),
+        ("hc-denied", Docs, false, 503, NO_HEALTHY_UPSTREAM, Some(HC_DENIED)),
+        ("hc-denied", Code, false, 503, NO_HEALTHY_UPSTREAM, Some(HC_DENIED)),
         ("proxy range denied", Docs, true, 503, CONNECT_ERROR, Some("`deny-10` denies 10.120.0.0/23")),
         ("proxy range denied", Code, true, 503, CONNECT_ERROR, Some("`deny-10` denies 10.120.0.0/23")),
     ];

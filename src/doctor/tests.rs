@@ -626,7 +626,8 @@ fn firewall_rows_health_checkers() -> Vec<Row> {
         row("one health-check range only", vpc(no_l7().with_firewall(allow("hc1", "35.191.0.0/16", &["8000"]))), F,
             &["health checkers"], &[]),
         row("the proxies are named first", vpc(Vpc::healthy().with_firewall(hc_deny(900))
-            .without_firewall("allow-kasten-gateway-connection")), F, &["no enabled INGRESS rule lets 10.120.0.0/23"], &[]),
+            .without_firewall("allow-kasten-gateway-connection")), F,
+            &["no enabled INGRESS rule lets 10.120.0.0/23"], &[]),
     ]
 }
 
@@ -638,7 +639,8 @@ fn firewall_rows_outrank() -> Vec<Row> {
         "priority": 500}));
     vec![row("deny outranks install's rule", vpc(Vpc::healthy().with_firewall(mine).with_firewall(deny)), F,
         &["`deny-10` denies"],
-        &["`gcloud compute firewall-rules update kasten-ilb-kasten-demo-proxy-to-8000 --priority=499 --project=kasten-demo`"])]
+        &["`gcloud compute firewall-rules update kasten-ilb-kasten-demo-proxy-to-8000 --priority=499 \
+           --project=kasten-demo`"])]
 }
 
 fn firewall_rows_1() -> Vec<Row> {

@@ -177,7 +177,8 @@ pub fn build(w: &mut World) {
             firewall(
                 w,
                 "deny-health-checks",
-                json!({"sourceRanges": crate::world::HC_SOURCE_RANGES, "denied": [{"IPProtocol": "tcp"}], "priority": 900}),
+                json!({"sourceRanges": crate::world::HC_SOURCE_RANGES, "denied": [{"IPProtocol": "tcp"}],
+                       "priority": 900}),
             );
         }
         "hc-on-root" => {

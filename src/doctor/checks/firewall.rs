@@ -93,7 +93,10 @@ fn evidence(ask: &Ask, verdict: &Verdict) -> serde_json::Value {
     let world = firewall::open_to_world(ask.rules, &c.network, ask.port, &ask.t);
     let wrong = firewall::wrong_port_rules(ask.rules, &c.network, &ask.proxy, ask.port);
     let hc: Vec<_> = hc_ranges()
-        .map(|r| json!({"range": r.to_string(), "port": ask.hc_port, "verdict": format!("{:?}", ask.verdict(&r, ask.hc_port))}))
+        .map(|r| {
+            let verdict = format!("{:?}", ask.verdict(&r, ask.hc_port));
+            json!({"range": r.to_string(), "port": ask.hc_port, "verdict": verdict})
+        })
         .collect();
     json!({
         "proxyRange": ask.proxy.to_string(), "containerPort": ask.port, "verdict": format!("{verdict:?}"),
