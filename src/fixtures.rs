@@ -409,6 +409,21 @@ pub fn gateway_firewall() -> Firewall {
     )
 }
 
+/// GKE's own rule for its load balancers' health checkers, as the controller writes it once an
+/// Ingress exists (`k8s-fw-l7--<uid>`: the health-check ranges to the NEG target port).
+pub fn l7_firewall() -> Firewall {
+    l7_firewall_for(8000)
+}
+
+/// GKE's `k8s-fw-l7--<uid>` rule for a NEG target port.
+pub fn l7_firewall_for(port: i32) -> Firewall {
+    firewall(
+        "k8s-fw-l7--3f9c1a27b5d04e6f",
+        json!({"sourceRanges": ["130.211.0.0/22", "35.191.0.0/16"], "targetTags": [NODE_TAG],
+               "allowed": [{"IPProtocol": "tcp", "ports": [port.to_string()]}], "description": "GCE L7 firewall rule"}),
+    )
+}
+
 /// The default network's rules and GKE's own rules for the cluster (none admits the proxies to 8000
 /// from 10.120.0.0/23: `default-allow-internal` covers only 10.128.0.0/9).
 pub fn default_firewalls() -> Vec<Firewall> {
@@ -471,6 +486,7 @@ impl Vpc {
                 "ACTIVE",
             ))
             .with_firewall(gateway_firewall())
+            .with_firewall(l7_firewall())
     }
 
     /// The default auto-mode VPC before install: no proxy-only subnet, no rule for the proxies.
@@ -759,6 +775,6 @@ mod tests {
         assert_eq!(Observed::healthy().with_pods(3, 2).k10.ready_pods(), 2);
         assert!(crate::state::neg_name(&Observed::fresh().k10).is_none());
         let v = Vpc::healthy().without_firewall("allow-kasten-gateway-connection");
-        assert_eq!(v.firewalls.len(), default_firewalls().len());
+        assert_eq!(v.firewalls.len(), default_firewalls().len() + 1, "and GKE's k8s-fw-l7");
     }
 }

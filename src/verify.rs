@@ -339,6 +339,9 @@ pub enum Failure {
     DefaultBackend,
     /// The load balancer had no healthy backend (502 or 503 from the proxy).
     NoHealthyBackend(u16),
+    /// The proxies picked a healthy pod but could not connect to it (Envoy's 503 `upstream connect
+    /// error`): the health checkers get in, the proxy-only range does not.
+    ProxiesCannotConnect,
     /// Some other answer that is not K10's dashboard.
     Unexpected(u16),
     /// A 401 that is not K10's own Basic challenge (none, another scheme, or K10 is not set up
@@ -354,7 +357,7 @@ impl Failure {
     pub fn may_pass_later(&self) -> bool {
         matches!(
             self,
-            Failure::Curl(CurlError::Exited { .. }) | Failure::NoHealthyBackend(_)
+            Failure::Curl(CurlError::Exited { .. }) | Failure::NoHealthyBackend(_) | Failure::ProxiesCannotConnect
         )
     }
 }
@@ -365,6 +368,11 @@ impl std::fmt::Display for Failure {
             Failure::Curl(e) => write!(f, "{e}"),
             Failure::DefaultBackend => write!(f, "GKE's default backend answered (the path is not routed)"),
             Failure::NoHealthyBackend(code) => write!(f, "{code} from the load balancer: no healthy backend"),
+            Failure::ProxiesCannotConnect => write!(
+                f,
+                "503 from the load balancer: its proxies cannot connect to the pods (a firewall rule or \
+                 NetworkPolicy keeps the proxy-only range out)"
+            ),
             Failure::Unexpected(code) => write!(f, "HTTP {code} without <title>Kasten</title>"),
             Failure::ForeignChallenge(None) => write!(
                 f,
@@ -408,6 +416,8 @@ pub fn judge(page: &CurlResult, deep: &CurlResult, auth: Option<&str>) -> Result
     } else if page.code != 200 || !page.is_dashboard() {
         return Err(if page.body.contains(DEFAULT_BACKEND_MARK) {
             Failure::DefaultBackend
+        } else if page.code == 503 && page.body.contains("upstream connect error") {
+            Failure::ProxiesCannotConnect
         } else if page.code == 502 || page.code == 503 {
             Failure::NoHealthyBackend(page.code)
         } else {
@@ -495,6 +505,14 @@ mod tests {
                 page(503, "no healthy upstream"),
                 k10.clone(),
                 Err(Failure::NoHealthyBackend(503)),
+            ),
+            (
+                page(
+                    503,
+                    "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
+                ),
+                k10.clone(),
+                Err(Failure::ProxiesCannotConnect),
             ),
             (page(403, "forbidden"), k10.clone(), Err(Failure::Unexpected(403))),
             (k10.clone(), page(404, "backend NotFound"), Err(Failure::ExactPathOnly)),

@@ -488,6 +488,8 @@ fn allow(name: &str, src: &str, ports: &[&str]) -> crate::gcp::model::Firewall {
 fn firewall_table() {
     let mut rows = firewall_rows_1();
     rows.extend(firewall_rows_2());
+    rows.extend(firewall_rows_health_checkers());
+    rows.extend(firewall_rows_outrank());
     rows.extend(firewall_rows_3());
     rows.extend(firewall_rows_4());
     rows.extend(firewall_rows_5());
@@ -539,7 +541,10 @@ fn firewall_rows_4() -> Vec<Row> {
         let fix = format!("kasten-ilb-kasten-demo-proxy-to-{port}");
         let f = obs(|o| o.with_container_port(port));
         rows.push(row(format!("container port {port}"), f, F, &[&want], &[&fix]));
-        let f = obs(|o| o.with_container_port(port)).with_vpc(Vpc::healthy().with_firewall(allow(
+        // GKE's own rule opens the NEG target port to the health checkers.
+        let v = Vpc::healthy().without_firewall("k8s-fw-l7--3f9c1a27b5d04e6f");
+        let v = v.with_firewall(l7_firewall_for(port));
+        let f = obs(|o| o.with_container_port(port)).with_vpc(v.with_firewall(allow(
             "p",
             PROXY_RANGE,
             &[&port.to_string()],
@@ -596,6 +601,48 @@ fn firewall_rows_5() -> Vec<Row> {
     rows
 }
 
+/// Google's health checkers (35.191.0.0/16, 130.211.0.0/22) are checked apart from the proxies.
+#[rustfmt::skip]
+fn firewall_rows_health_checkers() -> Vec<Row> {
+    let no_l7 = || Vpc::healthy().without_firewall("k8s-fw-l7--3f9c1a27b5d04e6f");
+    let hc_deny = |prio: i64| firewall("deny-hc", json!({"sourceRanges": ["35.191.0.0/16", "130.211.0.0/22"],
+        "denied": [{"IPProtocol": "tcp"}], "priority": prio}));
+    vec![
+        row("health checkers denied", vpc(Vpc::healthy().with_firewall(hc_deny(900))), F, &[
+            "`deny-hc` denies Google's health checkers (35.191.0.0/16, 130.211.0.0/22) -> tcp:8000",
+            "UNHEALTHY",
+        ], &[
+            "gcloud compute firewall-rules create kasten-ilb-kasten-demo-hc-to-8000 --network=default",
+            "--rules=tcp:8000 --source-ranges=35.191.0.0/16,130.211.0.0/22 --destination-ranges=10.52.0.0/14",
+            "--priority=899 --project=kasten-demo",
+        ]),
+        row("health checkers denied at priority 0", vpc(Vpc::healthy().with_firewall(hc_deny(0))), F,
+            &["`deny-hc` denies Google's health checkers"], &["no allow rule can outrank `deny-hc` (priority 0)"]),
+        row("health checkers denied below GKE's rule", vpc(Vpc::healthy().with_firewall(hc_deny(2000))), P, &[], &[]),
+        row("GKE's rule missing", vpc(no_l7()), F, &[
+            "no enabled INGRESS rule lets Google's health checkers", "`k8s-fw-l7--…` rule is missing",
+        ], &["create kasten-ilb-kasten-demo-hc-to-8000", "--source-ranges=35.191.0.0/16,130.211.0.0/22"]),
+        row("GKE's rule not written yet: no backends", Facts { bs: None, hc: None, ..vpc(no_l7()) }, P, &[], &[]),
+        row("one health-check range only", vpc(no_l7().with_firewall(allow("hc1", "35.191.0.0/16", &["8000"]))), F,
+            &["health checkers"], &[]),
+        row("the proxies are named first", vpc(Vpc::healthy().with_firewall(hc_deny(900))
+            .without_firewall("allow-kasten-gateway-connection")), F,
+            &["no enabled INGRESS rule lets 10.120.0.0/23"], &[]),
+    ]
+}
+
+/// An allow rule that already exists is given a lower priority number rather than made again.
+#[rustfmt::skip]
+fn firewall_rows_outrank() -> Vec<Row> {
+    let mine = allow("kasten-ilb-kasten-demo-proxy-to-8000", PROXY_RANGE, &["8000"]);
+    let deny = firewall("deny-10", json!({"sourceRanges": ["10.0.0.0/8"], "denied": [{"IPProtocol": "all"}],
+        "priority": 500}));
+    vec![row("deny outranks install's rule", vpc(Vpc::healthy().with_firewall(mine).with_firewall(deny)), F,
+        &["`deny-10` denies"],
+        &["`gcloud compute firewall-rules update kasten-ilb-kasten-demo-proxy-to-8000 --priority=499 \
+           --project=kasten-demo`"])]
+}
+
 fn firewall_rows_1() -> Vec<Row> {
     let base = || Vpc::healthy().without_firewall("allow-kasten-gateway-connection");
     let deny = firewall(
@@ -614,7 +661,10 @@ fn firewall_rows_1() -> Vec<Row> {
         ], &["tcp:8000"]),
         row("deny outranks", vpc(Vpc::healthy().with_firewall(deny.clone())), F, &[
             "`deny-all` denies 10.120.0.0/23 -> tcp:8000",
-        ], &["lower priority number than `deny-all`"]),
+        ], &[
+            "gcloud compute firewall-rules create kasten-ilb-kasten-demo-proxy-to-8000 --network=default",
+            "--source-ranges=10.120.0.0/23 --destination-ranges=10.52.0.0/14 --priority=899 --project=kasten-demo",
+        ]),
         row("open to world", vpc(Vpc::healthy().with_firewall(allow("world", "0.0.0.0/0", &["8000"]))), W, &[
             "world open(s) tcp:8000 to 0.0.0.0/0",
         ], &["restrict the source ranges of world"]),

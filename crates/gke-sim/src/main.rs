@@ -32,6 +32,10 @@ struct Args {
     /// How long the simulated ingress controller waits before it acts (ms)
     #[arg(long, default_value_t = 1500)]
     lb_delay_ms: u64,
+    /// Whether the ingress controller adds the proxy-only range to its own `k8s-fw-l7--<uid>` rule:
+    /// `code` as ingress-gce's source does, `docs` as GKE's how-to page says (see FIDELITY.md)
+    #[arg(long, default_value = "docs", value_parser = ["code", "docs"])]
+    controller_firewall: String,
     /// Directory for the kubeconfig, ADC file and gcloud config (default: beside the env file)
     #[arg(long)]
     state_dir: Option<PathBuf>,
@@ -57,6 +61,7 @@ fn main() -> anyhow::Result<()> {
         error_rate: args.error_rate,
         seed: args.seed,
         lb_delay: Duration::from_millis(args.lb_delay_ms),
+        controller_firewall: args.controller_firewall.parse().map_err(anyhow::Error::msg)?,
         ..SimConfig::default()
     };
     let dir = args.state_dir.unwrap_or_else(|| {
