@@ -189,7 +189,10 @@ fn https_gateway_is_unhealthy_over_http_and_install_makes_the_lb_speak_https() {
     }
     let ip = ingress_ip(&w, "k10-ilb");
     let page = curl_in_cluster(&w, &format!("http://{ip}/k10/"));
-    assert!(page.contains("HTTP/1.1 502"), "no healthy backend over HTTP: {page}");
+    assert!(
+        page.contains("HTTP/1.1 502") || page.contains("HTTP/1.1 503"),
+        "no healthy backend over HTTP: {page}"
+    );
     let (code, v) = doctor(&w);
     assert_eq!(code, 1);
     let service = check(&v, "service");
