@@ -67,9 +67,14 @@ pub fn app_protocols(k: &K10) -> anyhow::Result<Option<String>> {
 pub fn step(k: &K10, strategy: HealthCheckMode) -> anyhow::Result<Step> {
     let add = missing_annotations(k, strategy)?;
     if add.is_empty() {
+        let https = if k.serves_https() {
+            format!("; {APP_PROTOCOLS} makes the load balancer speak HTTPS to the HTTPS gateway")
+        } else {
+            String::new()
+        };
         return Ok(SERVICE.noop(
             "service/gateway",
-            format!("{NEG_ANNOTATION} is {{\"ingress\":true}} (container-native load balancing)"),
+            format!("{NEG_ANNOTATION} is {{\"ingress\":true}} (container-native load balancing){https}"),
         ));
     }
     let mut added: Vec<String> = k

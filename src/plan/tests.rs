@@ -604,7 +604,7 @@ fn service_table() {
                     o.with_https_gateway()
                         .with_service_annotation(APP_PROTOCOLS, "{\"http\":\"HTTPS\"}")
                 }),
-                want(NoOp, "service/gateway", ""),
+                want(NoOp, "service/gateway", "speak HTTPS to the HTTPS gateway"),
             ),
             (
                 "HTTPS gateway, another port's app protocol kept",
