@@ -93,22 +93,9 @@ pub fn step(k: &K10, strategy: HealthCheckMode) -> anyhow::Result<Step> {
     }
     ann.insert(ADDED_ANNOTATIONS.into(), json!(added.join(",")));
     let shown: Vec<String> = add.iter().map(|(key, value)| format!("'{key}={value}'")).collect();
-    let has = |k: &str| add.iter().any(|(key, _)| *key == k);
-    let mut why = vec![];
-    if has(NEG_ANNOTATION) || has(BACKEND_CONFIG) {
-        let and_ref = if has(BACKEND_CONFIG) {
-            " and the BackendConfig reference"
-        } else {
-            ""
-        };
-        why.push(format!("internal Ingress needs NEG backends{and_ref}"));
-    }
-    if has(APP_PROTOCOLS) {
-        why.push("the gateway serves HTTPS (readinessProbe scheme HTTPS): the load balancer must speak HTTPS".into());
-    }
     Ok(SERVICE.update(
         "service/gateway",
-        why.join("; "),
+        why(&add),
         format!(
             "kubectl -n {} annotate service gateway {}{}",
             k.namespace,
@@ -123,4 +110,22 @@ pub fn step(k: &K10, strategy: HealthCheckMode) -> anyhow::Result<Step> {
             patch: json!({"metadata": {"annotations": ann}}),
         },
     ))
+}
+
+/// Why the annotations are added, in the plan's words.
+fn why(add: &[(&'static str, String)]) -> String {
+    let has = |k: &str| add.iter().any(|(key, _)| *key == k);
+    let mut why: Vec<String> = vec![];
+    if has(NEG_ANNOTATION) || has(BACKEND_CONFIG) {
+        let and_ref = if has(BACKEND_CONFIG) {
+            " and the BackendConfig reference"
+        } else {
+            ""
+        };
+        why.push(format!("internal Ingress needs NEG backends{and_ref}"));
+    }
+    if has(APP_PROTOCOLS) {
+        why.push("the gateway serves HTTPS (readinessProbe scheme HTTPS): the load balancer must speak HTTPS".into());
+    }
+    why.join("; ")
 }
