@@ -280,3 +280,140 @@ fn gkes_own_rule_opens_the_proxy_range_only_in_the_code_world() {
     }
     assert!(!w.sim.world().compute.firewalls.contains_key(L7_RULE));
 }
+
+fn gateway_pods(w: &TestWorld) -> Vec<Value> {
+    w.sim
+        .world()
+        .kube_in_ns("Pod", "kasten-io")
+        .into_iter()
+        .filter(|p| p["metadata"]["labels"]["service"] == "gateway")
+        .collect()
+}
+
+/// The NEG readiness condition of a pod: (status, reason).
+fn gate(p: &Value) -> Option<(String, String)> {
+    let c = p["status"]["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == "cloud.google.com/load-balancer-neg-ready")?;
+    Some((c["status"].as_str()?.into(), c["reason"].as_str()?.into()))
+}
+
+fn check<'a>(v: &'a Value, id: &str) -> &'a Value {
+    v["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()
+}
+
+/// `kubectl rollout status` with a short timeout: did the rollout finish?
+fn rollout_done(w: &TestWorld) -> Option<bool> {
+    let o = w.kubectl(&[
+        "-n",
+        "kasten-io",
+        "rollout",
+        "status",
+        "deployment/gateway",
+        "--timeout=2s",
+    ])?;
+    Some(o.status.success())
+}
+
+#[test]
+fn a_failing_health_check_stalls_a_rollout_and_doctor_names_the_firewall() {
+    let w = world("hc-denied", Docs);
+    let Some(o) = w.kubectl(&["-n", "kasten-io", "rollout", "restart", "deployment/gateway"]) else {
+        return;
+    };
+    ok(&o);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let pods = gateway_pods(&w);
+    assert_eq!(pods.len(), 2, "the old pod stays while the new one waits: {pods:#?}");
+    let new = pods
+        .iter()
+        .find(|p| p["spec"]["readinessGates"].is_array())
+        .expect("a gated pod");
+    assert_eq!(gate(new), Some(("False".into(), "LoadBalancerNegNotReady".into())));
+    assert_eq!(rollout_done(&w), Some(false), "the rollout is stalled");
+    let (exit, v) = doctor(&w);
+    assert_eq!(exit, 1);
+    let f = fails(&v);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["id"], "firewall");
+    assert!(
+        f[0]["finding"].as_str().unwrap().contains("health checkers"),
+        "{}",
+        f[0]
+    );
+    let k10 = check(&v, "k10");
+    assert_eq!(k10["result"], "WARN", "{k10}");
+    assert!(
+        k10["finding"].as_str().unwrap().contains("the rollout is stalled"),
+        "{k10}"
+    );
+    // Following doctor lets the health checkers in: the gate opens and the rollout finishes.
+    follow_hints(&w, "stalled rollout");
+    assert_eq!(rollout_done(&w), Some(true));
+    let pods = gateway_pods(&w);
+    assert_eq!(pods.len(), 1, "{pods:#?}");
+    assert_eq!(gate(&pods[0]), Some(("True".into(), "LoadBalancerNegReady".into())));
+    let evs = ok(&w
+        .kubectl(&[
+            "-n",
+            "kasten-io",
+            "get",
+            "events",
+            "--field-selector",
+            "reason=LoadBalancerNegReady",
+        ])
+        .unwrap());
+    assert!(evs.contains("Pod has become Healthy in NEG"), "{evs}");
+}
+
+#[test]
+fn pods_held_by_the_gate_are_not_no_ready_pods_and_time_out_after_ten_minutes() {
+    let w = world("hc-denied", Docs);
+    let Some(o) = w.kubectl(&["-n", "kasten-io", "delete", "pod", "-l", "service=gateway"]) else {
+        return;
+    };
+    ok(&o);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let pods = gateway_pods(&w);
+    assert_eq!(pods.len(), 1);
+    assert_eq!(gate(&pods[0]).unwrap().0, "False");
+    let (_, v) = doctor(&w);
+    let f = fails(&v);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0]["id"], "firewall", "the cause, not `K10 has no ready pods`");
+    assert!(check(&v, "k10")["finding"]
+        .as_str()
+        .unwrap()
+        .contains("wait for the load balancer's readiness gate"));
+    // Ten minutes after its creation GKE marks the pod Ready anyway (ingress-gce's timeout).
+    w.sim.with_world(|w| {
+        let name = pods[0]["metadata"]["name"].as_str().unwrap();
+        let p = w.kube_get_mut("Pod", "kasten-io", name).unwrap();
+        p["metadata"]["creationTimestamp"] = json!(gke_sim::world::rfc3339(
+            gke_sim::readiness::unix_secs(&gke_sim::world::now_rfc3339()).unwrap() - 1_795_000_000 - 601
+        ));
+    });
+    let pods = gateway_pods(&w);
+    assert_eq!(gate(&pods[0]), Some(("True".into(), "LoadBalancerNegTimeout".into())));
+    assert!(gke_sim::controller::pod_ready(&pods[0]));
+    assert_eq!(
+        in_cluster_curl(&w, "/k10/").map(|c| c.1),
+        Some(NO_HEALTHY_UPSTREAM.to_string()),
+        "Ready by timeout, still unhealthy"
+    );
+}
+
+#[test]
+fn a_deployment_scaled_to_zero_is_named_and_the_hint_scales_it_back() {
+    let w = world("healthy", Docs);
+    let Some(o) = w.kubectl(&["-n", "kasten-io", "scale", "deployment", "gateway", "--replicas=0"]) else {
+        return;
+    };
+    ok(&o);
+    let (_, v) = doctor(&w);
+    let f = fails(&v);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(f[0]["finding"].as_str().unwrap().contains("scaled to 0"), "{}", f[0]);
+    follow_hints(&w, "scaled to 0");
+}

@@ -19,6 +19,7 @@ pub mod exec;
 pub mod filter;
 pub mod google;
 pub mod kube_api;
+pub mod readiness;
 pub mod scenario;
 pub mod schema;
 pub mod world;

@@ -15,10 +15,32 @@ pub fn check(f: &Facts) -> Check {
     let ready = k.ready_pods();
     let ev = json!({
         "release": k.release, "readyPods": ready, "pods": k.pods.len(), "auth": k.auth,
+        "waitingForLoadBalancer": k.pods.iter().filter(|p| p.waits_for_lb).count(),
         "servicePort": k.service_port, "targetPort": k.target_port, "containerPort": k.container_port,
     });
     let release = &k.release;
-    let c = if ready == 0 {
+    let waiting = k.pods.iter().filter(|p| p.waits_for_lb).count();
+    let replicas = k.deployment.spec.replicas.unwrap_or(1);
+    let deployment = k.deployment.metadata.name.as_deref().unwrap_or("gateway");
+    let gate = "the load balancer's readiness gate (cloud.google.com/load-balancer-neg-ready)";
+    let cause = "the cause is in the Firewall, Health check or Backend health check: GKE holds a new pod back \
+                 until the load balancer sees it HEALTHY (and gives up 10 minutes after the pod was created)";
+    let c = if replicas == 0 {
+        Check::fail(
+            id,
+            format!("release `{release}`: the {deployment} Deployment is scaled to 0 replicas"),
+        )
+        .hint(format!("`kubectl -n {ns} scale deployment {deployment} --replicas=1`"))
+    } else if ready == 0 && waiting > 0 {
+        Check::warn(
+            id,
+            format!(
+                "release `{release}`: {waiting} gateway pod(s) run but wait for {gate}: the load balancer does not \
+                 see them HEALTHY"
+            ),
+        )
+        .hint(cause)
+    } else if ready == 0 {
         Check::fail(
             id,
             format!("release `{release}`: the gateway Deployment has no ready pods"),
@@ -38,6 +60,15 @@ pub fn check(f: &Facts) -> Check {
             "configure auth now (e.g. `--set auth.tokenAuth.enabled=true`), or remove the Ingress: \
              `kubectl kasten-ilb uninstall`",
         )
+    } else if waiting > 0 {
+        Check::warn(
+            id,
+            format!(
+                "release `{release}`: {ready} ready gateway pod(s), but {waiting} new pod(s) wait for {gate}: the \
+                 rollout is stalled"
+            ),
+        )
+        .hint(cause)
     } else if k.auth.is_none() {
         Check::warn(
             id,
