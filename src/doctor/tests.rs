@@ -843,7 +843,7 @@ fn service_rows_2() -> Vec<Row> {
             bc(json!({"timeoutSec": 20, "checkIntervalSec": 10})),
             F,
             &["BackendConfig healthCheck timeoutSec 20 > checkIntervalSec 10"],
-            &["kubectl kasten-ilb install --health-check backendconfig"],
+            &["kubectl kasten-ilb install -n kasten-io --health-check backendconfig"],
         ),
         row(
             "bc missing",
@@ -1083,7 +1083,7 @@ fn ingress_rows_1() -> Vec<Row> {
             obs(|o| o.without_ingresses()),
             F,
             &["no Ingress in `kasten-io` routes to Service gateway"],
-            &["`kubectl kasten-ilb install`"],
+            &["`kubectl kasten-ilb install -n kasten-io`"],
         ),
         row(
             "not to gateway",
@@ -1120,7 +1120,11 @@ fn ingress_rows_1() -> Vec<Row> {
             ing(ingress().with_path("/k10/", "ImplementationSpecific")),
             F,
             &["path `/k10/` is ImplementationSpecific without `*`"],
-            &["use pathType: Prefix for /k10/"],
+            &[
+                "`kubectl -n kasten-io patch ingress k10-ingress --type=json -p",
+                "/spec/rules/0/http/paths/0/pathType",
+                "pathType Prefix routes everything under /k10/",
+            ],
         ),
     ]
 }
@@ -1394,7 +1398,10 @@ fn address_table() {
         let hint: &[&str] = if private {
             &[]
         } else {
-            &["annotation kubernetes.io/ingress.class: gce-internal"]
+            &[
+                "`kubectl -n kasten-io annotate ingress k10-ingress kubernetes.io/ingress.class=gce-internal \
+               --overwrite`",
+            ]
         };
         rows.push(row(ip, with_ip(ip), want, &[ip, word], hint));
     }

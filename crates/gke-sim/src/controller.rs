@@ -737,7 +737,12 @@ fn ingress_ip(w: &mut World, key: &(String, String), ing: &Value, class: Class, 
         warn_if_new(w, key, ing, "Sync", &msg);
         return None;
     }
-    let mut ip = w.ingress_memo.get(key).and_then(|m| m.ip.clone());
+    // A changed class replaces the load balancer, and with it an address of the other kind.
+    let mut ip = w
+        .ingress_memo
+        .get(key)
+        .and_then(|m| m.ip.clone())
+        .filter(|ip| ip.starts_with("10.") == (class == Class::Internal));
     if let Some(sname) = &fe.static_name {
         match w.compute.addresses.get(&format!("{region}/{sname}")) {
             Some(a) => ip = a["address"].as_str().map(str::to_string),
@@ -822,8 +827,10 @@ fn sync_frontend(
         "region": regional(w),
     });
     if internal {
+        w.compute.global_forwarding_rules.remove(fr);
         upsert(&mut w.compute.forwarding_rules, format!("{region}/{fr}"), fr_obj);
     } else {
+        w.compute.forwarding_rules.remove(&format!("{region}/{fr}"));
         upsert(&mut w.compute.global_forwarding_rules, fr.clone(), fr_obj);
     }
     names
