@@ -467,3 +467,41 @@ fn a_deployment_scaled_to_zero_is_named_and_the_hint_scales_it_back() {
     assert!(f[0]["finding"].as_str().unwrap().contains("scaled to 0"), "{}", f[0]);
     follow_hints(&w, "scaled to 0");
 }
+
+#[test]
+fn install_adopts_the_blog_recipes_ingress_and_patches_its_exact_path() {
+    let w = world("exact-path", Docs);
+    // The plan says what install will do with it (and install asks before it does).
+    let o = w.run(&["install", "--dry-run"]);
+    let plan = ok(&o);
+    let row = plan
+        .lines()
+        .find(|l| l.contains("Ingress") && l.contains("k10-ingress"))
+        .unwrap_or_else(|| panic!("{plan}"));
+    assert!(row.contains("Update"), "{row}");
+    assert!(plan.contains("adopts `k10-ingress`"), "{plan}");
+    assert!(plan.contains("instead of making a second"), "{plan}");
+    assert!(
+        plan.contains("kubectl -n kasten-io patch ingress k10-ingress --type=merge"),
+        "{plan}"
+    );
+    ok(&w.run(&["install", "--yes"]));
+    let world = w.sim.world();
+    assert!(
+        world.kube_get("Ingress", "kasten-io", "k10-ilb").is_none(),
+        "no second Ingress"
+    );
+    let ing = world.kube_get("Ingress", "kasten-io", "k10-ingress").unwrap().clone();
+    assert_eq!(ing["spec"]["rules"][0]["http"]["paths"][0]["pathType"], "Prefix");
+    assert_eq!(world.compute.forwarding_rules.len(), 1, "one internal load balancer");
+    drop(world);
+    let (exit, v) = doctor(&w);
+    assert_eq!(exit, 0, "{:#?}", fails(&v));
+    if let Some((code, page)) = in_cluster_curl(&w, "/k10/dashboard/") {
+        assert_eq!(code, 200, "deep paths reach K10 now: {page}");
+    }
+    // A second run changes nothing.
+    let before = w.fingerprint();
+    ok(&w.run(&["install", "--yes"]));
+    assert_eq!(w.fingerprint(), before);
+}
