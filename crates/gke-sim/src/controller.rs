@@ -221,23 +221,7 @@ pub fn sync_pods(w: &mut World) {
             set_pod_ready(&mut pod, !not_ready);
             w.kube_put(pod);
         }
-        let new_ready = w
-            .kube_in_ns("Pod", &ns)
-            .iter()
-            .filter(|p| wanted_pods.contains(&(ns.clone(), p["metadata"]["name"].as_str().unwrap_or_default().into())))
-            .filter(|p| p["metadata"]["ownerReferences"][0]["name"].as_str() == Some(&format!("{dname}-{hash}")))
-            .filter(|p| pod_ready(p))
-            .count();
-        // A rolling update keeps the old pods until the new ones are Ready (maxUnavailable 0 for one
-        // replica): a new pod held back by its readiness gate stalls the rollout.
-        if new_ready < replicas {
-            for p in old_pods(w, &ns, &dname, &hash) {
-                wanted_pods.insert((
-                    ns.clone(),
-                    p["metadata"]["name"].as_str().unwrap_or_default().to_string(),
-                ));
-            }
-        }
+        let new_ready = keep_old_pods_while_rolling(w, (&ns, &dname, &hash), replicas, &mut wanted_pods);
         // Deployment status
         let mut d2 = w.kube_get("Deployment", &ns, &dname).cloned().unwrap();
         let ready_n = if not_ready { 0 } else { new_ready };
@@ -265,6 +249,32 @@ pub fn sync_pods(w: &mut World) {
             w.kube_delete("Pod", &ns, &name);
         }
     }
+}
+
+/// A rolling update keeps the old pods until the new ones are Ready (maxUnavailable 0 for one
+/// replica), so a new pod held back by its readiness gate stalls the rollout. Returns how many
+/// new pods are Ready.
+fn keep_old_pods_while_rolling(
+    w: &World,
+    (ns, dname, hash): (&str, &str, &str),
+    replicas: usize,
+    wanted: &mut BTreeSet<(String, String)>,
+) -> usize {
+    let name = |p: &Value| p["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    let current = format!("{dname}-{hash}");
+    let new_ready = w
+        .kube_in_ns("Pod", ns)
+        .iter()
+        .filter(|p| wanted.contains(&(ns.to_string(), name(p))))
+        .filter(|p| p["metadata"]["ownerReferences"][0]["name"].as_str() == Some(current.as_str()))
+        .filter(|p| pod_ready(p))
+        .count();
+    if new_ready < replicas {
+        for p in old_pods(w, ns, dname, hash) {
+            wanted.insert((ns.to_string(), name(&p)));
+        }
+    }
+    new_ready
 }
 
 /// The pods of Deployment `dname` from an older template (another ReplicaSet hash).
