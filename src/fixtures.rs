@@ -154,6 +154,8 @@ pub fn k10() -> K10 {
         pods: vec![gateway_pod(0, true)],
         auth: Some("basic".into()),
         curl_candidates: vec![("catalog-svc-19xh3b65kf-7tu7j".into(), "catalog-svc".into())],
+        prefix_path: Some("/k10".into()),
+        chart: None,
     }
 }
 
@@ -312,8 +314,27 @@ impl Observed {
         }
         self
     }
+    /// A release of another name: the chart's `PREFIX_PATH` follows it (`/<release>`).
     pub fn with_release(mut self, release: &str) -> Self {
         self.k10.release = release.into();
+        self.k10.prefix_path = Some(format!("/{release}"));
+        self
+    }
+    /// The gateway's `PREFIX_PATH` (None: no ConfigMap `k10-gateway`, as on 6.x charts).
+    pub fn with_prefix_path(mut self, prefix: Option<&str>) -> Self {
+        self.k10.prefix_path = prefix.map(str::to_string);
+        self
+    }
+    /// The chart's `secrets.tlsSecret`: the gateway serves HTTPS and its probe says `scheme: HTTPS`.
+    pub fn with_https_gateway(mut self) -> Self {
+        if let Some(p) = self.k10.probe.as_mut() {
+            p.scheme = "HTTPS".into();
+        }
+        self
+    }
+    /// The `helm.sh/chart` label of the release (`k10-6.0.12`).
+    pub fn with_chart(mut self, chart: &str) -> Self {
+        self.k10.chart = Some(chart.into());
         self
     }
     pub fn with_service_annotation(mut self, key: &str, value: &str) -> Self {
@@ -540,6 +561,18 @@ pub fn health_check(path: &str) -> HealthCheck {
         },
         check_interval_sec: Some(15),
         timeout_sec: Some(15),
+        ..Default::default()
+    }
+}
+
+/// The health check GKE makes for an HTTPS backend (app protocol HTTPS): `httpsHealthCheck`.
+pub fn https_health_check(path: &str) -> HealthCheck {
+    let h = health_check(path);
+    HealthCheck {
+        kind: "HTTPS".into(),
+        https_health_check: h.http_health_check.clone(),
+        http_health_check: HttpHealthCheck::default(),
+        ..h
     }
 }
 
@@ -621,6 +654,7 @@ pub fn page(code: u16, body: &str) -> crate::verify::CurlResult {
         pod: "catalog-svc-19xh3b65kf-7tu7j".into(),
         code,
         body: body.into(),
+        challenge: None,
     }
 }
 

@@ -2041,3 +2041,128 @@ fn json_keeps_todays_ids_outcomes_and_texts() {
         assert_eq!(serde_json::to_value(o).expect("json"), json!(o.label()));
     }
 }
+
+// ---------------------------------------------------------------- HTTPS gateway (issue 15)
+
+#[test]
+fn https_gateway_needs_https_from_the_load_balancer_and_an_https_health_check() {
+    use crate::state::APP_PROTOCOLS;
+    let https = |f: Facts| f.observed(|o| o.with_https_gateway());
+    let app = |f: Facts| f.observed(|o| o.with_service_annotation(APP_PROTOCOLS, r#"{"http":"HTTPS"}"#));
+    let annotate = concat!(
+        "`kubectl -n kasten-io annotate service gateway ",
+        r#"cloud.google.com/app-protocols='{"http":"HTTPS"}' --overwrite`"#
+    );
+    let service_rows = vec![
+        row(
+            "HTTPS gateway, LB speaks HTTP",
+            https(h()),
+            F,
+            &["the gateway serves HTTPS", "the load balancer speaks HTTP"],
+            &[annotate],
+        ),
+        row(
+            "HTTPS gateway, LB speaks HTTPS",
+            app(https(h())),
+            P,
+            &["NEG enabled"],
+            &[],
+        ),
+        row(
+            "HTTP gateway, LB speaks HTTPS",
+            app(h()),
+            F,
+            &["serves plain HTTP"],
+            &["annotate service gateway cloud.google.com/app-protocols-"],
+        ),
+    ];
+    assert_eq!(table(CheckId::Service, service::check, service_rows), 3);
+    let with_hc = |f: Facts, hc| f.with_health_check(Some(hc));
+    let hc_rows = vec![
+        row(
+            "HTTP check on an HTTPS gateway",
+            with_hc(app(https(h())), health_check("/healthz")),
+            F,
+            &["is HTTP, but the gateway serves HTTPS"],
+            &[annotate],
+        ),
+        row(
+            "HTTPS check on an HTTPS gateway",
+            with_hc(app(https(h())), https_health_check("/healthz")),
+            P,
+            &["probes /healthz"],
+            &[],
+        ),
+        row(
+            "HTTPS check on an HTTP gateway",
+            with_hc(h(), https_health_check("/healthz")),
+            F,
+            &["is HTTPS, but the gateway serves HTTP"],
+            &["app-protocols-"],
+        ),
+        row(
+            "predicted: HTTPS probe copied when the app protocol is HTTPS",
+            app(https(h())).with_health_check(None),
+            P,
+            &["GKE will probe /healthz"],
+            &[],
+        ),
+        row(
+            "predicted: HTTP check for an HTTPS gateway",
+            https(h()).with_health_check(None),
+            F,
+            &["the health check GKE will make is HTTP"],
+            &[annotate],
+        ),
+        row(
+            "BackendConfig says HTTP",
+            with_hc(app(https(h())), health_check("/healthz"))
+                .with_backend_config("k10-gateway-ilb", json!({"type": "HTTP", "requestPath": "/healthz"})),
+            F,
+            &["is HTTP"],
+            &["healthCheck.type: HTTPS in the BackendConfig"],
+        ),
+    ];
+    assert_eq!(table(CheckId::HealthCheck, health_check::check, hc_rows), 6);
+}
+
+#[test]
+fn e2e_counts_only_k10s_basic_challenge_as_reaching_k10() {
+    let challenged = |c: Option<&str>| crate::verify::CurlResult {
+        challenge: c.map(str::to_string),
+        ..page(401, "Unauthorized")
+    };
+    let curl = |c: Option<&str>| Some(Ok((challenged(c), challenged(c))));
+    let basic = Some(r#"Basic realm="Kasten K10 gateway""#);
+    let rows = vec![
+        row(
+            "basic auth: K10's challenge",
+            h().with_curl(curl(basic)),
+            P,
+            &["HTTP 401 with K10's Basic challenge: the request reached K10's gateway"],
+            &[],
+        ),
+        row(
+            "401 without a challenge",
+            h().with_curl(curl(None)),
+            F,
+            &["HTTP 401 without a WWW-Authenticate challenge"],
+            &["see the checks above"],
+        ),
+        row(
+            "token auth: a Basic challenge is not K10's",
+            h().observed(|o| o.with_auth("token")).with_curl(curl(basic)),
+            F,
+            &["not K10's Basic challenge"],
+            &[],
+        ),
+        row(
+            "Veeam Kasten page",
+            h().with_curl(Some(Ok((page(200, "<title>Veeam Kasten</title>"), page(200, ""))))),
+            P,
+            &["HTTP 200 with <title>Veeam Kasten</title>"],
+            &[],
+        ),
+    ];
+    assert_eq!(table(CheckId::E2e, e2e::check, rows), 4);
+}
