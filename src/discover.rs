@@ -261,7 +261,14 @@ pub struct PodInfo {
     pub ip: String,
     pub node: String,
     pub declares_port: bool,
+    /// Its containers are ready, but the load balancer's readiness gate
+    /// (`cloud.google.com/load-balancer-neg-ready`) is not True yet: the pod is in the NEG and
+    /// waits until the load balancer sees it HEALTHY (or GKE's 10-minute timeout).
+    pub waits_for_lb: bool,
 }
+
+/// The readiness gate GKE adds to pods behind an Ingress's NEG.
+pub const NEG_READY_GATE: &str = "cloud.google.com/load-balancer-neg-ready";
 
 #[derive(Debug, Clone)]
 pub struct K10 {
@@ -536,6 +543,20 @@ fn is_ready(pod: &Value) -> bool {
         .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
 }
 
+/// Containers ready, and the NEG readiness gate present but not True.
+fn waits_for_lb(pod: &Value) -> bool {
+    let cond = |t: &str| {
+        pod["status"]["conditions"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["type"] == t))
+            .map(|c| c["status"] == "True")
+    };
+    let gated = pod["spec"]["readinessGates"]
+        .as_array()
+        .is_some_and(|g| g.iter().any(|g| g["conditionType"] == NEG_READY_GATE));
+    gated && cond("ContainersReady") == Some(true) && cond(NEG_READY_GATE) != Some(true)
+}
+
 /// The pods the Service selects.
 fn gateway_pods(pods: &[Pod], selector: &BTreeMap<String, String>, target_port: &Value) -> Vec<PodInfo> {
     pods.iter()
@@ -558,6 +579,7 @@ fn gateway_pods(pods: &[Pod], selector: &BTreeMap<String, String>, target_port: 
                 ip: pj["status"]["podIP"].as_str().unwrap_or_default().to_string(),
                 node: pj["spec"]["nodeName"].as_str().unwrap_or_default().to_string(),
                 declares_port,
+                waits_for_lb: waits_for_lb(&pj),
             }
         })
         .collect()

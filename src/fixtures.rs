@@ -127,6 +127,7 @@ pub fn gateway_pod(n: usize, ready: bool) -> PodInfo {
         ip: format!("10.52.1.{}", 10 + n),
         node: node_name(n + 1),
         declares_port: true,
+        waits_for_lb: false,
     }
 }
 

@@ -24,11 +24,12 @@ pub async fn negs(b: &Base, name: &str) -> anyhow::Result<Vec<NetworkEndpointGro
         .await
 }
 
-/// Ready gateway pods per zone.
+/// Ready gateway pods per zone (counting those held back only by the load balancer's readiness
+/// gate: GKE puts them in the NEG so that the load balancer can see them healthy).
 pub fn ready_per_zone(b: &crate::state::Observed) -> BTreeMap<String, u64> {
     let zones = b.node_zones();
     let mut m = BTreeMap::new();
-    for p in b.k10.pods.iter().filter(|p| p.ready) {
+    for p in b.k10.pods.iter().filter(|p| p.ready || p.waits_for_lb) {
         *m.entry(zones.get(&p.node).cloned().unwrap_or_else(|| "?".into()))
             .or_insert(0) += 1;
     }

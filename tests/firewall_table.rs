@@ -80,6 +80,7 @@ fn table() -> Vec<Row> {
     rows.extend(protocols_and_ports());
     rows.extend(rule_fields());
     rows.extend(priorities());
+    rows.extend(health_checkers());
     rows
 }
 
@@ -169,6 +170,29 @@ fn priorities() -> Vec<Row> {
         row("the best of several allows",
             vec![prio(a("wide", &["0.0.0.0/0"], &[]), 2000), prio(a("narrow", &[PROXY], &["8000"]), 100)],
             Allow("narrow")),
+    ]
+}
+
+/// Google's health checkers (35.191.0.0/16, 130.211.0.0/22) and GKE's own `k8s-fw-l7` rule, in the
+/// `docs` world (health-check ranges only) and the `code` world (plus the proxy-only range).
+#[rustfmt::skip]
+fn health_checkers() -> Vec<Row> {
+    const HC1: &str = "35.191.0.0/16";
+    const HC2: &str = "130.211.0.0/22";
+    let l7 = |ranges: &[&str]| with(a("k8s-fw-l7--uid", ranges, &["8000"]), json!({"targetTags": [TAG]}));
+    let from = |case, src, rules, expect| Row { case, src, port: 8000, rules, expect };
+    vec![
+        from("GKE's rule: the first health-check range", HC1, vec![l7(&[HC2, HC1])], Allow("k8s-fw-l7--uid")),
+        from("GKE's rule: the second health-check range", HC2, vec![l7(&[HC2, HC1])], Allow("k8s-fw-l7--uid")),
+        row("GKE's rule, docs world: not the proxies", vec![l7(&[HC2, HC1])], NoRule),
+        row("GKE's rule, code world: the proxies too", vec![l7(&[PROXY, HC2, HC1])], Allow("k8s-fw-l7--uid")),
+        from("the proxies' rule does not admit the health checkers", HC1, vec![a("r", &[PROXY], &["8000"])], NoRule),
+        from("a deny for the health checkers outranks GKE's rule", HC1,
+            vec![l7(&[HC2, HC1]), with(d("deny-hc", &[HC1, HC2], &[]), json!({"priority": 900}))], Deny("deny-hc")),
+        from("an allow one number lower outranks that deny", HC2,
+            vec![with(d("deny-hc", &[HC1, HC2], &[]), json!({"priority": 900})),
+                 with(a("hc", &[HC1, HC2], &["8000"]), json!({"priority": 899, "destinationRanges": [POD_RANGE]}))],
+            Allow("hc")),
     ]
 }
 

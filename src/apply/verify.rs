@@ -32,10 +32,14 @@ pub async fn all(
 
 /// Wait until the Service's neg-status names NEGs whose sizes match the ready pods per zone.
 async fn negs(b: &Base, mut prog: Progress, deadline: Instant) -> anyhow::Result<(String, Progress)> {
-    let want = verify::ready_per_zone(b);
     loop {
-        // Re-read the Service for neg-status (written by the NEG controller).
+        // Re-read the Service for neg-status (written by the NEG controller), and the pods: a
+        // rollout held back by the load balancer's readiness gate changes them while we wait.
         let k = crate::discover::k10(&b.kube).await?;
+        let want = verify::ready_per_zone(&state::Observed {
+            k10: k.clone(),
+            ..b.seen.clone()
+        });
         let last = match state::neg_name(&k) {
             Some(n) => {
                 let negs = verify::negs(b, &n).await.map_err(|e| context(e, "listing NEGs"))?;

@@ -280,6 +280,7 @@ fn permissions_rows_2() -> Vec<Row> {
 fn k10_table() {
     let mut rows = k10_rows_1();
     rows.extend(k10_rows_2());
+    rows.extend(k10_rows_readiness_gate());
     for auth in ["basic", "token", "oidc", "dex (OpenShift or LDAP)"] {
         let want = format!("auth: {auth}");
         rows.push(row(auth, obs(|o| o.with_auth(auth)), P, &[&want], &[]));
@@ -295,6 +296,32 @@ fn k10_table() {
         ));
     }
     table(CheckId::K10, k10::check, rows);
+}
+
+/// Pods held back by the load balancer's readiness gate, and a Deployment scaled to 0.
+#[rustfmt::skip]
+fn k10_rows_readiness_gate() -> Vec<Row> {
+    let waiting = |n: usize, ready: usize| obs(move |o| {
+        let mut o = o.with_pods(n, ready);
+        o.k10.pods.iter_mut().filter(|p| !p.ready).for_each(|p| p.waits_for_lb = true);
+        o
+    });
+    let scaled_to_0 = obs(|o| {
+        let mut o = o.with_pods(0, 0);
+        o.k10.deployment.metadata.name = Some("gateway".into());
+        o.k10.deployment.spec.replicas = Some(0);
+        o
+    });
+    vec![
+        row("all pods wait for the load balancer", waiting(1, 0), W,
+            &["1 gateway pod(s) run but wait for the load balancer's readiness gate",
+              "cloud.google.com/load-balancer-neg-ready"],
+            &["Firewall, Health check or Backend health"]),
+        row("a stalled rollout", waiting(2, 1), W, &["1 ready gateway pod(s), but 1 new pod(s) wait", "stalled"],
+            &["10 minutes"]),
+        row("scaled to 0", scaled_to_0, F, &["the gateway Deployment is scaled to 0 replicas"],
+            &["`kubectl -n kasten-io scale deployment gateway --replicas=1`"]),
+    ]
 }
 
 fn k10_rows_1() -> Vec<Row> {
@@ -816,7 +843,7 @@ fn service_rows_2() -> Vec<Row> {
             bc(json!({"timeoutSec": 20, "checkIntervalSec": 10})),
             F,
             &["BackendConfig healthCheck timeoutSec 20 > checkIntervalSec 10"],
-            &["kubectl kasten-ilb install --health-check backendconfig"],
+            &["kubectl kasten-ilb install -n kasten-io --health-check backendconfig"],
         ),
         row(
             "bc missing",
@@ -1056,7 +1083,7 @@ fn ingress_rows_1() -> Vec<Row> {
             obs(|o| o.without_ingresses()),
             F,
             &["no Ingress in `kasten-io` routes to Service gateway"],
-            &["`kubectl kasten-ilb install`"],
+            &["`kubectl kasten-ilb install -n kasten-io`"],
         ),
         row(
             "not to gateway",
@@ -1093,7 +1120,11 @@ fn ingress_rows_1() -> Vec<Row> {
             ing(ingress().with_path("/k10/", "ImplementationSpecific")),
             F,
             &["path `/k10/` is ImplementationSpecific without `*`"],
-            &["use pathType: Prefix for /k10/"],
+            &[
+                "`kubectl -n kasten-io patch ingress k10-ingress --type=json -p",
+                "/spec/rules/0/http/paths/0/pathType",
+                "pathType Prefix routes everything under /k10/",
+            ],
         ),
     ]
 }
@@ -1367,7 +1398,10 @@ fn address_table() {
         let hint: &[&str] = if private {
             &[]
         } else {
-            &["annotation kubernetes.io/ingress.class: gce-internal"]
+            &[
+                "`kubectl -n kasten-io annotate ingress k10-ingress kubernetes.io/ingress.class=gce-internal \
+               --overwrite`",
+            ]
         };
         rows.push(row(ip, with_ip(ip), want, &[ip, word], hint));
     }

@@ -55,8 +55,43 @@ fn is_ours(i: &Ingress) -> bool {
         .is_some_and(|v| v == MANAGER)
 }
 
-/// The front end and URL path the settings ask for (defaults: `RELEASE-ilb`, the gateway's prefix).
-pub fn choose(k: &K10, s: &Settings) -> anyhow::Result<(Frontend, String)> {
+/// The Ingress install adopts instead of making a second internal load balancer: one someone
+/// else made (the blog recipe's, the chart's) that already routes to Service gateway, when install
+/// has none of its own and no front-end setting asks for something else.
+pub fn adoptable<'a>(seen: &'a Observed, s: &Settings) -> Option<&'a Ingress> {
+    let asked = s.ingress_name.is_some()
+        || s.path.is_some()
+        || s.static_ip.is_some()
+        || s.host.is_some()
+        || s.tls_secret.is_some();
+    if asked || !Frontend::installed(seen).is_empty() {
+        return None;
+    }
+    seen.gateway_ingresses().into_iter().find(|i| !is_ours(i))
+}
+
+/// The first path of an Ingress that routes to Service gateway, as a prefix (`/k10/*` -> `/k10/`).
+fn gateway_path(i: &Ingress) -> Option<String> {
+    let j = serde_json::to_value(i).ok()?;
+    let rules = j["spec"]["rules"].as_array()?.clone();
+    rules.iter().find_map(|r| {
+        r["http"]["paths"].as_array()?.iter().find_map(|p| {
+            (p["backend"]["service"]["name"] == "gateway")
+                .then(|| p["path"].as_str().unwrap_or("/").trim_end_matches('*').to_string())
+        })
+    })
+}
+
+/// The front end and URL path the settings ask for (defaults: an adoptable Ingress, else
+/// `RELEASE-ilb` on the gateway's prefix).
+pub fn choose(seen: &Observed, s: &Settings) -> anyhow::Result<(Frontend, String)> {
+    let k = &seen.k10;
+    if let Some(i) = adoptable(seen, s) {
+        let path = gateway_path(i).and_then(|p| normalize_path(&p).ok());
+        if let (Some(name), Some(path)) = (i.metadata.name.clone(), path) {
+            return Ok((Frontend::Ingress { name }, path));
+        }
+    }
     let name = s.ingress_name.clone().unwrap_or_else(|| format!("{}-ilb", k.release));
     let path = dashboard_path(k, s.path.as_deref())?;
     if s.tls_secret.is_some() && s.host.is_none() {
@@ -118,6 +153,9 @@ fn ingress(seen: &Observed, name: &str, path: &str, s: &Settings, notes: &mut No
             ));
         }
     }
+    if let Some(adopted) = adoptable(seen, s).filter(|i| i.metadata.name.as_deref() == Some(name)) {
+        return adopt(k, adopted, name);
+    }
     let target = format!("ingress/{name} {path} -> gateway:{}", k.service_port);
     let Some(existing) = seen.ingresses.iter().find(|i| i.metadata.name.as_deref() == Some(name)) else {
         return Ok(INGRESS.create(
@@ -153,5 +191,60 @@ fn ingress(seen: &Observed, name: &str, path: &str, s: &Settings, notes: &mut No
         Change::UpdateFrontend {
             patch: json!({"metadata": {"annotations": desired["metadata"]["annotations"]}, "spec": desired["spec"]}),
         },
+    ))
+}
+
+/// Adopt someone else's Ingress to gateway: used as it is when it already works, else the merge
+/// patch that fixes it (the gce-internal class, Prefix paths), never a second load balancer.
+fn adopt(k: &K10, i: &Ingress, name: &str) -> anyhow::Result<Step> {
+    let ns = &k.namespace;
+    let cur = serde_json::to_value(i)?;
+    let mut fixes = vec![];
+    let mut patch = json!({});
+    if cur["metadata"]["annotations"][CLASS_ANNOTATION] != "gce-internal" {
+        patch["metadata"]["annotations"][CLASS_ANNOTATION] = json!("gce-internal");
+        fixes.push("class gce-internal (GKE replaces its load balancer with an internal one)".to_string());
+    }
+    let mut rules = cur["spec"]["rules"].clone();
+    for r in rules.as_array_mut().into_iter().flatten() {
+        for p in r["http"]["paths"].as_array_mut().into_iter().flatten() {
+            let path = p["path"].as_str().unwrap_or("/").to_string();
+            let exact = p["pathType"] == "ImplementationSpecific" && !path.ends_with('*') && path != "/";
+            if p["backend"]["service"]["name"] != "gateway" {
+                continue;
+            }
+            if exact {
+                p["pathType"] = json!("Prefix");
+                fixes.push(format!(
+                    "pathType Prefix for {path} (ImplementationSpecific routes only that exact path)"
+                ));
+            }
+            let port = &p["backend"]["service"]["port"];
+            let named = port["name"].as_str().is_some() && port["name"].as_str() == k.service_port_name.as_deref();
+            if port["number"].as_i64() != Some(i64::from(k.service_port)) && !named {
+                p["backend"]["service"]["port"] = json!({"number": k.service_port});
+                fixes.push(format!("port {} of Service gateway", k.service_port));
+            }
+        }
+    }
+    if rules != cur["spec"]["rules"] {
+        patch["spec"]["rules"] = rules;
+    }
+    let target = format!("ingress/{name}");
+    if fixes.is_empty() {
+        return Ok(INGRESS.reuse(
+            target,
+            format!("adopted: `{name}` (not made by this tool) already routes to gateway; no second load balancer"),
+        ));
+    }
+    Ok(INGRESS.update(
+        target,
+        format!(
+            "adopts `{name}` (not made by this tool; it already routes to gateway) instead of making a second \
+             internal load balancer: {}; uninstall leaves it",
+            fixes.join(", ")
+        ),
+        format!("kubectl -n {ns} patch ingress {name} --type=merge -p '{patch}'"),
+        Change::UpdateFrontend { patch },
     ))
 }

@@ -309,7 +309,7 @@ pub fn compute(
     let strategy = health_check::strategy(&seen.k10, hc, bc, s.health_check, port)?;
     let health = health_check::step(&seen.k10, hc, bc, strategy, port)?;
     let service = service::step(&seen.k10, strategy)?;
-    let (frontend, path) = frontend::choose(&seen.k10, s)?;
+    let (frontend, path) = frontend::choose(seen, s)?;
     let exposed = frontend::step(seen, &frontend, &path, s, &mut notes)?;
     if s.https_only() {
         notes.warnings.push(

@@ -201,7 +201,7 @@ fn preconditions_table() {
             (
                 "healthy",
                 World::healthy(),
-                want(Create, "ingress/k10-ilb", "gce-internal"),
+                want(Reuse, "ingress/k10-ingress", "adopted"),
             ),
             (
                 "routes-based",
@@ -228,7 +228,7 @@ fn preconditions_table() {
                 World::healthy()
                     .seen(Observed::without_auth)
                     .s(|s| s.allow_unauthenticated = true),
-                want(Create, "ingress/k10-ilb", "gce-internal"),
+                want(Reuse, "ingress/k10-ingress", "adopted"),
             ),
             (
                 "not port 80",
@@ -238,11 +238,20 @@ fn preconditions_table() {
             (
                 "port http, not 80",
                 World::healthy().seen(|o| {
-                    let mut o = narrow_service(o);
+                    let mut o = narrow_service(o).without_ingresses();
                     o.k10.service_port_name = Some("http".into());
                     o
                 }),
                 want(Create, "gateway:8080", "gce-internal"),
+            ),
+            (
+                "port http, not 80: the adopted Ingress gets the port",
+                World::healthy().seen(|o| {
+                    let mut o = narrow_service(o);
+                    o.k10.service_port_name = Some("http".into());
+                    o
+                }),
+                want(Update, "ingress/k10-ingress", "port 8080 of Service gateway"),
             ),
             (
                 "named targetPort undeclared",
@@ -683,9 +692,25 @@ fn ingress_table() {
                 want(Create, "ingress/k10-ilb /k10/ -> gateway:80", "pathType Prefix"),
             ),
             (
-                "beside the recipe's",
+                "the recipe's is adopted, not doubled",
                 World::healthy(),
+                want(Reuse, "ingress/k10-ingress", "no second load balancer"),
+            ),
+            (
+                "beside the recipe's when a name is asked",
+                World::healthy().s(name("k10-ilb")),
                 want(Create, "ingress/k10-ilb", "create -f ingress.yaml"),
+            ),
+            (
+                "the blog recipe's exact path is patched",
+                World::fresh()
+                    .seen(|o| o.with_ingress(fixtures::ingress().with_path("/k10/", "ImplementationSpecific"))),
+                want(Update, "ingress/k10-ingress", "pathType Prefix for /k10/"),
+            ),
+            (
+                "an external one is made internal",
+                World::fresh().seen(|o| o.with_ingress(fixtures::ingress().with_class(None))),
+                want(Update, "ingress/k10-ingress", "class gce-internal"),
             ),
             (
                 "name taken",
@@ -759,14 +784,32 @@ fn ingress_table() {
 
 #[test]
 fn ingress_notes() {
-    let plan = World::healthy().plan().unwrap();
+    let name = |s: &mut Settings| s.ingress_name = Some("k10-ilb".into());
+    let plan = World::healthy().s(name).plan().unwrap();
     assert!(plan
         .warnings
         .iter()
         .any(|w| w.contains("Ingress `k10-ingress` (class gce-internal) also routes")));
     let external = fixtures::ingress().with_class(None);
-    let plan = World::fresh().seen(|o| o.with_ingress(external)).plan().unwrap();
+    let plan = World::fresh()
+        .seen(|o| o.with_ingress(external))
+        .s(name)
+        .plan()
+        .unwrap();
     assert!(plan.warnings.iter().any(|w| w.contains("(class none: external!)")));
+    // Adopted: no warning about it, and the patch is the plan's front end.
+    let exact = fixtures::ingress().with_path("/k10/", "ImplementationSpecific");
+    let plan = World::fresh().seen(|o| o.with_ingress(exact)).plan().unwrap();
+    assert!(
+        plan.warnings.iter().all(|w| !w.contains("also routes")),
+        "{:?}",
+        plan.warnings
+    );
+    assert_eq!(plan.frontend.name(), "k10-ingress");
+    let Change::UpdateFrontend { patch } = &plan.step("ingress").unwrap().change else {
+        panic!()
+    };
+    assert_eq!(patch["spec"]["rules"][0]["http"]["paths"][0]["pathType"], "Prefix");
     let tls = World::fresh().s(|s| {
         s.tls_secret = Some("cert".into());
         s.host = Some("k10.example.internal".into());

@@ -32,6 +32,13 @@ pub fn settle(w: &mut World) {
             reconcile_ingress(w, &key.0, &key.1, true);
         }
     }
+    if !crate::readiness::reflect(w).is_empty() {
+        sync_pods(w);
+        sync_endpoints(w);
+        for key in ingress_keys(w) {
+            reconcile_ingress(w, &key.0, &key.1, true);
+        }
+    }
 }
 
 /// The shortest time between two passes (the old polling period): a burst of writes makes one pass.
@@ -75,6 +82,7 @@ pub fn next_due(w: &World, now: Instant) -> Option<Instant> {
         .values()
         .flat_map(|m| [m.first_seen.map(|t| t + delay), m.deleting_since.map(|t| t + delay / 2)])
         .flatten()
+        .chain(crate::readiness::next_timeout(w))
         .filter(|t| *t > now)
         .min()
 }
@@ -88,6 +96,9 @@ pub fn tick(w: &mut World) {
     sync_endpoints(w);
     for key in ingress_keys(w) {
         reconcile_ingress(w, &key.0, &key.1, false);
+    }
+    if !crate::readiness::reflect(w).is_empty() {
+        w.touch(); // the next pass finishes what the gate held back
     }
 }
 
@@ -161,7 +172,8 @@ pub fn sync_pods(w: &mut World) {
             let ready = if not_ready { "False" } else { "True" };
             if exists {
                 let p = w.kube_get("Pod", &ns, &pname).cloned().unwrap();
-                if p["status"]["conditions"][1]["status"] != json!(ready) {
+                let want_ready = !not_ready && crate::readiness::gate_open(&p);
+                if containers_ready(&p) == not_ready || pod_ready(&p) != want_ready {
                     let mut p = p;
                     set_pod_ready(&mut p, !not_ready);
                     w.kube_put(p);
@@ -169,7 +181,16 @@ pub fn sync_pods(w: &mut World) {
                 continue;
             }
             let node_name = node["metadata"]["name"].as_str().unwrap_or_default().to_string();
-            let pod_ip = format!("10.52.{}.{}", node_idx, 10 + (dname_offset + i * 7) % 240);
+            // An old pod kept by a rolling update still holds its address: take the next free one.
+            let taken: BTreeSet<String> = w
+                .kube_in_ns("Pod", "")
+                .iter()
+                .filter_map(|p| p["status"]["podIP"].as_str().map(str::to_string))
+                .collect();
+            let pod_ip = (0..240)
+                .map(|k| format!("10.52.{}.{}", node_idx, 10 + (dname_offset + i * 7 + k) % 240))
+                .find(|ip| !taken.contains(ip))
+                .unwrap_or_default();
             let host_ip = node["status"]["addresses"][0]["address"].clone();
             let mut labels = tpl["metadata"]["labels"].clone();
             labels["pod-template-hash"] = json!(hash);
@@ -196,12 +217,14 @@ pub fn sync_pods(w: &mut World) {
                         {"type": "PodScheduled", "status": "True", "lastTransitionTime": now_rfc3339()}],
                     "containerStatuses": statuses},
             });
+            crate::readiness::inject(w, &mut pod);
             set_pod_ready(&mut pod, !not_ready);
             w.kube_put(pod);
         }
+        let new_ready = keep_old_pods_while_rolling(w, (&ns, &dname, &hash), replicas, &mut wanted_pods);
         // Deployment status
         let mut d2 = w.kube_get("Deployment", &ns, &dname).cloned().unwrap();
-        let ready_n = if not_ready { 0 } else { replicas };
+        let ready_n = if not_ready { 0 } else { new_ready };
         let status = json!({"observedGeneration": d2["metadata"]["generation"], "replicas": replicas, "updatedReplicas": replicas,
             "readyReplicas": ready_n, "availableReplicas": ready_n,
             "conditions": [{"type": "Available", "status": if ready_n > 0 || replicas == 0 { "True" } else { "False" }, "reason": "MinimumReplicasAvailable", "message": "Deployment has minimum availability."},
@@ -228,20 +251,73 @@ pub fn sync_pods(w: &mut World) {
     }
 }
 
-fn set_pod_ready(p: &mut Value, ready: bool) {
-    let s = if ready { "True" } else { "False" };
+/// A rolling update keeps the old pods until the new ones are Ready (maxUnavailable 0 for one
+/// replica), so a new pod held back by its readiness gate stalls the rollout. Returns how many
+/// new pods are Ready.
+fn keep_old_pods_while_rolling(
+    w: &World,
+    (ns, dname, hash): (&str, &str, &str),
+    replicas: usize,
+    wanted: &mut BTreeSet<(String, String)>,
+) -> usize {
+    let name = |p: &Value| p["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    let current = format!("{dname}-{hash}");
+    let new_ready = w
+        .kube_in_ns("Pod", ns)
+        .iter()
+        .filter(|p| wanted.contains(&(ns.to_string(), name(p))))
+        .filter(|p| p["metadata"]["ownerReferences"][0]["name"].as_str() == Some(current.as_str()))
+        .filter(|p| pod_ready(p))
+        .count();
+    if new_ready < replicas {
+        for p in old_pods(w, ns, dname, hash) {
+            wanted.insert((ns.to_string(), name(&p)));
+        }
+    }
+    new_ready
+}
+
+/// The pods of Deployment `dname` from an older template (another ReplicaSet hash).
+fn old_pods(w: &World, ns: &str, dname: &str, hash: &str) -> Vec<Value> {
+    let current = format!("{dname}-{hash}");
+    w.kube_in_ns("Pod", ns)
+        .into_iter()
+        .filter(|p| {
+            let owner = p["metadata"]["ownerReferences"][0]["name"].as_str().unwrap_or_default();
+            owner != current
+                && owner
+                    .strip_prefix(&format!("{dname}-"))
+                    .is_some_and(|h| !h.is_empty() && !h.contains('-'))
+        })
+        .collect()
+}
+
+/// Set the containers' readiness; the pod is Ready when they are and its readiness gates are True.
+pub fn set_pod_ready(p: &mut Value, containers: bool) {
+    let ready = containers && crate::readiness::gate_open(p);
+    let s = |b: bool| if b { "True" } else { "False" };
     if let Some(conds) = p["status"]["conditions"].as_array_mut() {
         for c in conds {
-            if c["type"] == json!("Ready") || c["type"] == json!("ContainersReady") {
-                c["status"] = json!(s);
+            if c["type"] == json!("Ready") {
+                c["status"] = json!(s(ready));
+            } else if c["type"] == json!("ContainersReady") {
+                c["status"] = json!(s(containers));
             }
         }
     }
     if let Some(cs) = p["status"]["containerStatuses"].as_array_mut() {
         for c in cs {
-            c["ready"] = json!(ready);
+            c["ready"] = json!(containers);
         }
     }
+}
+
+/// Are the pod's containers ready (whatever its readiness gates say)?
+pub fn containers_ready(p: &Value) -> bool {
+    p["status"]["conditions"].as_array().is_some_and(|c| {
+        c.iter()
+            .any(|c| c["type"] == json!("ContainersReady") && c["status"] == json!("True"))
+    })
 }
 
 pub fn pod_ready(p: &Value) -> bool {
@@ -671,7 +747,12 @@ fn ingress_ip(w: &mut World, key: &(String, String), ing: &Value, class: Class, 
         warn_if_new(w, key, ing, "Sync", &msg);
         return None;
     }
-    let mut ip = w.ingress_memo.get(key).and_then(|m| m.ip.clone());
+    // A changed class replaces the load balancer, and with it an address of the other kind.
+    let mut ip = w
+        .ingress_memo
+        .get(key)
+        .and_then(|m| m.ip.clone())
+        .filter(|ip| ip.starts_with("10.") == (class == Class::Internal));
     if let Some(sname) = &fe.static_name {
         match w.compute.addresses.get(&format!("{region}/{sname}")) {
             Some(a) => ip = a["address"].as_str().map(str::to_string),
@@ -756,8 +837,10 @@ fn sync_frontend(
         "region": regional(w),
     });
     if internal {
+        w.compute.global_forwarding_rules.remove(fr);
         upsert(&mut w.compute.forwarding_rules, format!("{region}/{fr}"), fr_obj);
     } else {
+        w.compute.forwarding_rules.remove(&format!("{region}/{fr}"));
         upsert(&mut w.compute.global_forwarding_rules, fr.clone(), fr_obj);
     }
     names
@@ -1031,7 +1114,7 @@ fn sync_backend(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (String, 
         let entry = zones_pods.entry(zone).or_default();
         if let Some(tp) = resolve_target_port(port, p) {
             target_port = Some(tp);
-            if pod_ready(p) {
+            if pod_ready(p) || (containers_ready(p) && !crate::readiness::gate_open(p)) {
                 entry.push((
                     p["status"]["podIP"].as_str().unwrap_or_default().to_string(),
                     tp,
@@ -1274,7 +1357,7 @@ pub fn firewall_allows(w: &World, src: Ipv4Net, dst: Ipv4Addr, port: u16, tags: 
 /// (or a NetworkPolicy drops it).
 /// `tls`: the client speaks TLS (an HTTPS health check or backend, `curl https://`).
 pub fn pod_http(w: &World, pod: &Value, port: u16, path: &str, tls: bool) -> Option<(u16, String)> {
-    if !pod_ready(pod) {
+    if !containers_ready(pod) {
         return None;
     }
     let labels = &pod["metadata"]["labels"];

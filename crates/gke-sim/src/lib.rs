@@ -20,6 +20,7 @@ pub mod filter;
 pub mod google;
 pub mod k10_gateway;
 pub mod kube_api;
+pub mod readiness;
 pub mod scenario;
 pub mod schema;
 pub mod world;

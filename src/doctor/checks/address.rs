@@ -16,6 +16,15 @@ fn is_private(ip: &str) -> bool {
         .is_some_and(|n| crate::cidr::is_private(&n))
 }
 
+/// The name of the Ingress that has address `ip`.
+fn external_ingress(f: &Facts, ip: &str) -> String {
+    f.ingresses()
+        .iter()
+        .find(|i| crate::state::ingress_ip(i).as_deref() == Some(ip))
+        .and_then(|i| i.metadata.name.clone())
+        .unwrap_or_default()
+}
+
 pub fn check(f: &Facts) -> Check {
     let id = CheckId::Address;
     if f.ingresses().is_empty() {
@@ -33,7 +42,10 @@ pub fn check(f: &Facts) -> Check {
             format!("{ip} is an EXTERNAL address: the dashboard is reachable from the internet"),
         )
         .hint(format!(
-            "make the Ingress internal: annotation {CLASS_ANNOTATION}: gce-internal"
+            "make the Ingress internal (GKE then replaces the load balancer): `kubectl -n {} annotate ingress {} \
+             {CLASS_ANNOTATION}=gce-internal --overwrite`",
+            f.namespace,
+            external_ingress(f, &ip)
         ))
     };
     c.evidence(json!({"ip": ip}))

@@ -134,8 +134,9 @@ fn no_proxy_rule(ask: &Ask) -> Check {
         None => format!("no enabled INGRESS rule lets {src} reach tcp:{port} on the pods"),
     };
     Check::fail(CheckId::Firewall, why).hint(format!(
-        "`{}` (or `kubectl kasten-ilb install`)",
-        create(ask, Source::Proxies, None)
+        "`{}` (or `kubectl kasten-ilb install -n {}`)",
+        create(ask, Source::Proxies, None),
+        ask.f.namespace
     ))
 }
 

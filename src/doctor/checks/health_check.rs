@@ -123,7 +123,7 @@ pub fn check(f: &Facts) -> Check {
     match (&f.hc, protocol) {
         (_, Some(c)) => c,
         (None, None) => predicted(f, k, &pred),
-        (Some(h), None) => existing(k, &pred, h),
+        (Some(h), None) => existing(k, &pred, h, &f.namespace),
     }
     .evidence(ev)
 }
@@ -143,14 +143,15 @@ fn predicted(f: &Facts, k: &K10, pred: &Prediction) -> Check {
     };
     let (ns, port) = (&f.namespace, k.container_port.unwrap_or(0));
     c.hint(format!(
-        "declare the container port: `kubectl kasten-ilb install` (step Health check), or `kubectl -n {ns} patch \
+        "declare the container port: `kubectl kasten-ilb install -n {ns}` (step Health check), or \
+         `kubectl -n {ns} patch \
          deployment gateway --type=json -p '[{{\"op\":\"add\",\"path\":\"/spec/template/spec/containers/0/ports\",\
          \"value\":[{{\"containerPort\":{port}}}]}}]'` before the Ingress exists"
     ))
 }
 
 /// The health check GKE made: judge its port and path.
-fn existing(k: &K10, pred: &Prediction, h: &HealthCheck) -> Check {
+fn existing(k: &K10, pred: &Prediction, h: &HealthCheck, ns: &str) -> Check {
     let id = CheckId::HealthCheck;
     let port = k.container_port.unwrap_or(0);
     let hh = h.settings();
@@ -176,14 +177,17 @@ fn existing(k: &K10, pred: &Prediction, h: &HealthCheck) -> Check {
                 pred.path
             ),
         )
-        .hint(
-            "`kubectl kasten-ilb install` adds a BackendConfig that sets the path (or delete and recreate the Ingress)",
-        )
+        .hint(format!(
+            "`kubectl kasten-ilb install -n {ns}` adds a BackendConfig that sets the path (or delete and recreate \
+             the Ingress)"
+        ))
     } else {
         Check::fail(
             id,
             format!("`{name}` probes `{actual}`, which K10's gateway answers 404"),
         )
-        .hint("`kubectl kasten-ilb install` (it adds the containerPort or a BackendConfig)")
+        .hint(format!(
+            "`kubectl kasten-ilb install -n {ns}` (it adds the containerPort or a BackendConfig)"
+        ))
     }
 }

@@ -16,7 +16,7 @@ pub fn check(f: &Facts) -> Check {
     let ings = f.ingresses();
     if ings.is_empty() {
         return Check::fail(id, format!("no Ingress in `{}` routes to Service gateway", f.namespace))
-            .hint("`kubectl kasten-ilb install`");
+            .hint(format!("`kubectl kasten-ilb install -n {}`", f.namespace));
     }
     let names: Vec<String> = ings
         .iter()
@@ -54,9 +54,14 @@ pub fn check(f: &Facts) -> Check {
 fn problems(i: &Ingress, name: &str, ns: &str, k10: Option<&K10>) -> Vec<Problem> {
     let j = serde_json::to_value(i).unwrap_or(Value::Null);
     let mut out: Vec<Problem> = class_problem(&j, name, ns).into_iter().collect();
-    for r in j["spec"]["rules"].as_array().into_iter().flatten() {
-        for p in r["http"]["paths"].as_array().into_iter().flatten() {
-            out.extend(path_problems(p, k10));
+    for (ri, r) in j["spec"]["rules"].as_array().into_iter().flatten().enumerate() {
+        for (pi, p) in r["http"]["paths"].as_array().into_iter().flatten().enumerate() {
+            let patch = format!(
+                "`kubectl -n {ns} patch ingress {name} --type=json -p \
+                 '[{{\"op\":\"replace\",\"path\":\"/spec/rules/{ri}/http/paths/{pi}/pathType\",\
+                 \"value\":\"Prefix\"}}]'`"
+            );
+            out.extend(path_problems(p, k10, &patch));
         }
     }
     out
@@ -88,7 +93,8 @@ fn class_problem(j: &Value, name: &str, ns: &str) -> Option<Problem> {
     })
 }
 
-fn path_problems(p: &Value, k10: Option<&K10>) -> Vec<Problem> {
+/// `patch`: the command that makes this path a Prefix.
+fn path_problems(p: &Value, k10: Option<&K10>, patch: &str) -> Vec<Problem> {
     let mut out = vec![];
     let path = p["path"].as_str().unwrap_or("/");
     if p["pathType"] == "ImplementationSpecific" && !path.ends_with('*') && path != "/" {
@@ -98,7 +104,7 @@ fn path_problems(p: &Value, k10: Option<&K10>) -> Vec<Problem> {
                 "path `{path}` is ImplementationSpecific without `*`: GKE routes only that exact path, \
                  so the dashboard's assets and API calls 404"
             ),
-            format!("use pathType: Prefix for {path} (`kubectl kasten-ilb install` creates such an Ingress)"),
+            format!("{patch} (pathType Prefix routes everything under {path})"),
         ));
     }
     let (Some(k), true) = (k10, p["backend"]["service"]["name"] == "gateway") else {

@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use crate::discover::K10;
 use crate::doctor::{Check, CheckId, Facts};
 
 pub fn check(f: &Facts) -> Check {
@@ -15,17 +16,12 @@ pub fn check(f: &Facts) -> Check {
     let ready = k.ready_pods();
     let ev = json!({
         "release": k.release, "readyPods": ready, "pods": k.pods.len(), "auth": k.auth,
+        "waitingForLoadBalancer": k.pods.iter().filter(|p| p.waits_for_lb).count(),
         "servicePort": k.service_port, "targetPort": k.target_port, "containerPort": k.container_port,
     });
     let release = &k.release;
-    let c = if ready == 0 {
-        Check::fail(
-            id,
-            format!("release `{release}`: the gateway Deployment has no ready pods"),
-        )
-        .hint(format!(
-            "`kubectl -n {ns} describe deployment gateway` and `kubectl -n {ns} get pods -l service=gateway`"
-        ))
+    let c = if let Some(c) = no_ready_pods(k, ns) {
+        c
     } else if k.auth.is_none() && exposed {
         Check::fail(
             id,
@@ -38,6 +34,8 @@ pub fn check(f: &Facts) -> Check {
             "configure auth now (e.g. `--set auth.tokenAuth.enabled=true`), or remove the Ingress: \
              `kubectl kasten-ilb uninstall`",
         )
+    } else if let Some(c) = stalled_rollout(k) {
+        c
     } else if k.auth.is_none() {
         Check::warn(
             id,
@@ -52,4 +50,60 @@ pub fn check(f: &Facts) -> Check {
         )
     };
     c.evidence(ev)
+}
+
+const GATE: &str = "the load balancer's readiness gate (cloud.google.com/load-balancer-neg-ready)";
+const GATE_CAUSE: &str = "the cause is in the Firewall, Health check or Backend health check: GKE holds a new pod \
+                          back until the load balancer sees it HEALTHY (and gives up 10 minutes after the pod was \
+                          created)";
+
+/// No ready gateway pod: scaled to 0 (FAIL), held by the readiness gate (WARN: the cause is
+/// downstream), or not ready (FAIL).
+fn no_ready_pods(k: &K10, ns: &str) -> Option<Check> {
+    let (id, release, ready) = (CheckId::K10, &k.release, k.ready_pods());
+    let waiting = k.pods.iter().filter(|p| p.waits_for_lb).count();
+    let deployment = k.deployment.metadata.name.as_deref().unwrap_or("gateway");
+    Some(if k.deployment.spec.replicas == Some(0) {
+        Check::fail(
+            id,
+            format!("release `{release}`: the {deployment} Deployment is scaled to 0 replicas"),
+        )
+        .hint(format!("`kubectl -n {ns} scale deployment {deployment} --replicas=1`"))
+    } else if ready > 0 {
+        return None;
+    } else if waiting > 0 {
+        Check::warn(
+            id,
+            format!(
+                "release `{release}`: {waiting} gateway pod(s) run but wait for {GATE}: the load balancer does not \
+                 see them HEALTHY"
+            ),
+        )
+        .hint(GATE_CAUSE)
+    } else {
+        Check::fail(
+            id,
+            format!("release `{release}`: the gateway Deployment has no ready pods"),
+        )
+        .hint(format!(
+            "`kubectl -n {ns} describe deployment gateway` and `kubectl -n {ns} get pods -l service=gateway`"
+        ))
+    })
+}
+
+/// Ready pods, and new ones held by the readiness gate: a stalled rollout.
+fn stalled_rollout(k: &K10) -> Option<Check> {
+    let waiting = k.pods.iter().filter(|p| p.waits_for_lb).count();
+    (waiting > 0).then(|| {
+        Check::warn(
+            CheckId::K10,
+            format!(
+                "release `{}`: {} ready gateway pod(s), but {waiting} new pod(s) wait for {GATE}: the rollout is \
+                 stalled",
+                k.release,
+                k.ready_pods()
+            ),
+        )
+        .hint(GATE_CAUSE)
+    })
 }

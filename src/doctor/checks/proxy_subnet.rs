@@ -53,9 +53,10 @@ pub fn check(f: &Facts) -> Check {
             format!("no ACTIVE proxy-only subnet in {region}/{network}: an internal Ingress gets no address"),
         )
         .hint(format!(
-            "`kubectl kasten-ilb install` creates one, or `gcloud compute networks subnets create \
+            "`kubectl kasten-ilb install -n {}` creates one, or `gcloud compute networks subnets create \
              proxy-only-{network} --purpose=REGIONAL_MANAGED_PROXY --role=ACTIVE --region={region} \
-             --network={network} --range=RANGE` (a free /23)"
+             --network={network} --range=RANGE` (a free /23)",
+            f.namespace
         ))
     };
     check.evidence(ev)

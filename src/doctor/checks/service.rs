@@ -40,7 +40,7 @@ pub fn check(f: &Facts) -> Check {
     } else if let Some(pb) = backend_config_problem(k, f.backend_config.as_ref()) {
         Check::fail(id, pb).hint(format!(
             "fix or remove {BACKEND_CONFIG} on Service gateway \
-             (`kubectl kasten-ilb install --health-check backendconfig` writes a valid one)"
+             (`kubectl kasten-ilb install -n {ns} --health-check backendconfig` writes a valid one)"
         ))
     } else if status.is_none() && !f.ingresses().is_empty() {
         Check::warn(
