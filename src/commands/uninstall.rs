@@ -73,18 +73,20 @@ pub async fn run(g: &Global, a: &UninstallArgs, p: &Printer) -> anyhow::Result<u
         return Ok(exit::FAILED);
     }
     let mut removed = vec![];
+    let mut gone = vec![];
     let mut failed = vec![];
     for r in &plan {
         let (what, target) = r.describe();
         match remove(&b, r, p, deadline).await {
-            Ok(()) => removed.push(format!("{what} {target}")),
+            Ok(true) => removed.push(format!("{what} {target}")),
+            Ok(false) => gone.push(format!("{what} {target}")),
             Err(e) => {
                 p.error(&format!("removing {what} {target}: {e:#}"), None);
                 failed.push(format!("{what} {target}"));
             }
         }
     }
-    p.out(&summary(&removed, &failed));
+    p.out(&summary(&removed, &gone, &failed));
     if failed.is_empty() {
         Ok(exit::OK)
     } else {
@@ -184,7 +186,9 @@ fn confirm(yes: bool, p: &Printer) -> anyhow::Result<bool> {
         .map_err(|e| error::usage(format!("cannot read the answer: {e}"), "pass --yes"))
 }
 
-fn summary(removed: &[String], failed: &[String]) -> String {
+/// What this run removed; what was listed but already gone when its turn came (someone else
+/// removed it meanwhile); what it could not remove.
+fn summary(removed: &[String], gone: &[String], failed: &[String]) -> String {
     let lines = |v: &[String]| v.iter().map(|r| format!("  {r}")).collect::<Vec<_>>().join("\n");
     let mut summary = format!(
         "\nRemoved:\n{}",
@@ -194,19 +198,25 @@ fn summary(removed: &[String], failed: &[String]) -> String {
             lines(removed)
         }
     );
+    if !gone.is_empty() {
+        summary.push_str(&format!("\nAlready gone (not removed by this run):\n{}", lines(gone)));
+    }
     if !failed.is_empty() {
         summary.push_str(&format!("\nNot removed:\n{}", lines(failed)));
     }
     summary
 }
 
-async fn remove(b: &Base, r: &Removal, p: &Printer, deadline: Instant) -> anyhow::Result<()> {
+/// Remove one thing: `true` when this run removed it, `false` when it was already gone.
+async fn remove(b: &Base, r: &Removal, p: &Printer, deadline: Instant) -> anyhow::Result<bool> {
     let c = &b.cluster;
     match r {
         Removal::Frontend(f) => remove_frontend(b, f, p, deadline).await,
         Removal::BackendConfig(name) => remove_backend_config(b, name, p).await,
-        Removal::ServiceAnnotations(keys) => remove_annotations(b, keys, p).await,
-        Removal::ContainerPort { container, port } => remove_container_port(b, container, *port, p).await,
+        Removal::ServiceAnnotations(keys) => remove_annotations(b, keys, p).await.map(|()| true),
+        Removal::ContainerPort { container, port } => {
+            remove_container_port(b, container, *port, p).await.map(|()| true)
+        }
         Removal::Firewall(name) => {
             p.status("Deleting", &format!("firewall rule {name}"));
             let url = b
@@ -218,29 +228,34 @@ async fn remove(b: &Base, r: &Removal, p: &Printer, deadline: Instant) -> anyhow
     }
 }
 
-/// DELETE a Compute resource and wait; already gone is done.
-async fn delete_gcp(b: &Base, url: &str, what: &str, deadline: Instant) -> anyhow::Result<()> {
+/// DELETE a Compute resource and wait: `true` when deleted now, `false` when already gone.
+async fn delete_gcp(b: &Base, url: &str, what: &str, deadline: Instant) -> anyhow::Result<bool> {
     match b.gcp.mutate(Method::DELETE, url, None).await {
-        Ok(op) => b.gcp.wait(op, deadline).await.map_err(|e| context(e, what)),
-        Err(e) if e.downcast_ref::<GcpError>().is_some_and(GcpError::is_not_found) => Ok(()),
+        Ok(op) => b
+            .gcp
+            .wait(op, deadline)
+            .await
+            .map(|()| true)
+            .map_err(|e| context(e, what)),
+        Err(e) if e.downcast_ref::<GcpError>().is_some_and(GcpError::is_not_found) => Ok(false),
         Err(e) => Err(context(e, what)),
     }
 }
 
-async fn remove_frontend(b: &Base, f: &Frontend, p: &Printer, deadline: Instant) -> anyhow::Result<()> {
+async fn remove_frontend(b: &Base, f: &Frontend, p: &Printer, deadline: Instant) -> anyhow::Result<bool> {
     match f {
         Frontend::Ingress { name } => remove_ingress(b, name, p, deadline).await,
     }
 }
 
-async fn remove_ingress(b: &Base, name: &str, p: &Printer, deadline: Instant) -> anyhow::Result<()> {
+async fn remove_ingress(b: &Base, name: &str, p: &Printer, deadline: Instant) -> anyhow::Result<bool> {
     let kube = &b.kube;
     p.status("Deleting", &format!("ingress/{name}"));
     let api: Api<Ingress> = kube.api();
     let dp = DeleteParams::default();
     match kube.retry("delete ingress", || api.delete(name, &dp)).await {
         Ok(_) => {}
-        Err(e) if is_not_found(&e) => return Ok(()),
+        Err(e) if is_not_found(&e) => return Ok(false),
         Err(e) => return Err(explain(e, "deleting the Ingress", &kube.server)),
     }
     // GKE's finalizer keeps the Ingress until the load balancer is released.
@@ -249,7 +264,7 @@ async fn remove_ingress(b: &Base, name: &str, p: &Printer, deadline: Instant) ->
         match api.get_opt(name).await {
             Ok(None) => {
                 prog.finish("Released", &format!("load balancer of ingress/{name}"));
-                return Ok(());
+                return Ok(true);
             }
             _ if Instant::now() >= deadline => {
                 prog.abandon();
@@ -263,15 +278,15 @@ async fn remove_ingress(b: &Base, name: &str, p: &Printer, deadline: Instant) ->
     }
 }
 
-async fn remove_backend_config(b: &Base, name: &str, p: &Printer) -> anyhow::Result<()> {
+async fn remove_backend_config(b: &Base, name: &str, p: &Printer) -> anyhow::Result<bool> {
     let kube = &b.kube;
     p.status("Deleting", &format!("backendconfig/{name}"));
     let api: Api<DynamicObject> =
         Api::namespaced_with(kube.client.clone(), &b.k10.namespace, &state::backend_config_resource());
     let dp = DeleteParams::default();
     match kube.retry("delete backendconfig", || api.delete(name, &dp)).await {
-        Ok(_) => Ok(()),
-        Err(e) if is_not_found(&e) => Ok(()),
+        Ok(_) => Ok(true),
+        Err(e) if is_not_found(&e) => Ok(false),
         Err(e) => Err(explain(e, "deleting the BackendConfig", &kube.server)),
     }
 }
@@ -352,7 +367,7 @@ async fn remove_container_port(b: &Base, container: &str, port: i64, p: &Printer
 }
 
 /// Delete the proxy-only subnet unless a forwarding rule of the VPC still uses it.
-async fn remove_proxy_subnet(b: &Base, name: &str, p: &Printer, deadline: Instant) -> anyhow::Result<()> {
+async fn remove_proxy_subnet(b: &Base, name: &str, p: &Printer, deadline: Instant) -> anyhow::Result<bool> {
     let c = &b.cluster;
     let frs: Vec<ForwardingRule> = b
         .gcp

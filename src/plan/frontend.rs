@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::discover::K10;
 use crate::error;
 use crate::render;
-use crate::state::{Observed, CLASS_ANNOTATION, MANAGED_BY_LABEL, MANAGER};
+use crate::state::{self, Observed, CLASS_ANNOTATION, MANAGED_BY_LABEL, MANAGER};
 
 use super::{normalize_path, Change, Notes, Settings, Step, INGRESS};
 
@@ -105,6 +105,17 @@ fn ingress(seen: &Observed, name: &str, path: &str, s: &Settings, notes: &mut No
             Change::CreateFrontend { body: desired },
         ));
     };
+    if let Some(since) = state::going_away(&existing.metadata) {
+        return Ok(INGRESS.create(
+            target,
+            format!(
+                "ingress/{name} is being deleted (since {since}): it is going away; install waits for it to go \
+                 (within --timeout), then creates it"
+            ),
+            format!("kubectl -n {ns} wait --for=delete ingress/{name} && kubectl -n {ns} create -f ingress.yaml"),
+            Change::CreateFrontend { body: desired },
+        ));
+    }
     if !is_ours(existing) {
         return Err(error::usage(
             format!("Ingress `{name}` already exists in `{ns}` and was not created by kubectl-kasten-ilb"),

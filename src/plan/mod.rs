@@ -230,6 +230,7 @@ impl Settings {
         if let Some(path) = &a.path {
             normalize_path(path)?;
         }
+        crate::validate::plan_args(a).map_err(crate::validate::Rejected::into_error)?;
         Ok(Settings {
             health_check: a.health_check,
             ingress_name: a.ingress_name.clone(),

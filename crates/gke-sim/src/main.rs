@@ -32,6 +32,10 @@ struct Args {
     /// How long the simulated ingress controller waits before it acts (ms)
     #[arg(long, default_value_t = 1500)]
     lb_delay_ms: u64,
+    /// Apply the Nth write request (Lease writes not counted), then hold its response open until the
+    /// client goes away; prints `gke-sim: holding write #N ...` on stderr when it does
+    #[arg(long, value_name = "N")]
+    hold_write: Option<usize>,
     /// Directory for the kubeconfig, ADC file and gcloud config (default: beside the env file)
     #[arg(long)]
     state_dir: Option<PathBuf>,
@@ -57,6 +61,7 @@ fn main() -> anyhow::Result<()> {
         error_rate: args.error_rate,
         seed: args.seed,
         lb_delay: Duration::from_millis(args.lb_delay_ms),
+        hold_write: args.hold_write,
         ..SimConfig::default()
     };
     let dir = args.state_dir.unwrap_or_else(|| {

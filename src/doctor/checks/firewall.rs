@@ -5,6 +5,7 @@ use serde_json::json;
 use crate::doctor::{Check, CheckId, Facts};
 use crate::firewall::{self, Verdict};
 use crate::plan;
+use crate::state;
 
 pub fn check(f: &Facts) -> Check {
     let id = CheckId::Firewall;
@@ -68,15 +69,18 @@ pub fn check(f: &Facts) -> Check {
     check.evidence(ev)
 }
 
-/// The one rule that lets the proxies in.
+/// The one rule that lets the proxies in, with install's ownership marker as its description, so
+/// `kubectl kasten-ilb uninstall` removes a rule made from this hint like one install made.
 fn fix(f: &Facts, src: ipnet::Ipv4Net, port: i32) -> String {
     let c = f.cluster();
     format!(
         "`gcloud compute firewall-rules create {} --network={} --direction=INGRESS --action=ALLOW --rules=tcp:{port} \
-         --source-ranges={src} --destination-ranges={} --project={}` (or `kubectl kasten-ilb install`)",
+         --source-ranges={src} --destination-ranges={} --project={} --description={}` (or `kubectl kasten-ilb \
+         install`)",
         plan::firewall_name(&c.r.cluster, port),
         c.network,
         c.pod_range,
-        c.network_project
+        c.network_project,
+        plan::sh_quote(&state::gcp_marker(c)),
     )
 }
