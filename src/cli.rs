@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// The examples under the top-level help (the demo only in builds that have it).
+#[cfg(feature = "demo")]
 pub const EXAMPLES: &str = "\
 Examples:
   # Expose K10 on an internal load balancer (plan, confirm, apply, verify)
@@ -21,6 +23,21 @@ Examples:
 
   # Try it all against a simulated GKE project
   kubectl kasten-ilb demo";
+
+#[cfg(not(feature = "demo"))]
+pub const EXAMPLES: &str = "\
+Examples:
+  # Expose K10 on an internal load balancer (plan, confirm, apply, verify)
+  kubectl kasten-ilb install
+
+  # Show what would change, write nothing
+  kubectl kasten-ilb install --dry-run
+
+  # Find out why the internal dashboard does not answer
+  kubectl kasten-ilb doctor
+
+  # Remove what install made (and nothing else)
+  kubectl kasten-ilb uninstall --yes";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -40,23 +57,41 @@ pub struct Cli {
 
 #[derive(Args, Debug, Clone)]
 pub struct Global {
-    /// Path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
+    /// Kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
     #[arg(long, global = true, value_name = "PATH")]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context to use (default: the current context)
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
+    /// The kubeconfig cluster to use (default: the context's)
+    #[arg(long = "cluster", global = true, value_name = "NAME")]
+    pub kube_cluster: Option<String>,
+    /// The kubeconfig user to use (default: the context's)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Username to impersonate in Kubernetes requests
+    #[arg(long = "as", global = true, value_name = "USER")]
+    pub as_user: Option<String>,
+    /// Group to impersonate (repeatable; needs --as)
+    #[arg(long = "as-group", global = true, value_name = "GROUP", requires = "as_user")]
+    pub as_group: Vec<String>,
+    /// UID to impersonate (needs --as)
+    #[arg(long = "as-uid", global = true, value_name = "UID", requires = "as_user")]
+    pub as_uid: Option<String>,
+    /// Limit for each Kubernetes request (e.g. 30s, 1m30s; 0: none)
+    #[arg(long, global = true, value_parser = parse_request_timeout, value_name = "DURATION")]
+    pub request_timeout: Option<Duration>,
     /// Namespace K10 is installed in
     #[arg(short = 'n', long, global = true, default_value = "kasten-io", value_name = "NS")]
     pub namespace: String,
-    /// Google Cloud project of the cluster (default: from the context name or the nodes)
+    /// GCP project (default: from the context name or the nodes)
     #[arg(long, global = true, value_name = "ID")]
     pub project: Option<String>,
-    /// Cluster location, a zone or region (default: from the context name)
+    /// GKE location, a zone or region (default: from the context name)
     #[arg(long, global = true, value_name = "LOCATION")]
     pub location: Option<String>,
     /// GKE cluster name (default: from the context name)
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long = "gke-cluster", global = true, value_name = "NAME")]
     pub cluster: Option<String>,
     /// VPC network (default: the cluster's network)
     #[arg(long, global = true, value_name = "NAME")]
@@ -64,12 +99,45 @@ pub struct Global {
     /// Region of the load balancer (default: the cluster's region)
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
-    /// More detail on stderr (-v retries and requests, -vv more)
+    /// More detail on stderr: -v retries, -vv more (also -v=N)
     #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Never colour output (also: NO_COLOR)
     #[arg(long, global = true)]
     pub no_color: bool,
+}
+
+/// Rewrite kubectl's verbosity spellings (`-v=N`, `--v=N`, `--v N`) into N times `-v`, so that
+/// clap's counter reads them; everything after `--` is left alone.
+pub fn kubectl_verbosity(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut it = args.into_iter().peekable();
+    while let Some(a) = it.next() {
+        if a == "--" {
+            out.push(a);
+            out.extend(it);
+            break;
+        }
+        let s = a.to_str().unwrap_or_default();
+        let level = if let Some(n) = s.strip_prefix("-v=").or_else(|| s.strip_prefix("--v=")) {
+            n.parse::<u8>().ok()
+        } else if s == "--v" {
+            let n = it.peek().and_then(|n| n.to_str()).and_then(|n| n.parse::<u8>().ok());
+            if n.is_some() {
+                it.next();
+            }
+            n
+        } else {
+            None
+        };
+        match level {
+            Some(0) => {}
+            Some(n) => out.push(format!("-{}", "v".repeat(usize::from(n.min(9)))).into()),
+            // Not ours, or not a number: clap reads it (and rejects a bad level with its message).
+            None => out.push(a),
+        }
+    }
+    out
 }
 
 #[derive(Subcommand, Debug)]
@@ -97,14 +165,39 @@ pub enum Command {
     )]
     Export(ExportArgs),
     /// Run install and doctor against a built-in simulated GKE project (no cloud account needed)
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
     /// Print shell completions
+    #[command(after_help = "Examples:\n  source <(kubectl kasten-ilb completion bash)\n  \
+kubectl kasten-ilb completion zsh > \"${fpath[1]}/_kubectl-kasten_ilb\"\n\n  \
+# kubectl 1.26+: `kubectl kasten-ilb <TAB>` completes through this helper\n  \
+kubectl kasten-ilb completion install-kubectl-helper")]
+    Completion(CompletionArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(args_conflicts_with_subcommands = true, arg_required_else_help = true)]
+pub struct CompletionArgs {
+    /// The shell to print completions for
+    #[arg(value_enum)]
+    pub shell: Option<clap_complete::Shell>,
+    #[command(subcommand)]
+    pub action: Option<CompletionAction>,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum CompletionAction {
+    /// Write the `kubectl_complete-kasten_ilb` helper that `kubectl kasten-ilb <TAB>` needs (kubectl 1.26+)
     #[command(
-        after_help = "Examples:\n  source <(kubectl kasten-ilb completion bash)\n  kubectl kasten-ilb completion zsh > \"${fpath[1]}/_kubectl-kasten_ilb\""
+        after_help = "kubectl completes a plugin's arguments by running `kubectl_complete-<plugin>` from PATH; \
+krew installs only the plugin itself, so this writes the helper next to it.\n\nExamples:\n  \
+kubectl kasten-ilb completion install-kubectl-helper\n  \
+kubectl kasten-ilb completion install-kubectl-helper --dir ~/.local/bin"
     )]
-    Completion {
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
+    InstallKubectlHelper {
+        /// Directory to write it to (default: the plugin's directory on PATH)
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -126,22 +219,29 @@ pub enum Output {
     Yaml,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+/// A duration as kubectl and Go write them (`90s`, `15m`, `1h`, `1m30s`, `1h 5m`; a bare number is
+/// seconds), parsed by jiff's friendly format.
+fn parse_any_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration: use e.g. 90s, 15m or 1h"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => return Err(format!("`{s}` is not a duration: use e.g. 90s, 15m or 1h")),
-    };
-    if secs == 0 {
+    let bad = || format!("`{s}` is not a duration: use e.g. 90s, 1m30s, 15m or 1h");
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) {
+        return s.parse::<u64>().map(Duration::from_secs).map_err(|_| bad());
+    }
+    let d: jiff::SignedDuration = s.parse().map_err(|_| bad())?;
+    Duration::try_from(d).map_err(|_| format!("`{s}` is negative: a duration is 0s or more"))
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = parse_any_duration(s)?;
+    if d.is_zero() {
         return Err("the timeout must be more than 0s".into());
     }
-    Ok(Duration::from_secs(secs))
+    Ok(d)
+}
+
+/// kubectl's `--request-timeout`: `0` means no timeout.
+fn parse_request_timeout(s: &str) -> Result<Duration, String> {
+    parse_any_duration(s)
 }
 
 /// What the plan is made of (shared by install and export).
@@ -269,7 +369,64 @@ mod tests {
         assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("abc").is_err());
-        assert!(parse_duration("5d").is_err());
+        assert!(parse_duration("5x").is_err());
+        assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("1h 5m").unwrap(), Duration::from_secs(3900));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert!(parse_duration("-5s").is_err());
+        assert_eq!(parse_request_timeout("0").unwrap(), Duration::ZERO);
+        assert_eq!(parse_request_timeout("2m").unwrap(), Duration::from_secs(120));
+    }
+
+    fn words(v: &[&str]) -> Vec<std::ffi::OsString> {
+        v.iter().map(Into::into).collect()
+    }
+
+    #[test]
+    fn kubectl_verbosity_spellings_become_counts() {
+        let got = kubectl_verbosity(words(&["x", "-v=3", "doctor", "--v=2", "--v", "1", "--v=0", "-vv"]));
+        assert_eq!(got, words(&["x", "-vvv", "doctor", "-vv", "-v", "-vv"]));
+        // After `--`, and words that are not a level, are left for clap.
+        let got = kubectl_verbosity(words(&["x", "-v=high", "--", "-v=2"]));
+        assert_eq!(got, words(&["x", "-v=high", "--", "-v=2"]));
+        let cli = Cli::try_parse_from(kubectl_verbosity(words(&["x", "doctor", "-v=2"]))).unwrap();
+        assert_eq!(cli.global.verbose, 2);
+        assert!(Cli::try_parse_from(kubectl_verbosity(words(&["x", "doctor", "-v=high"]))).is_err());
+    }
+
+    #[test]
+    fn kubectl_flags_parse_where_kubectl_has_them() {
+        let cli = Cli::try_parse_from([
+            "x",
+            "doctor",
+            "--cluster",
+            "kc-cluster",
+            "--gke-cluster",
+            "gke",
+            "--user",
+            "u",
+            "--as",
+            "jane",
+            "--as-group",
+            "a",
+            "--as-group",
+            "b",
+            "--as-uid",
+            "42",
+            "--request-timeout",
+            "1m30s",
+        ])
+        .unwrap();
+        let g = cli.global;
+        assert_eq!(g.kube_cluster.as_deref(), Some("kc-cluster"));
+        assert_eq!(g.cluster.as_deref(), Some("gke"));
+        assert_eq!(g.user.as_deref(), Some("u"));
+        assert_eq!(g.as_user.as_deref(), Some("jane"));
+        assert_eq!(g.as_group, ["a", "b"]);
+        assert_eq!(g.as_uid.as_deref(), Some("42"));
+        assert_eq!(g.request_timeout, Some(Duration::from_secs(90)));
+        // kubectl refuses groups without a user to impersonate; so do we.
+        assert!(Cli::try_parse_from(["x", "doctor", "--as-group", "a"]).is_err());
     }
 
     #[test]

@@ -104,7 +104,7 @@ pub async fn cluster(g: &Global, kube: &Kube, gcp: &Gcp) -> anyhow::Result<Clust
                     kube.context
                 ),
                 "use a GKE context (`gcloud container clusters get-credentials CLUSTER --location LOCATION`), or pass \
-                 --project, --location and --cluster",
+                 --project, --location and --gke-cluster",
             ));
         };
         r = match (
@@ -137,7 +137,7 @@ pub async fn cluster(g: &Global, kube: &Kube, gcp: &Gcp) -> anyhow::Result<Clust
                     r.cluster, r.project, r.location
                 ),
                 format!(
-                "check --project/--location/--cluster, or list clusters: `gcloud container clusters list --project {}`",
+                "check --project/--location/--gke-cluster, or list clusters: `gcloud container clusters list --project {}`",
                 r.project
             ),
             ))
@@ -234,11 +234,11 @@ async fn find_by_endpoint(gcp: &Gcp, project: &str, server: &str) -> anyhow::Res
         }),
         [] => Err(error::environment(
             format!("no GKE cluster in project `{project}` has the API endpoint {host} of this context"),
-            "pass --project, --location and --cluster",
+            "pass --project, --location and --gke-cluster",
         )),
         _ => Err(error::environment(
             format!("several GKE clusters in project `{project}` share the endpoint {host}"),
-            "pass --location and --cluster",
+            "pass --location and --gke-cluster",
         )),
     }
 }

@@ -1,6 +1,8 @@
 //! Every environment variable the plugin reads, by name. Nothing else reads the environment.
 
 pub const NO_COLOR: &str = "NO_COLOR";
+/// Terminal width for tables (else the terminal's own).
+pub const COLUMNS: &str = "COLUMNS";
 pub const KUBECONFIG: &str = "KUBECONFIG";
 pub const COMPUTE_ENDPOINT: &str = "CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE";
 pub const CONTAINER_ENDPOINT: &str = "CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER";

@@ -45,7 +45,11 @@ pub async fn connect(g: &Global, printer: &Printer) -> anyhow::Result<Kube> {
             "pick one with --context, or list them with `kubectl config get-contexts`",
         ));
     };
-    let cluster_name = named.context.as_ref().map(|c| c.cluster.clone()).unwrap_or_default();
+    let cluster_name = g
+        .kube_cluster
+        .clone()
+        .or_else(|| named.context.as_ref().map(|c| c.cluster.clone()))
+        .unwrap_or_default();
     let server = kc
         .clusters
         .iter()
@@ -55,11 +59,13 @@ pub async fn connect(g: &Global, printer: &Printer) -> anyhow::Result<Kube> {
         .unwrap_or_default();
     let opts = KubeConfigOptions {
         context: Some(context.clone()),
-        ..Default::default()
+        cluster: g.kube_cluster.clone(),
+        user: g.user.clone(),
     };
-    let config = kube::Config::from_custom_kubeconfig(kc, &opts)
+    let mut config = kube::Config::from_custom_kubeconfig(kc, &opts)
         .await
         .map_err(|e| error::environment(format!("cannot use context `{context}`: {e}"), hint))?;
+    apply_kubectl_flags(&mut config, g);
     let client = kube::Client::try_from(config)
         .map_err(|e| error::environment(format!("cannot build a Kubernetes client for `{context}`: {e}"), hint))?;
     Ok(Kube {
@@ -69,6 +75,22 @@ pub async fn connect(g: &Global, printer: &Printer) -> anyhow::Result<Kube> {
         namespace: g.namespace.clone(),
         printer: printer.clone(),
     })
+}
+
+/// kubectl's `--as`, `--as-group`, `--as-uid` and `--request-timeout`, on top of the kubeconfig.
+pub fn apply_kubectl_flags(config: &mut kube::Config, g: &Global) {
+    if let Some(user) = &g.as_user {
+        config.auth_info.impersonate = Some(user.clone());
+        config.auth_info.impersonate_groups = (!g.as_group.is_empty()).then(|| g.as_group.clone());
+        config.auth_info.impersonate_uid = g.as_uid.clone();
+    }
+    if let Some(t) = g.request_timeout.filter(|t| !t.is_zero()) {
+        config.connect_timeout = Some(t);
+        config.read_timeout = Some(t);
+        config.write_timeout = Some(t);
+        // Count from when the request is sent, not from when a pooled connection went idle.
+        config.reset_reader_on_write = true;
+    }
 }
 
 pub fn is_retryable(e: &kube::Error) -> bool {

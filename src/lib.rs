@@ -3,10 +3,14 @@
 //! Thin commands (`commands/`) over a typed plan (`plan`), observed state (`state`, `discover`),
 //! and small clients at the HTTP edge (`kube`, `gcp`). All output goes through `printer`.
 
+// Everything a user sees goes through `printer` (one place for colour, pipes and verbosity).
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
+
 pub mod apply;
 pub mod cidr;
 pub mod cli;
 pub mod commands;
+pub mod complete;
 pub mod discover;
 pub mod doctor;
 pub mod env;

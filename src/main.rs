@@ -1,9 +1,13 @@
 //! `kubectl-kasten_ilb`: parse, set up the printer, run, map the error to an exit status.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
-use kubectl_kasten_ilb::cli::{Cli, Command};
+use std::io::Write;
+
+use kubectl_kasten_ilb::cli::{Cli, Command, CompletionAction, CompletionArgs};
+use kubectl_kasten_ilb::complete;
 use kubectl_kasten_ilb::error::{self, exit};
 use kubectl_kasten_ilb::printer::Printer;
 
@@ -23,37 +27,33 @@ fn display_name() -> &'static str {
 
 fn main() -> ExitCode {
     kubectl_kasten_ilb::init_crypto();
+    quiet_panic_on_closed_pipe();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == "__complete") {
+        // kubectl's completion helper: Cobra's protocol, never an error on the terminal.
+        let words: Vec<String> = args[2..].iter().map(|w| w.to_string_lossy().into_owned()).collect();
+        return match kubectl_kasten_ilb::complete::run(&words) {
+            Ok(()) => ExitCode::from(exit::OK),
+            Err(e) => quiet_on_closed_pipe(e),
+        };
+    }
     let name = display_name();
     let cmd = Cli::command().name(name).bin_name(name);
-    let cli = match cmd.try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
+    let args = kubectl_kasten_ilb::cli::kubectl_verbosity(args);
+    let cli = match cmd.try_get_matches_from(args).and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(c) => c,
         Err(e) => {
             let code = match e.kind() {
-                clap::error::ErrorKind::DisplayHelp
-                | clap::error::ErrorKind::DisplayVersion
-                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => exit::OK,
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => exit::OK,
                 _ => exit::USAGE,
             };
+            // Help piped into `head` meets a closed pipe: that is not an error.
             let _ = e.print();
-            return ExitCode::from(
-                if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                    exit::USAGE
-                } else {
-                    code
-                },
-            );
+            return ExitCode::from(code);
         }
     };
-    if let Command::Completion { shell } = &cli.command {
-        let mut c = Cli::command();
-        clap_complete::generate(
-            *shell,
-            &mut c,
-            name.replace(' ', "-")
-                .replace("kubectl-kasten-ilb", "kubectl-kasten_ilb"),
-            &mut std::io::stdout(),
-        );
-        return ExitCode::from(exit::OK);
+    if let Command::Completion(c) = &cli.command {
+        return completion(c, name);
     }
     let printer = Printer::new(cli.global.no_color, cli.global.verbose);
     init_tracing(cli.global.verbose);
@@ -95,6 +95,89 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+/// `completion SHELL` and `completion install-kubectl-helper`.
+fn completion(c: &CompletionArgs, name: &str) -> ExitCode {
+    let printer = Printer::new(false, 0);
+    if let Some(CompletionAction::InstallKubectlHelper { dir }) = &c.action {
+        if cfg!(windows) {
+            printer.error(
+                "the kubectl completion helper is a sh script: not available on Windows",
+                Some("in PowerShell: `kubectl kasten-ilb completion powershell | Out-String | Invoke-Expression`"),
+            );
+            return ExitCode::from(exit::USAGE);
+        }
+        let Some(dir) = dir.clone().or_else(complete::default_helper_dir) else {
+            printer.error(
+                "cannot tell where the plugin is",
+                Some("pass --dir DIR, a directory on PATH"),
+            );
+            return ExitCode::from(exit::USAGE);
+        };
+        return match complete::install_helper(&dir) {
+            Ok(path) => {
+                printer.status("Installed", &format!("{}", path.display()));
+                let on_path = std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d == dir));
+                if !on_path {
+                    printer.warn(&format!(
+                        "{} is not on PATH: kubectl will not find the helper",
+                        dir.display()
+                    ));
+                }
+                printer.note("`kubectl kasten-ilb <TAB>` now completes in shells where kubectl's completion is loaded");
+                ExitCode::from(exit::OK)
+            }
+            Err(e) => {
+                printer.error(
+                    &format!("cannot write {}: {e}", dir.join(complete::HELPER_NAME).display()),
+                    Some("pass --dir DIR, a writable directory on PATH"),
+                );
+                ExitCode::from(exit::FAILED)
+            }
+        };
+    }
+    let Some(shell) = c.shell else {
+        unreachable!("clap requires a shell or a subcommand")
+    };
+    // Generated into memory, then written once: a closed pipe (`| head`) is not a panic.
+    let mut script = Vec::new();
+    let bin = name
+        .replace(' ', "-")
+        .replace("kubectl-kasten-ilb", "kubectl-kasten_ilb");
+    clap_complete::generate(shell, &mut Cli::command(), bin, &mut script);
+    match std::io::stdout().lock().write_all(&script) {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) => quiet_on_closed_pipe(e),
+    }
+}
+
+/// The safety net under the printer: a `println!`/`eprintln!` that meets a closed pipe (the reader,
+/// `| head -1`, has what it wanted) ends the process quietly with 0 instead of a panic message, as
+/// the default SIGPIPE would. Every other panic keeps Rust's report.
+fn quiet_panic_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if msg.starts_with("failed printing to std") && msg.contains("Broken pipe") {
+            std::process::exit(i32::from(exit::OK));
+        }
+        default(info);
+    }));
+}
+
+/// A reader that went away (`| head -1`) is what the user asked for: exit 0, say nothing.
+fn quiet_on_closed_pipe(e: std::io::Error) -> ExitCode {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return ExitCode::from(exit::OK);
+    }
+    let _ = writeln!(std::io::stderr(), "error: cannot write to stdout: {e}");
+    ExitCode::from(exit::FAILED)
 }
 
 /// Our own logs at -vv and more; other crates stay at warn so no header or token is ever logged.

@@ -165,11 +165,22 @@ fn the_linux_archive_holds_the_binary_license_and_readme() {
             .unwrap(),
     );
     let names: Vec<&str> = list.lines().map(|l| l.rsplit(' ').next().unwrap()).collect();
-    assert_eq!(names, ["kubectl-kasten_ilb", "LICENSE", "README.md"]);
-    assert!(
-        list.lines().next().unwrap().starts_with("-rwxr-xr-x"),
-        "the binary is executable: {list}"
+    assert_eq!(
+        names,
+        [
+            "kubectl-kasten_ilb",
+            "LICENSE",
+            "README.md",
+            "kubectl_complete-kasten_ilb"
+        ]
     );
+    let lines: Vec<&str> = list.lines().collect();
+    assert!(lines[0].starts_with("-rwxr-xr-x"), "the binary is executable: {list}");
+    assert!(
+        lines[3].starts_with("-rwxr-xr-x"),
+        "the completion helper is executable: {list}"
+    );
+    assert!(lines[1].starts_with("-rw-r--r--"), "{list}");
     // krew wants a license file named license, license.txt, copying, ... (case-insensitive).
     assert!(names.iter().any(|n| n.eq_ignore_ascii_case("license")));
     // Reproducible: the same input gives the same archive.
@@ -188,4 +199,116 @@ fn the_linux_archive_holds_the_binary_license_and_readme() {
             .unwrap(),
     );
     assert_eq!(again.trim().split_once(' ').unwrap().1, sha);
+}
+
+fn dry_run(os: &str) -> String {
+    let o = std::process::Command::new("bash")
+        .args(["scripts/package.sh", "--dry-run", "BIN", "v0.1.0", os, "amd64", "/out"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    common::ok(&o)
+}
+
+/// What each release runner runs, from the script's dry run: each platform's own tools, with the
+/// flags that tool has (checked here for linux by the real run above; darwin's bsdtar and
+/// Windows' 7-Zip are checked by their flags).
+#[test]
+fn the_dry_run_uses_each_runners_own_tools() {
+    let linux = dry_run("linux");
+    assert!(
+        linux.contains(
+            "tar -C STAGE --owner=0 --group=0 --numeric-owner -czf /out/kubectl-kasten_ilb_v0.1.0_linux_amd64.tar.gz \
+             kubectl-kasten_ilb LICENSE README.md kubectl_complete-kasten_ilb"
+        ),
+        "{linux}"
+    );
+    assert!(linux.lines().last().unwrap().starts_with("sha256sum /out/"), "{linux}");
+
+    // macOS has bsdtar: no --owner/--group/--mtime (GNU only); --uid/--gid instead, and the
+    // fixed time comes from touch. No sha256sum: shasum -a 256.
+    let darwin = dry_run("darwin");
+    let tar = darwin.lines().find(|l| l.starts_with("tar ")).unwrap();
+    for gnu_only in ["--owner", "--group", "--mtime", "--sort"] {
+        assert!(!tar.contains(gnu_only), "bsdtar has no {gnu_only}: {tar}");
+    }
+    assert!(
+        tar.contains("--uid 0 --gid 0") && tar.ends_with("kubectl_complete-kasten_ilb"),
+        "{tar}"
+    );
+    assert!(darwin.contains("touch -t 202601010000 "), "{darwin}");
+    assert_eq!(
+        darwin.lines().last().unwrap(),
+        "shasum -a 256 /out/kubectl-kasten_ilb_v0.1.0_darwin_amd64.tar.gz"
+    );
+    assert!(!darwin.contains("sha256sum"), "{darwin}");
+
+    // Git Bash on Windows runners has no zip: 7-Zip makes the archive.
+    let windows = dry_run("windows");
+    assert!(
+        !windows.lines().any(|l| l.starts_with("zip ") || l.contains("&& zip ")),
+        "{windows}"
+    );
+    assert!(
+        windows.contains(
+            "cd STAGE && 7z a -tzip -bso0 -bsp0 /out/kubectl-kasten_ilb_v0.1.0_windows_amd64.zip \
+             kubectl-kasten_ilb.exe LICENSE README.md\n"
+        ),
+        "{windows}"
+    );
+    assert!(windows.contains("STAGE/kubectl-kasten_ilb.exe"), "{windows}");
+    assert!(
+        !windows.contains("kubectl_complete"),
+        "the sh helper is not for Windows: {windows}"
+    );
+
+    // A dry run touches nothing; a wrong OS is a usage error.
+    assert!(!std::path::Path::new("/out").exists());
+    let o = std::process::Command::new("bash")
+        .args([
+            "scripts/package.sh",
+            "--dry-run",
+            "BIN",
+            "v0.1.0",
+            "plan9",
+            "amd64",
+            "/out",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(64));
+}
+
+/// The release workflow packages with the script, in bash on every runner (Windows included),
+/// and sums with the tool of the Linux runner that publishes.
+#[test]
+fn the_release_workflow_packages_with_the_script_in_bash() {
+    let wf = include_str!("../.github/workflows/release.yml");
+    let package = wf.split("- name: Package").nth(1).unwrap();
+    let package = package.split("- uses:").next().unwrap();
+    assert!(package.contains("shell: bash"), "{package}");
+    assert!(package.contains("scripts/package.sh "), "{package}");
+    assert!(!wf.contains("zip -"), "no zip on Windows runners");
+}
+
+/// krew's guide: the description says what the plugin does and why (not a list of commands);
+/// the caveats say only what users must do.
+#[test]
+fn the_description_follows_krews_guide_and_the_caveats_are_actions() {
+    let m: Value = serde_yaml::from_str(&render("v0.1.0")).unwrap();
+    let d = m["spec"]["description"].as_str().unwrap();
+    for command in ["`install`", "`doctor`", "`uninstall`", "`status`", "`export`", "`demo`"] {
+        assert!(!d.contains(command), "no command list in the description: {command}");
+    }
+    assert!(d.contains("internal") && d.contains("VPC"), "{d}");
+    let caveats = m["spec"]["caveats"].as_str().unwrap();
+    let commands: Vec<&str> = caveats.lines().filter(|l| l.starts_with("  ")).map(str::trim).collect();
+    assert_eq!(
+        commands,
+        [
+            "gcloud auth application-default login",
+            "kubectl kasten-ilb completion install-kubectl-helper"
+        ]
+    );
 }

@@ -72,3 +72,85 @@ fn version_carries_the_commit_and_completions_generate() {
         .unwrap();
     assert_eq!(o.status.code(), Some(64));
 }
+
+/// `kubectl __complete kasten-ilb ...` (what kubectl's shell completion runs on TAB), with the
+/// helper written by `completion install-kubectl-helper` next to the plugin on PATH.
+#[test]
+fn kubectl_completes_the_plugin_through_the_helper() {
+    if which("kubectl").is_none() {
+        eprintln!("SKIP: kubectl is not installed");
+        return;
+    }
+    let w = TestWorld::start("healthy");
+    let (dir, path) = path_with_plugin();
+    let plugin = dir.path().join("kubectl-kasten_ilb");
+    // Run as kubectl would (argv[0] is the path found on PATH): the helper lands next to it.
+    let o = std::process::Command::new(&plugin)
+        .env("PATH", &path)
+        .args(["completion", "install-kubectl-helper"])
+        .output()
+        .unwrap();
+    ok(&o);
+    let helper = dir.path().join("kubectl_complete-kasten_ilb");
+    assert!(stderr(&o).contains(&helper.display().to_string()), "{}", stderr(&o));
+    let envs: Vec<(String, String)> = w
+        .envs()
+        .into_iter()
+        .map(|(k, v)| if k == "PATH" { (k, path.clone()) } else { (k, v) })
+        .collect();
+    let complete = |words: &[&str]| -> Vec<String> {
+        let o = std::process::Command::new("kubectl")
+            .env_clear()
+            .envs(envs.clone())
+            .args(["__complete", "kasten-ilb"])
+            .args(words)
+            .output()
+            .unwrap();
+        ok(&o)
+            .lines()
+            .map(|l| l.split('\t').next().unwrap().to_string())
+            .collect()
+    };
+    let subs = complete(&[""]);
+    assert!(
+        subs.contains(&"install".into()) && subs.contains(&"doctor".into()),
+        "{subs:?}"
+    );
+    assert_eq!(subs.last().unwrap(), ":4", "no file names: {subs:?}");
+    assert_eq!(complete(&["unin"]), ["uninstall", ":4"]);
+    assert_eq!(complete(&["doctor", "--no-e"]), ["--no-exec", ":4"]);
+    assert_eq!(complete(&["doctor", "-o", "j"]), ["json", ":4"]);
+    // Values from the kubeconfig and, best effort, from the cluster.
+    assert_eq!(complete(&["--context", ""]), [w.sim.context_name().as_str(), ":4"]);
+    let ns = complete(&["doctor", "-n", "kas"]);
+    assert_eq!(ns, ["kasten-io", ":4"]);
+    let ing = complete(&["install", "--ingress-name", ""]);
+    assert_eq!(ing, ["k10-ingress", ":4"]);
+    // Without the helper kubectl has nothing to offer for the plugin's arguments.
+    std::fs::remove_file(&helper).unwrap();
+    assert!(!complete(&[""]).contains(&"install".into()));
+}
+
+#[test]
+fn the_helper_installer_says_where_and_refuses_an_unwritable_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(BIN)
+        .args(["completion", "install-kubectl-helper", "--dir"])
+        .arg(dir.path())
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    ok(&o);
+    let helper = dir.path().join("kubectl_complete-kasten_ilb");
+    let text = std::fs::read_to_string(&helper).unwrap();
+    assert_eq!(text, include_str!("../scripts/kubectl_complete-kasten_ilb"));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&helper).unwrap().permissions().mode() & 0o777, 0o755);
+    assert!(stderr(&o).contains("is not on PATH"), "{}", stderr(&o));
+    let o = std::process::Command::new(BIN)
+        .args(["completion", "install-kubectl-helper", "--dir", "/nonexistent/dir"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", both(&o));
+    assert!(stderr(&o).contains("cannot write /nonexistent/dir/kubectl_complete-kasten_ilb"));
+}

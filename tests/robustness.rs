@@ -317,7 +317,7 @@ fn bad_input_changes_nothing_and_says_what_is_wrong() {
         ),
         (
             "unknown cluster",
-            vec!["install", "--yes", "--cluster", "other"],
+            vec!["install", "--yes", "--gke-cluster", "other"],
             2,
             "GKE cluster `other` not found",
             Box::new(|_| {}),

@@ -27,6 +27,48 @@ async fn patch(b: &Base, url: &str, body: &Value, what: &str, deadline: Instant)
     b.gcp.wait(op, deadline).await.map_err(|e| context(e, what))
 }
 
+/// A Google resource whose description may carry install's marker.
+trait Described {
+    fn description(&self) -> Option<&str>;
+}
+
+impl Described for Subnetwork {
+    fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+}
+
+impl Described for Firewall {
+    fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+}
+
+/// POST `body` to the collection `url` and wait; a 409 is fine when the existing object (read back
+/// as `T`) carries install's marker (an earlier, interrupted run made it), else `taken` explains.
+async fn create_or_adopt<T: serde::de::DeserializeOwned + Described>(
+    b: &Base,
+    url: &str,
+    name: &str,
+    body: &Value,
+    what: &str,
+    taken: (String, &str),
+    deadline: Instant,
+) -> anyhow::Result<()> {
+    let gcp = &b.gcp;
+    match gcp.mutate(Method::POST, url, Some(body)).await {
+        Ok(op) => gcp.wait(op, deadline).await.map_err(|e| context(e, what)),
+        Err(e) if is_conflict(&e) => {
+            let existing: T = gcp.get(&format!("{url}/{name}")).await?;
+            if state::is_ours_gcp(existing.description()) {
+                return Ok(());
+            }
+            Err(error::failed(taken.0, taken.1))
+        }
+        Err(e) => Err(context(e, what)),
+    }
+}
+
 pub async fn create_subnet(
     b: &Base,
     step: &Step,
@@ -41,25 +83,14 @@ pub async fn create_subnet(
         &format!("proxy-only subnet {} in {}/{}", step.target, c.region, c.network),
     );
     let url = gcp.compute_url(&format!("{}/regions/{}/subnetworks", c.network_project, c.region));
-    let what = "creating the proxy-only subnet";
-    match gcp.mutate(Method::POST, &url, Some(body)).await {
-        Ok(op) => gcp.wait(op, deadline).await.map_err(|e| context(e, what)),
-        Err(e) if is_conflict(&e) => {
-            // Created by an earlier, interrupted run?
-            let s: Subnetwork = gcp.get(&format!("{url}/{name}")).await?;
-            if state::is_ours_gcp(s.description.as_deref()) {
-                return Ok(());
-            }
-            Err(error::failed(
-                format!(
-                    "a subnet named `{name}` already exists in {} and is not install's",
-                    c.region
-                ),
-                "delete or rename it, or create the proxy-only subnet yourself and rerun",
-            ))
-        }
-        Err(e) => Err(context(e, what)),
-    }
+    let taken = (
+        format!(
+            "a subnet named `{name}` already exists in {} and is not install's",
+            c.region
+        ),
+        "delete or rename it, or create the proxy-only subnet yourself and rerun",
+    );
+    create_or_adopt::<Subnetwork>(b, &url, name, body, "creating the proxy-only subnet", taken, deadline).await
 }
 
 pub async fn promote_subnet(b: &Base, name: &str, body: &Value, p: &Printer, deadline: Instant) -> anyhow::Result<()> {
@@ -89,21 +120,11 @@ pub async fn create_firewall(
         ),
     );
     let url = gcp.compute_url(&format!("{}/global/firewalls", c.network_project));
-    let what = "creating the firewall rule";
-    match gcp.mutate(Method::POST, &url, Some(body)).await {
-        Ok(op) => gcp.wait(op, deadline).await.map_err(|e| context(e, what)),
-        Err(e) if is_conflict(&e) => {
-            let f: Firewall = gcp.get(&format!("{url}/{name}")).await?;
-            if state::is_ours_gcp(f.description.as_deref()) {
-                return Ok(());
-            }
-            Err(error::failed(
-                format!("a firewall rule named `{name}` exists and is not install's"),
-                "delete or rename it and rerun",
-            ))
-        }
-        Err(e) => Err(context(e, what)),
-    }
+    let taken = (
+        format!("a firewall rule named `{name}` exists and is not install's"),
+        "delete or rename it and rerun",
+    );
+    create_or_adopt::<Firewall>(b, &url, name, body, "creating the firewall rule", taken, deadline).await
 }
 
 pub async fn update_firewall(b: &Base, name: &str, body: &Value, p: &Printer, deadline: Instant) -> anyhow::Result<()> {

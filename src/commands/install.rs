@@ -108,7 +108,7 @@ fn choose_range(prepared: &Prepared, a: &InstallArgs, settings: &Settings, p: &P
 /// stdout carries manifests).
 fn show(prepared: &Prepared, plan: &Plan, output: Output, p: &Printer) {
     let to_stdout = output == Output::Table;
-    let show = |s: &str| if to_stdout { p.out(s) } else { eprintln!("{s}") };
+    let show = |s: &str| if to_stdout { p.out(s) } else { p.err(s) };
     show(&describe(&prepared.base, plan));
     show(&render_plan(p, plan));
     for w in &plan.warnings {

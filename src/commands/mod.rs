@@ -1,5 +1,6 @@
 //! One module per subcommand; each turns settings into a plan or a report and returns an exit status.
 
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod doctor;
 pub mod export;
@@ -21,7 +22,8 @@ pub async fn run(cli: Cli, p: &Printer) -> anyhow::Result<u8> {
         Command::Uninstall(a) => uninstall::run(&cli.global, a, p).await,
         Command::Status(a) => status::run(&cli.global, a, p).await,
         Command::Export(a) => export::run(&cli.global, a, p).await,
+        #[cfg(feature = "demo")]
         Command::Demo(a) => demo::run(&cli.global, a, p).await,
-        Command::Completion { .. } => unreachable!("handled in main"),
+        Command::Completion(_) => unreachable!("handled in main"),
     }
 }
