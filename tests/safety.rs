@@ -454,7 +454,11 @@ fn uninstall_reports_only_what_it_removed() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    let Some(o) = w.gcloud(&["compute", "firewall-rules", "delete", rule, "--quiet"]) else {
+    // GKE takes its time to release the load balancer: hold the controllers while the rule goes.
+    w.sim.with_world(|x| x.controllers_paused = true);
+    let deleted = w.gcloud(&["compute", "firewall-rules", "delete", rule, "--quiet"]);
+    w.sim.with_world(|x| x.controllers_paused = false);
+    let Some(o) = deleted else {
         return;
     };
     ok(&o);
@@ -468,4 +472,311 @@ fn uninstall_reports_only_what_it_removed() {
         "{out}"
     );
     assert!(removed.contains("ingress/k10-ilb"), "{out}");
+}
+
+#[test]
+fn a_plan_that_changes_a_working_ingress_lists_each_field() {
+    let w = TestWorld::start("fresh");
+    ok(&w.run(&["install", "--yes"]));
+    let out = ok(&w.run(&[
+        "install",
+        "--dry-run",
+        "--path",
+        "/dashboard/",
+        "--host",
+        "k10.corp.internal",
+    ]));
+    assert!(out.contains("Change to ingress/k10-ilb"), "{out}");
+    assert!(
+        out.contains("spec.rules[0].http.paths[0].path: \"/k10/\" -> \"/dashboard/\""),
+        "{out}"
+    );
+    assert!(
+        out.contains("spec.rules[0].host: (none) -> \"k10.corp.internal\""),
+        "{out}"
+    );
+    assert!(out.contains("in 2 field(s)"), "{out}");
+}
+
+/// The plugin started with the world's environment, until gke-sim holds a write open.
+fn spawn_until_held(w: &TestWorld, args: &[&str]) -> std::process::Child {
+    let mut child = std::process::Command::new(BIN)
+        .env_clear()
+        .envs(w.envs())
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("plugin starts");
+    let start = std::time::Instant::now();
+    while w.sim.holding().is_none() {
+        if let Ok(Some(s)) = child.try_wait() {
+            panic!("ended ({s}) before a write was held");
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "no write was held");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+fn lease_holder(w: &TestWorld) -> Option<String> {
+    let o = w.kubectl(&[
+        "-n",
+        "kasten-io",
+        "get",
+        "lease",
+        "-o",
+        "jsonpath={.items[*].spec.holderIdentity}",
+    ])?;
+    Some(ok(&o).trim().to_string())
+}
+
+/// A run killed with SIGKILL leaves its lock; the next run waits, naming the holder, takes it over
+/// when it expires (30s without renewal), finishes, and releases it.
+#[test]
+fn a_killed_runs_lock_expires_and_is_taken_over() {
+    let w = TestWorld::with(gke_sim::SimConfig {
+        hold_write: Some(2),
+        ..config("fresh")
+    });
+    let mut child = spawn_until_held(&w, &["install", "--yes"]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let Some(holder) = lease_holder(&w) else {
+        return;
+    };
+    assert!(!holder.is_empty(), "the killed run's lock is still there");
+    let started = std::time::Instant::now();
+    let o = w.run(&["install", "--yes"]);
+    ok(&o);
+    let err = stderr(&o);
+    assert!(
+        err.contains("Waiting") && err.contains("`kubectl kasten-ilb install` by"),
+        "names the holder: {err}"
+    );
+    assert!(err.contains("taking over the lock"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+    assert_eq!(lease_holder(&w).as_deref(), Some(""), "released at the end");
+    one_of_each(&w);
+}
+
+/// Ctrl-C releases the lock at once (no 30s wait for the next run).
+#[test]
+fn ctrl_c_releases_the_lock() {
+    let w = TestWorld::with(gke_sim::SimConfig {
+        hold_write: Some(1),
+        ..config("fresh")
+    });
+    let mut child = spawn_until_held(&w, &["install", "--yes"]);
+    let Some(holder) = lease_holder(&w) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return;
+    };
+    assert!(!holder.is_empty(), "held while working");
+    let pid = child.id().to_string();
+    ok(&std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .output()
+        .unwrap());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", both(&o));
+    assert_eq!(lease_holder(&w).as_deref(), Some(""), "the lock is gone: {}", both(&o));
+}
+
+/// A lock held by someone else: --no-wait stops at once naming the holder; a wait is bounded by
+/// --timeout; nothing changes either way.
+#[test]
+fn a_held_lock_stops_no_wait_and_bounds_the_wait() {
+    let w = TestWorld::start("fresh");
+    let now = ok(&std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%S.000000Z"])
+        .output()
+        .unwrap());
+    let holder = r#"{"user":"ana","host":"ws1","pid":42,"command":"uninstall","started":"2026-01-01T00:00:00Z"}"#;
+    let lease = format!(
+        "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: kasten-ilb-lock\n  \
+         namespace: kasten-io\n  \
+         annotations:\n    kasten-ilb.kasten.io/holder: '{holder}'\nspec:\n  holderIdentity: ana@ws1/42\n  \
+         leaseDurationSeconds: 30\n  renewTime: {}\n",
+        now.trim()
+    );
+    let f = write_file(&w, "lease.yaml", &lease);
+    let Some(o) = w.kubectl(&["create", "-f", &f]) else {
+        return;
+    };
+    ok(&o);
+    let before = w.fingerprint();
+    for cmd in [
+        &["install", "--yes", "--no-wait"][..],
+        &["install", "--yes", "--timeout", "3s"][..],
+    ] {
+        let o = w.run(cmd);
+        let err = stderr(&o);
+        let by = "`kubectl kasten-ilb uninstall` by ana on ws1 (pid 42";
+        assert!(err.contains(by), "{cmd:?} names the holder: {err}");
+        if cmd.contains(&"--no-wait") {
+            assert_eq!(o.status.code(), Some(2), "{err}");
+            assert!(err.contains("another run holds the lock"), "{err}");
+        } else {
+            assert_eq!(o.status.code(), Some(1), "{err}");
+            assert!(err.contains("gave up waiting for the lock"), "{err}");
+        }
+        assert_eq!(w.fingerprint(), before, "{cmd:?} changed nothing");
+    }
+}
+
+/// install and uninstall started together: one waits for the other, each looks again under the
+/// lock, and the world ends fully installed or fully removed, never half.
+#[test]
+fn install_and_uninstall_at_once_end_fully_installed_or_fully_removed() {
+    for first in ["install", "uninstall"] {
+        let w = TestWorld::start("fresh");
+        ok(&w.run(&["install", "--yes"]));
+        // Slow answers, so the two runs overlap.
+        w.sim.with_world(|x| x.cfg.latency = Duration::from_millis(40));
+        // Something for install to do again: the rule is gone.
+        w.sim.with_world(|x| {
+            x.compute.firewalls.remove("kasten-ilb-kasten-demo-proxy-to-8000");
+        });
+        let second = if first == "install" { "uninstall" } else { "install" };
+        let spawn = |cmd: &str| {
+            let mut c = std::process::Command::new(BIN);
+            c.env_clear().envs(w.envs()).args([cmd, "--yes"]);
+            std::thread::spawn(move || c.output().unwrap())
+        };
+        let a = spawn(first);
+        std::thread::sleep(Duration::from_millis(150));
+        let b = spawn(second);
+        let (oa, ob) = (a.join().unwrap(), b.join().unwrap());
+        ok(&oa);
+        ok(&ob);
+        let waited = format!("{}{}", stderr(&oa), stderr(&ob));
+        let waits = |o: &std::process::Output| stderr(o).contains("Waiting for `kubectl kasten-ilb ");
+        let (wa, wb) = (waits(&oa), waits(&ob));
+        assert!(wa != wb, "exactly one waited for the other, naming it:\n{waited}");
+        assert!(waited.contains("`kubectl kasten-ilb "), "{waited}");
+        // The one that waited ran last, after looking again under the lock: it decides.
+        let last = if wa { first } else { second };
+        let world = w.sim.world();
+        let ings = world.kube_in_ns("Ingress", "kasten-io").len();
+        let rules = world
+            .compute
+            .firewalls
+            .keys()
+            .filter(|k| k.starts_with("kasten-ilb-"))
+            .count();
+        let ports = world.kube_get("Deployment", "kasten-io", "gateway").unwrap()["spec"]["template"]["spec"]
+            ["containers"][0]["ports"]
+            .as_array()
+            .map_or(0, Vec::len);
+        let lease = world.kube_get("Lease", "kasten-io", "kasten-ilb-lock").is_some();
+        drop(world);
+        assert!(!lease, "the lock is released");
+        let state = (ings, rules, ports);
+        assert!(
+            state == (1, 1, 1) || state == (0, 0, 0),
+            "{first} first: half-installed {state:?}\n{waited}"
+        );
+        let want = if last == "install" { (1, 1, 1) } else { (0, 0, 0) };
+        assert_eq!(state, want, "{last} ran last:\n{waited}");
+    }
+}
+
+/// Honest output: a failed verification is reported without the success footer first.
+#[test]
+fn a_failed_verification_prints_no_success_footer() {
+    let w = TestWorld::start("fresh");
+    let deny = [
+        "compute",
+        "firewall-rules",
+        "create",
+        "deny-all",
+        "--network=default",
+        "--direction=INGRESS",
+        "--action=DENY",
+        "--rules=tcp",
+        "--source-ranges=0.0.0.0/0",
+        "--priority=100",
+    ];
+    let Some(o) = w.gcloud(&deny) else {
+        return;
+    };
+    ok(&o);
+    let o = w.run(&["install", "--yes", "--timeout", "8s"]);
+    assert_eq!(o.status.code(), Some(1), "{}", both(&o));
+    let out = stdout(&o);
+    assert!(
+        !out.contains("K10 dashboard (inside the VPC only)") && !out.contains("Done in"),
+        "{out}"
+    );
+    assert!(out.contains("Not verified"), "{out}");
+}
+
+/// Retries that succeed: nothing from the libraries at the default verbosity (and no colour with
+/// --no-color), one `retry:` line each at -v; -vv lists requests and answers, -vvv their headers
+/// with credentials redacted.
+#[test]
+fn verbosity_levels_say_what_the_help_promises() {
+    let w = TestWorld::with(gke_sim::SimConfig {
+        error_rate: 0.2,
+        seed: 42,
+        ..config("fresh")
+    });
+    let o = w.run(&["install", "--yes", "--no-color"]);
+    ok(&o);
+    let err = stderr(&o);
+    assert!(
+        !err.contains("ERROR") && !err.contains('\u{1b}'),
+        "no library log, no colour:\n{err}"
+    );
+    assert!(!err.contains("retry:"), "{err}");
+    let o = w.run(&["doctor", "-v", "--no-color"]);
+    let err = stderr(&o);
+    let retries: Vec<&str> = err.lines().filter(|l| l.contains("retry:")).collect();
+    assert!(!retries.is_empty(), "{err}");
+    assert!(
+        retries
+            .iter()
+            .all(|l| l.contains("failed") && l.contains("retrying in")),
+        "{retries:?}"
+    );
+    assert!(!err.contains("ERROR") && !err.contains('\u{1b}'), "{err}");
+    let o = w.run(&["status", "-vv"]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("GET /api/v1/nodes") && err.contains("-> 200"),
+        "requests and answers:\n{err}"
+    );
+    assert!(
+        err.contains("/compute/v1/projects/kasten-demo/") && !err.contains("response headers"),
+        "{err}"
+    );
+    let o = w.run(&["status", "-vvv"]);
+    let err = stderr(&o);
+    assert!(
+        err.contains("response headers") && err.contains("content-type: application/json"),
+        "{err}"
+    );
+    assert!(
+        err.contains("(1 credential header(s) redacted)"),
+        "Google's bearer header, redacted:\n{err}"
+    );
+    assert!(!err.to_lowercase().contains("authorization:"), "{err}");
+    let token = w.sim.world().access_token.clone();
+    assert!(!err.contains(&token) && !err.contains("Bearer "), "no token at -vvv");
+}
+
+#[test]
+fn doctor_on_a_namespace_that_does_not_exist_exits_2() {
+    let w = TestWorld::start("healthy");
+    let o = w.run(&["doctor", "-n", "no-such-namespace"]);
+    assert_eq!(o.status.code(), Some(2), "{}", both(&o));
+    assert!(
+        stderr(&o).contains("namespace `no-such-namespace` does not exist"),
+        "{}",
+        stderr(&o)
+    );
+    let o = w.run(&["doctor", "-n", "No_Such"]);
+    assert_eq!(o.status.code(), Some(64), "{}", both(&o));
 }

@@ -16,6 +16,7 @@ use crate::error::{self, exit};
 use crate::gcp::model::{short, ForwardingRule};
 use crate::gcp::{context, GcpError};
 use crate::kube::{explain, is_not_found, status_code};
+use crate::lock;
 use crate::plan::Frontend;
 use crate::printer::{Printer, Tone};
 use crate::state::{self, Base, Vpc, ADDED_ANNOTATIONS, ADDED_PORT, MANAGED_BY_LABEL, MANAGER};
@@ -51,11 +52,7 @@ impl Removal {
 
 pub async fn run(g: &Global, a: &UninstallArgs, p: &Printer) -> anyhow::Result<u8> {
     let deadline = Instant::now() + a.timeout;
-    let b = state::base(g, p).await?;
-    let vpc = state::vpc(&b).await?;
-    let bc_name = crate::plan::backend_config_name(&b.k10.release);
-    let bc = state::backend_config(&b, &bc_name).await?;
-    let (plan, kept) = removals(&b, &vpc, bc.as_ref(), a.delete_proxy_subnet);
+    let (b, plan, kept) = look(g, a, p).await?;
     if plan.is_empty() {
         p.status("Nothing", "to uninstall: no resource of kubectl-kasten-ilb found");
         for k in &kept {
@@ -72,12 +69,54 @@ pub async fn run(g: &Global, a: &UninstallArgs, p: &Printer) -> anyhow::Result<u
         p.note("nothing was removed");
         return Ok(exit::FAILED);
     }
+    // One writer at a time: hold the lock, then look again and remove what is there now.
+    let wait = lock::Wait {
+        no_wait: a.no_wait,
+        deadline,
+    };
+    let held = lock::acquire(&b.kube, "uninstall", wait).await?;
+    let result = async {
+        let (b, fresh, kept) = look(g, a, p).await?;
+        if fresh.is_empty() {
+            p.status("Nothing", "to uninstall any more: another run removed it meanwhile");
+            return Ok(exit::OK);
+        }
+        if !same(&fresh, &plan) {
+            p.warn("the cluster or project changed since the list above was made; this is what is there now:");
+            show(&b, &fresh, &kept, p);
+            if !confirm(a.yes, p)? {
+                p.note("nothing was removed");
+                return Ok(exit::FAILED);
+            }
+        }
+        remove_all(&b, &fresh, p, deadline).await
+    }
+    .await;
+    held.release().await;
+    result
+}
+
+/// Observe, and list what to remove and what to keep.
+async fn look(g: &Global, a: &UninstallArgs, p: &Printer) -> anyhow::Result<(Base, Vec<Removal>, Vec<String>)> {
+    let b = state::base(g, p).await?;
+    let vpc = state::vpc(&b).await?;
+    let bc_name = crate::plan::backend_config_name(&b.k10.release);
+    let bc = state::backend_config(&b, &bc_name).await?;
+    let (plan, kept) = removals(&b, &vpc, bc.as_ref(), a.delete_proxy_subnet);
+    Ok((b, plan, kept))
+}
+
+fn same(a: &[Removal], b: &[Removal]) -> bool {
+    a.iter().map(Removal::describe).eq(b.iter().map(Removal::describe))
+}
+
+async fn remove_all(b: &Base, plan: &[Removal], p: &Printer, deadline: Instant) -> anyhow::Result<u8> {
     let mut removed = vec![];
     let mut gone = vec![];
     let mut failed = vec![];
-    for r in &plan {
+    for r in plan {
         let (what, target) = r.describe();
-        match remove(&b, r, p, deadline).await {
+        match remove(b, r, p, deadline).await {
             Ok(true) => removed.push(format!("{what} {target}")),
             Ok(false) => gone.push(format!("{what} {target}")),
             Err(e) => {
@@ -183,7 +222,7 @@ fn confirm(yes: bool, p: &Printer) -> anyhow::Result<bool> {
         .with_prompt("Remove these?")
         .default(false)
         .interact()
-        .map_err(|e| error::usage(format!("cannot read the answer: {e}"), "pass --yes"))
+        .map_err(|e| error::prompt(e, "pass --yes"))
 }
 
 /// What this run removed; what was listed but already gone when its turn came (someone else

@@ -132,12 +132,36 @@ fn ingress(seen: &Observed, name: &str, path: &str, s: &Settings, notes: &mut No
     if same_spec && same_ann {
         return Ok(INGRESS.noop(target, "exists as wanted"));
     }
-    Ok(INGRESS.update(
-        format!("ingress/{name}"),
-        "differs from the wanted rule",
-        format!("kubectl -n {ns} apply -f ingress.yaml"),
-        Change::UpdateFrontend {
-            patch: json!({"metadata": {"annotations": desired["metadata"]["annotations"]}, "spec": desired["spec"]}),
-        },
-    ))
+    // Field by field: an update changes a working Ingress, so say exactly what it changes.
+    let mut changed = super::fields::changes("spec", &cur["spec"], &desired["spec"]);
+    for (k2, v) in desired["metadata"]["annotations"].as_object().into_iter().flatten() {
+        let old = &cur["metadata"]["annotations"][k2];
+        if old != v {
+            let shown = |x: &serde_json::Value| {
+                if x.is_null() {
+                    "(none)".to_string()
+                } else {
+                    x.to_string()
+                }
+            };
+            changed.push(format!("metadata.annotations[{k2}]: {} -> {}", shown(old), shown(v)));
+        }
+    }
+    Ok(INGRESS
+        .update(
+            format!("ingress/{name}"),
+            format!(
+                "differs from the wanted rule in {} field(s), listed below",
+                changed.len()
+            ),
+            format!("kubectl -n {ns} apply -f ingress.yaml"),
+            Change::UpdateFrontend {
+                patch: json!({"metadata": {"annotations": desired["metadata"]["annotations"]},
+                              "spec": desired["spec"]}),
+            },
+        )
+        .with_diff(format!(
+            "ingress/{name} (a working Ingress: each change below is applied):\n{}",
+            changed.iter().map(|c| format!("  {c}")).collect::<Vec<_>>().join("\n")
+        )))
 }

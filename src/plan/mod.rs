@@ -3,6 +3,7 @@
 //! nothing here holds a client: [`compute`] is a pure function of plain data
 //! ([`Observed`], [`Vpc`], the health check and the BackendConfig, and the [`Settings`]).
 
+mod fields;
 mod firewall;
 mod frontend;
 mod health_check;
