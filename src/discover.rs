@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Namespace, Node, Pod, Service, ServicePort};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Pod, Service, ServicePort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::ListParams;
 use kube::Api;
@@ -284,6 +284,10 @@ pub struct K10 {
     pub auth: Option<String>,
     /// Pod (container) names in the namespace that may have curl, best first.
     pub curl_candidates: Vec<(String, String)>,
+    /// The gateway's `PREFIX_PATH` (ConfigMap `k10-gateway`, charts 7.x and later): `/k10`.
+    pub prefix_path: Option<String>,
+    /// The chart that made the release (`helm.sh/chart` label): `k10-6.0.12`.
+    pub chart: Option<String>,
 }
 
 impl K10 {
@@ -293,6 +297,60 @@ impl K10 {
     pub fn annotation(&self, key: &str) -> Option<String> {
         self.service.metadata.annotations.as_ref()?.get(key).cloned()
     }
+    /// The path K10's gateway serves the dashboard under, with a trailing slash: its `PREFIX_PATH`,
+    /// else the chart's default `/<release>/`.
+    pub fn dashboard_path(&self) -> String {
+        let prefix = self.prefix_path.clone().unwrap_or_else(|| format!("/{}", self.release));
+        let inner = prefix.trim_matches('/');
+        if inner.is_empty() {
+            "/".into()
+        } else {
+            format!("/{inner}/")
+        }
+    }
+    /// The gateway serves HTTPS (the chart's `secrets.tlsSecret`): its readinessProbe says so.
+    pub fn serves_https(&self) -> bool {
+        self.probe
+            .as_ref()
+            .is_some_and(|p| p.scheme.eq_ignore_ascii_case("HTTPS"))
+    }
+    /// The protocol the gateway serves: `HTTPS` or `HTTP`.
+    pub fn gateway_protocol(&self) -> &'static str {
+        if self.serves_https() {
+            "HTTPS"
+        } else {
+            "HTTP"
+        }
+    }
+    /// The protocol the load balancer speaks to the Service port: `cloud.google.com/app-protocols`
+    /// keyed by the port's name (HTTP2 is TLS too, so it counts as HTTPS), else HTTP.
+    pub fn lb_protocol(&self) -> &'static str {
+        let v = self
+            .annotation(crate::state::APP_PROTOCOLS)
+            .and_then(|raw| serde_json::from_str::<Value>(&raw).ok())
+            .unwrap_or(Value::Null);
+        let name = self.service_port_name.as_deref().unwrap_or_default();
+        match v[name].as_str().map(str::to_ascii_uppercase).as_deref() {
+            Some("HTTPS" | "HTTP2") => "HTTPS",
+            _ => "HTTP",
+        }
+    }
+}
+
+/// The gateway's `PREFIX_PATH`, from ConfigMap `k10-gateway` (the chart gives it no labels).
+pub fn prefix_path_of(cm: &ConfigMap) -> Option<String> {
+    cm.data
+        .as_ref()?
+        .get("PREFIX_PATH")
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+}
+
+/// The chart version from a `helm.sh/chart` label (`k10-6.0.12`, `k10-7.0.1_build`): `(6, 0, 12)`.
+pub fn chart_version(label: &str) -> Option<(u64, u64, u64)> {
+    let v = label.strip_prefix("k10-")?;
+    let mut it = v.split(['.', '_', '+', '-']).map(|p| p.parse::<u64>().ok());
+    Some((it.next()??, it.next()??, it.next()??))
 }
 
 /// Read K10's gateway from the namespace.
@@ -309,12 +367,14 @@ pub async fn k10(kube: &Kube) -> anyhow::Result<K10> {
     let svcs: Api<Service> = kube.api();
     let deps: Api<Deployment> = kube.api();
     let pods: Api<Pod> = kube.api();
+    let cms: Api<ConfigMap> = kube.api();
     let lp = ListParams::default();
-    let (n, svc, dlist, plist) = tokio::join!(
+    let (n, svc, dlist, plist, cm) = tokio::join!(
         kube.retry("get namespace", || nsapi.get_opt(&ns)),
         kube.retry("get service gateway", || svcs.get_opt("gateway")),
         kube.retry("list deployments", || deps.list(&lp)),
         kube.retry("list pods", || pods.list(&lp)),
+        kube.retry("get configmap k10-gateway", || cms.get_opt("k10-gateway")),
     );
     let what = format!("reading K10 in namespace `{ns}`");
     if n.map_err(|e| explain(e, &what, &kube.server))?.is_none() {
@@ -331,7 +391,10 @@ pub async fn k10(kube: &Kube) -> anyhow::Result<K10> {
     };
     let dlist = dlist.map_err(|e| explain(e, &what, &kube.server))?.items;
     let plist = plist.map_err(|e| explain(e, &what, &kube.server))?.items;
-    k10_from(ns, service, &dlist, &plist)
+    let mut k = k10_from(ns, service, &dlist, &plist)?;
+    // Older charts (6.x, Emissary) have no `k10-gateway`; a denied read is not fatal either.
+    k.prefix_path = cm.ok().flatten().as_ref().and_then(prefix_path_of);
+    Ok(k)
 }
 
 /// K10's gateway from what was read: pure, so it is tested on plain objects.
@@ -359,9 +422,14 @@ pub fn k10_from(ns: String, service: Service, dlist: &[Deployment], plist: &[Pod
         .as_ref()
         .and_then(|s| s.selector.clone())
         .unwrap_or_default();
+    let chart = [&deployment.metadata.labels, &service.metadata.labels]
+        .into_iter()
+        .find_map(|l| l.as_ref()?.get("helm.sh/chart").cloned());
     Ok(K10 {
         namespace: ns,
         release: release_of(&deployment),
+        prefix_path: None,
+        chart,
         service_port: port.port,
         service_port_name: port.name.clone(),
         container_port: found.port,

@@ -10,6 +10,10 @@ use ipnet::Ipv4Net;
 
 use crate::gcp::model::{short, Firewall, FirewallRule};
 
+/// Where Google's health checkers probe from: every load balancer's health checks, the internal
+/// Application Load Balancer's included (its requests come from the proxy-only range instead).
+pub const HEALTH_CHECK_RANGES: [&str; 2] = ["35.191.0.0/16", "130.211.0.0/22"];
+
 /// Who the traffic goes to: the cluster's nodes (tags) and pods (range).
 #[derive(Debug, Clone, Default)]
 pub struct Target {

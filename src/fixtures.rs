@@ -153,6 +153,8 @@ pub fn k10() -> K10 {
         pods: vec![gateway_pod(0, true)],
         auth: Some("basic".into()),
         curl_candidates: vec![("catalog-svc-19xh3b65kf-7tu7j".into(), "catalog-svc".into())],
+        prefix_path: Some("/k10".into()),
+        chart: None,
     }
 }
 
@@ -311,8 +313,27 @@ impl Observed {
         }
         self
     }
+    /// A release of another name: the chart's `PREFIX_PATH` follows it (`/<release>`).
     pub fn with_release(mut self, release: &str) -> Self {
         self.k10.release = release.into();
+        self.k10.prefix_path = Some(format!("/{release}"));
+        self
+    }
+    /// The gateway's `PREFIX_PATH` (None: no ConfigMap `k10-gateway`, as on 6.x charts).
+    pub fn with_prefix_path(mut self, prefix: Option<&str>) -> Self {
+        self.k10.prefix_path = prefix.map(str::to_string);
+        self
+    }
+    /// The chart's `secrets.tlsSecret`: the gateway serves HTTPS and its probe says `scheme: HTTPS`.
+    pub fn with_https_gateway(mut self) -> Self {
+        if let Some(p) = self.k10.probe.as_mut() {
+            p.scheme = "HTTPS".into();
+        }
+        self
+    }
+    /// The `helm.sh/chart` label of the release (`k10-6.0.12`).
+    pub fn with_chart(mut self, chart: &str) -> Self {
+        self.k10.chart = Some(chart.into());
         self
     }
     pub fn with_service_annotation(mut self, key: &str, value: &str) -> Self {
@@ -388,6 +409,21 @@ pub fn gateway_firewall() -> Firewall {
     )
 }
 
+/// GKE's own rule for its load balancers' health checkers, as the controller writes it once an
+/// Ingress exists (`k8s-fw-l7--<uid>`: the health-check ranges to the NEG target port).
+pub fn l7_firewall() -> Firewall {
+    l7_firewall_for(8000)
+}
+
+/// GKE's `k8s-fw-l7--<uid>` rule for a NEG target port.
+pub fn l7_firewall_for(port: i32) -> Firewall {
+    firewall(
+        "k8s-fw-l7--3f9c1a27b5d04e6f",
+        json!({"sourceRanges": ["130.211.0.0/22", "35.191.0.0/16"], "targetTags": [NODE_TAG],
+               "allowed": [{"IPProtocol": "tcp", "ports": [port.to_string()]}], "description": "GCE L7 firewall rule"}),
+    )
+}
+
 /// The default network's rules and GKE's own rules for the cluster (none admits the proxies to 8000
 /// from 10.120.0.0/23: `default-allow-internal` covers only 10.128.0.0/9).
 pub fn default_firewalls() -> Vec<Firewall> {
@@ -450,6 +486,7 @@ impl Vpc {
                 "ACTIVE",
             ))
             .with_firewall(gateway_firewall())
+            .with_firewall(l7_firewall())
     }
 
     /// The default auto-mode VPC before install: no proxy-only subnet, no rule for the proxies.
@@ -523,6 +560,18 @@ pub fn health_check(path: &str) -> HealthCheck {
         },
         check_interval_sec: Some(15),
         timeout_sec: Some(15),
+        ..Default::default()
+    }
+}
+
+/// The health check GKE makes for an HTTPS backend (app protocol HTTPS): `httpsHealthCheck`.
+pub fn https_health_check(path: &str) -> HealthCheck {
+    let h = health_check(path);
+    HealthCheck {
+        kind: "HTTPS".into(),
+        https_health_check: h.http_health_check.clone(),
+        http_health_check: HttpHealthCheck::default(),
+        ..h
     }
 }
 
@@ -604,6 +653,7 @@ pub fn page(code: u16, body: &str) -> crate::verify::CurlResult {
         pod: "catalog-svc-19xh3b65kf-7tu7j".into(),
         code,
         body: body.into(),
+        challenge: None,
     }
 }
 
@@ -725,6 +775,6 @@ mod tests {
         assert_eq!(Observed::healthy().with_pods(3, 2).k10.ready_pods(), 2);
         assert!(crate::state::neg_name(&Observed::fresh().k10).is_none());
         let v = Vpc::healthy().without_firewall("allow-kasten-gateway-connection");
-        assert_eq!(v.firewalls.len(), default_firewalls().len());
+        assert_eq!(v.firewalls.len(), default_firewalls().len() + 1, "and GKE's k8s-fw-l7");
     }
 }

@@ -41,9 +41,6 @@ pub async fn prepare(g: &Global, settings: &Settings, p: &Printer) -> anyhow::Re
     if let Some(ip) = &settings.static_ip {
         check_static_ip(&base, ip).await?;
     }
-    if let Some(secret) = &settings.tls_secret {
-        check_tls_secret(&base, secret).await?;
-    }
     Ok(Prepared {
         base,
         vpc,
@@ -55,6 +52,7 @@ pub async fn prepare(g: &Global, settings: &Settings, p: &Printer) -> anyhow::Re
 
 /// `--tls-secret` names a Secret of type `kubernetes.io/tls` in K10's namespace: GKE makes the
 /// load balancer's certificate from it, and without one an HTTPS-only Ingress serves nothing.
+/// install checks it before any change; export does not (a GitOps pipeline may make it later).
 pub async fn check_tls_secret(b: &Base, name: &str) -> anyhow::Result<()> {
     let ns = &b.k10.namespace;
     let api: kube::Api<Secret> = b.kube.api();

@@ -104,7 +104,7 @@ pub fn manifests(k: &K10, plan: &Plan, out: Output) -> anyhow::Result<String> {
         Output::Json => serde_json::to_string_pretty(&json!({"apiVersion": "v1", "kind": "List", "items": docs}))?,
         _ => docs
             .iter()
-            .map(|d| serde_yaml::to_string(d).map(|y| format!("---\n{y}")))
+            .map(|d| serde_norway::to_string(d).map(|y| format!("---\n{y}")))
             .collect::<Result<String, _>>()?,
     })
 }

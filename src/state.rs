@@ -26,8 +26,11 @@ pub const ADDED_PORT: &str = "kasten-ilb.kasten.io/added-container-port";
 pub const NEG_ANNOTATION: &str = "cloud.google.com/neg";
 pub const NEG_STATUS: &str = "cloud.google.com/neg-status";
 pub const BACKEND_CONFIG: &str = "cloud.google.com/backend-config";
+/// The protocol the load balancer speaks to a Service port, keyed by port name (`{"http":"HTTPS"}`).
+pub const APP_PROTOCOLS: &str = "cloud.google.com/app-protocols";
 pub const CLASS_ANNOTATION: &str = "kubernetes.io/ingress.class";
 pub const STATIC_IP: &str = "kubernetes.io/ingress.regional-static-ip-name";
+pub const ALLOW_HTTP: &str = "kubernetes.io/ingress.allow-http";
 
 /// The description that marks a GCP resource as install's.
 pub fn gcp_marker(c: &ClusterInfo) -> String {

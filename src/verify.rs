@@ -80,6 +80,55 @@ pub struct CurlResult {
     pub pod: String,
     pub code: u16,
     pub body: String,
+    /// The `WWW-Authenticate` header of the answer, if any (curl runs with `-i`).
+    pub challenge: Option<String>,
+}
+
+impl CurlResult {
+    /// The page's `<title>`, if it has one.
+    pub fn title(&self) -> Option<&str> {
+        let lower = self.body.to_ascii_lowercase();
+        let start = lower.find("<title>")? + "<title>".len();
+        let end = start + lower[start..].find("</title>")?;
+        Some(self.body[start..end].trim())
+    }
+
+    /// K10's dashboard: a `<title>` containing "Kasten", any case ("Kasten K10", "Veeam Kasten").
+    pub fn is_dashboard(&self) -> bool {
+        self.title().is_some_and(|t| t.to_ascii_lowercase().contains("kasten"))
+    }
+
+    /// A Basic challenge (RFC 7617: `WWW-Authenticate: Basic realm="..."`).
+    pub fn basic_challenge(&self) -> Option<&str> {
+        self.challenge
+            .as_deref()
+            .filter(|c| c.get(..6).is_some_and(|s| s.eq_ignore_ascii_case("basic ")))
+    }
+}
+
+/// Split `curl -i` output into the last response's headers and its body. Several header blocks
+/// come before the body when curl went through a proxy or got `100 Continue`.
+fn split_headers(out: &str) -> (Vec<(String, String)>, &str) {
+    let mut rest = out;
+    let mut headers = vec![];
+    while rest.starts_with("HTTP/") {
+        let (block, body) = match (rest.find("\r\n\r\n"), rest.find("\n\n")) {
+            (Some(a), Some(b)) if b < a => (&rest[..b], &rest[b + 2..]),
+            (Some(a), _) => (&rest[..a], &rest[a + 4..]),
+            (None, Some(b)) => (&rest[..b], &rest[b + 2..]),
+            (None, None) => (rest, ""),
+        };
+        headers = block
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                Some((k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            })
+            .collect();
+        rest = body;
+    }
+    (headers, rest)
 }
 
 #[derive(Debug)]
@@ -206,6 +255,7 @@ impl Endpoint {
             "-sS".into(),
             "-m".into(),
             "10".into(),
+            "-i".into(),
             "-w".into(),
             "\n%{http_code}".into(),
         ];
@@ -265,11 +315,16 @@ pub fn curl_outcome(pod: &str, out: ExecOutcome) -> Result<CurlResult, CurlError
             },
         }),
         ExecOutcome::Ran { stdout, .. } => {
-            let (body, code) = stdout.rsplit_once('\n').unwrap_or(("", stdout.as_str()));
+            let (out, code) = stdout.rsplit_once('\n').unwrap_or(("", stdout.as_str()));
+            let (headers, body) = split_headers(out);
             Ok(CurlResult {
                 pod: pod.to_string(),
                 code: code.trim().parse().unwrap_or(0),
                 body: body.to_string(),
+                challenge: headers
+                    .into_iter()
+                    .find(|(k, _)| k == "www-authenticate")
+                    .map(|(_, v)| v),
             })
         }
     }
@@ -284,8 +339,14 @@ pub enum Failure {
     DefaultBackend,
     /// The load balancer had no healthy backend (502 or 503 from the proxy).
     NoHealthyBackend(u16),
+    /// The proxies picked a healthy pod but could not connect to it (Envoy's 503 `upstream connect
+    /// error`): the health checkers get in, the proxy-only range does not.
+    ProxiesCannotConnect,
     /// Some other answer that is not K10's dashboard.
     Unexpected(u16),
+    /// A 401 that is not K10's own Basic challenge (none, another scheme, or K10 is not set up
+    /// for basic auth): something else answered.
+    ForeignChallenge(Option<String>),
     /// The page works but deeper paths reach the default backend (an exact-path rule).
     ExactPathOnly,
 }
@@ -296,7 +357,7 @@ impl Failure {
     pub fn may_pass_later(&self) -> bool {
         matches!(
             self,
-            Failure::Curl(CurlError::Exited { .. }) | Failure::NoHealthyBackend(_)
+            Failure::Curl(CurlError::Exited { .. }) | Failure::NoHealthyBackend(_) | Failure::ProxiesCannotConnect
         )
     }
 }
@@ -307,7 +368,21 @@ impl std::fmt::Display for Failure {
             Failure::Curl(e) => write!(f, "{e}"),
             Failure::DefaultBackend => write!(f, "GKE's default backend answered (the path is not routed)"),
             Failure::NoHealthyBackend(code) => write!(f, "{code} from the load balancer: no healthy backend"),
+            Failure::ProxiesCannotConnect => write!(
+                f,
+                "503 from the load balancer: its proxies cannot connect to the pods (a firewall rule or \
+                 NetworkPolicy keeps the proxy-only range out)"
+            ),
             Failure::Unexpected(code) => write!(f, "HTTP {code} without <title>Kasten</title>"),
+            Failure::ForeignChallenge(None) => write!(
+                f,
+                "HTTP 401 without a WWW-Authenticate challenge: not K10's gateway (it challenges with Basic)"
+            ),
+            Failure::ForeignChallenge(Some(c)) => write!(
+                f,
+                "HTTP 401 with `WWW-Authenticate: {c}`: not K10's Basic challenge for its basic auth, so it does \
+                 not prove the request reached K10"
+            ),
             Failure::ExactPathOnly => write!(
                 f,
                 "the dashboard page works but deeper paths get GKE's default backend (404): \
@@ -323,22 +398,39 @@ impl From<CurlError> for Failure {
     }
 }
 
-/// The end-to-end verdict for the dashboard page and a deeper path.
-pub fn judge(page: &CurlResult, deep: &CurlResult) -> Result<String, Failure> {
-    if page.code != 200 || !page.body.contains("<title>Kasten</title>") {
+/// K10's own answer to a request without credentials when basic auth (htpasswd) is configured:
+/// 401 with a Basic challenge. Only then does a 401 prove the request reached K10's gateway.
+fn k10_challenge<'a>(page: &'a CurlResult, auth: Option<&str>) -> Result<&'a str, Failure> {
+    match page.basic_challenge() {
+        Some(c) if auth == Some("basic") && !page.body.contains(DEFAULT_BACKEND_MARK) => Ok(c),
+        _ => Err(Failure::ForeignChallenge(page.challenge.clone())),
+    }
+}
+
+/// The end-to-end verdict for the dashboard page and a deeper path; `auth` is K10's configured
+/// method (`basic`: its gateway answers 401 with a Basic challenge).
+pub fn judge(page: &CurlResult, deep: &CurlResult, auth: Option<&str>) -> Result<String, Failure> {
+    let what = if page.code == 401 {
+        let c = k10_challenge(page, auth)?;
+        format!("HTTP 401 with K10's Basic challenge: the request reached K10's gateway (WWW-Authenticate: {c})")
+    } else if page.code == 200 && page.is_dashboard() {
+        format!("HTTP 200 with <title>{}</title>", page.title().unwrap_or_default())
+    } else {
         return Err(if page.body.contains(DEFAULT_BACKEND_MARK) {
             Failure::DefaultBackend
+        } else if page.code == 503 && page.body.contains("upstream connect error") {
+            Failure::ProxiesCannotConnect
         } else if page.code == 502 || page.code == 503 {
             Failure::NoHealthyBackend(page.code)
         } else {
             Failure::Unexpected(page.code)
         });
-    }
+    };
     if deep.body.contains(DEFAULT_BACKEND_MARK) {
         return Err(Failure::ExactPathOnly);
     }
     Ok(format!(
-        "HTTP 200 with <title>Kasten</title> from pod {}; deeper paths reach K10 (HTTP {})",
+        "{what} from pod {}; deeper paths reach K10 (HTTP {})",
         page.pod, deep.code
     ))
 }
@@ -360,6 +452,14 @@ mod tests {
             pod: "p".into(),
             code,
             body: body.into(),
+            challenge: None,
+        }
+    }
+
+    fn challenged(challenge: Option<&str>, body: &str) -> CurlResult {
+        CurlResult {
+            challenge: challenge.map(str::to_string),
+            ..page(401, body)
         }
     }
 
@@ -399,14 +499,80 @@ mod tests {
                 k10.clone(),
                 Err(Failure::NoHealthyBackend(503)),
             ),
+            (
+                page(
+                    503,
+                    "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
+                ),
+                k10.clone(),
+                Err(Failure::ProxiesCannotConnect),
+            ),
             (page(403, "forbidden"), k10.clone(), Err(Failure::Unexpected(403))),
             (k10.clone(), page(404, "backend NotFound"), Err(Failure::ExactPathOnly)),
         ];
         for (p, d, want) in cases {
-            assert_eq!(judge(&p, &d).map(|_| ()), want, "{p:?} / {d:?}");
+            assert_eq!(judge(&p, &d, Some("basic")).map(|_| ()), want, "{p:?} / {d:?}");
         }
-        assert!(judge(&k10, &k10).is_ok());
+        assert!(judge(&k10, &k10, Some("basic")).is_ok());
         assert!(Failure::NoHealthyBackend(502).may_pass_later());
         assert!(!Failure::DefaultBackend.may_pass_later());
+    }
+
+    #[test]
+    fn curl_i_output_is_split_into_headers_and_body() {
+        let out = "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Basic realm=\"k10\"\r\nvia: 1.1 google\r\n\r\n\
+                   Unauthorized\n401";
+        let r = curl_outcome("p", ran(out, 0)).unwrap();
+        assert_eq!(
+            (r.code, r.body.as_str(), r.challenge.as_deref()),
+            (401, "Unauthorized", Some("Basic realm=\"k10\""))
+        );
+        let proxied = "HTTP/1.1 200 Connection established\r\n\r\nHTTP/2 200\r\ncontent-type: text/html\r\n\r\n\
+                       <title>Veeam Kasten</title>\n200";
+        let r = curl_outcome("p", ran(proxied, 0)).unwrap();
+        assert_eq!((r.body.as_str(), r.challenge), ("<title>Veeam Kasten</title>", None));
+    }
+
+    #[test]
+    fn the_dashboard_is_known_by_a_kasten_title_in_any_case() {
+        for (body, ok) in [
+            ("<html><head><title>Veeam Kasten</title></head>", true),
+            ("<TITLE> Kasten K10 </TITLE>", true),
+            ("<title>kasten</title>", true),
+            ("<title>Grafana</title> Kasten", false),
+            ("Kasten", false),
+        ] {
+            assert_eq!(page(200, body).is_dashboard(), ok, "{body}");
+        }
+        let veeam = page(200, "<title>Veeam Kasten</title>");
+        let msg = judge(&veeam, &veeam, Some("token")).unwrap();
+        assert!(
+            msg.starts_with("HTTP 200 with <title>Veeam Kasten</title> from pod p"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn only_k10s_basic_challenge_proves_the_request_reached_k10() {
+        let realm = Some("Basic realm=\"K10 dashboard\"");
+        let deep = challenged(realm, "");
+        let ok = judge(&challenged(realm, ""), &deep, Some("basic")).unwrap();
+        assert!(
+            ok.starts_with("HTTP 401 with K10's Basic challenge: the request reached K10's gateway"),
+            "{ok}"
+        );
+        let cases = [
+            (challenged(None, "Unauthorized"), Some("basic")),
+            (challenged(Some("Bearer realm=\"iap\""), ""), Some("basic")),
+            (challenged(realm, ""), Some("token")),
+            (challenged(realm, ""), None),
+            (challenged(realm, "default backend - backend NotFound"), Some("basic")),
+        ];
+        for (p, auth) in cases {
+            let got = judge(&p, &deep, auth).unwrap_err();
+            assert_eq!(got, Failure::ForeignChallenge(p.challenge.clone()), "{p:?} {auth:?}");
+            assert!(!got.may_pass_later());
+            assert!(got.to_string().starts_with("HTTP 401"), "{got}");
+        }
     }
 }

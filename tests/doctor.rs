@@ -94,7 +94,7 @@ fn the_healthy_world_passes_every_check_and_doctor_writes_nothing() {
         .for_each(|c| c["evidence"] = json!("<evidence>"));
     insta::assert_json_snapshot!("doctor_healthy_json", snap);
     let y = ok(&w.run(&["doctor", "-o", "yaml"]));
-    let yv: Value = serde_yaml::from_str(&y).unwrap();
+    let yv: Value = serde_norway::from_str(&y).unwrap();
     assert_eq!(yv["summary"]["pass"], 14);
 }
 
@@ -322,8 +322,19 @@ fn backends_fail_when_a_network_policy_drops_the_proxies() {
 fn e2e_fails_when_the_path_is_not_the_dashboards() {
     let w = TestWorld::start("fresh");
     let o = w.run(&["install", "--yes", "--path", "/dashboard/"]);
-    assert_eq!(o.status.code(), Some(1), "install's own check catches it: {}", both(&o));
-    assert!(stderr(&o).contains("HTTP 404 without <title>Kasten</title>"));
+    assert_eq!(
+        o.status.code(),
+        Some(64),
+        "install refuses a path the gateway does not serve: {}",
+        both(&o)
+    );
+    assert!(stderr(&o).contains("use --path /k10/"), "{}", stderr(&o));
+    ok(&w.run(&["install", "--yes"]));
+    // Someone edits the Ingress to another path afterwards.
+    w.sim.with_world(|w| {
+        let i = w.kube_get_mut("Ingress", "kasten-io", "k10-ilb").expect("installed");
+        i["spec"]["rules"][0]["http"]["paths"][0]["path"] = json!("/dashboard/");
+    });
     let c = only_fails(&w, "e2e");
     assert!(
         c["finding"]

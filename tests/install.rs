@@ -203,7 +203,7 @@ fn dry_run_writes_nothing_and_prints_manifests() {
     let yaml = ok(&o);
     let mut kinds = vec![];
     for doc in yaml.split("---\n").filter(|d| !d.trim().is_empty()) {
-        let v: Value = serde_yaml::from_str(doc).unwrap();
+        let v: Value = serde_norway::from_str(doc).unwrap();
         match v["kind"].as_str().unwrap() {
             "Ingress" => {
                 let _: k8s_openapi::api::networking::v1::Ingress =

@@ -53,7 +53,7 @@ fn is_semver_v(v: &str) -> bool {
 
 #[test]
 fn the_rendered_manifest_passes_krews_validation_rules() {
-    let m: Value = serde_yaml::from_str(&render("v0.1.0")).unwrap();
+    let m: Value = serde_norway::from_str(&render("v0.1.0")).unwrap();
     assert_eq!(m["apiVersion"], "krew.googlecontainertools.github.com/v1alpha2");
     assert_eq!(m["kind"], "Plugin");
     let name = m["metadata"]["name"].as_str().unwrap();
@@ -296,7 +296,7 @@ fn the_release_workflow_packages_with_the_script_in_bash() {
 /// the caveats say only what users must do.
 #[test]
 fn the_description_follows_krews_guide_and_the_caveats_are_actions() {
-    let m: Value = serde_yaml::from_str(&render("v0.1.0")).unwrap();
+    let m: Value = serde_norway::from_str(&render("v0.1.0")).unwrap();
     let d = m["spec"]["description"].as_str().unwrap();
     for command in ["`install`", "`doctor`", "`uninstall`", "`status`", "`export`", "`demo`"] {
         assert!(!d.contains(command), "no command list in the description: {command}");

@@ -252,7 +252,7 @@ fn export_helm_values_and_manifests() {
     let before = w.fingerprint();
     let values = ok(&w.run(&["export", "--format", "helm-values"]));
     insta::assert_snapshot!("export_helm_values", values);
-    let v: Value = serde_yaml::from_str(&values).unwrap();
+    let v: Value = serde_norway::from_str(&values).unwrap();
     assert_eq!(
         v["ingress"],
         json!({"create": true, "name": "k10-ilb", "class": "gce-internal", "urlPath": "k10", "pathType": "Prefix"})
@@ -263,7 +263,7 @@ fn export_helm_values_and_manifests() {
     );
     let yaml = ok(&w.run(&["export", "--format", "yaml"]));
     for doc in yaml.split("---\n").filter(|d| !d.trim().is_empty()) {
-        let v: Value = serde_yaml::from_str(doc).unwrap();
+        let v: Value = serde_norway::from_str(doc).unwrap();
         match v["kind"].as_str().unwrap() {
             "Ingress" => drop(serde_json::from_value::<k8s_openapi::api::networking::v1::Ingress>(v).unwrap()),
             "Deployment" => drop(serde_json::from_value::<k8s_openapi::api::apps::v1::Deployment>(v).unwrap()),

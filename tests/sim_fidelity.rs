@@ -255,20 +255,21 @@ fn diagnosis_and_repair_commands_work() {
         ])
         .unwrap());
     assert_eq!(hc.trim(), "/healthz");
-    // Break the firewall: backends turn UNHEALTHY (computed, not set).
-    ok(&w
-        .gcloud(&[
-            "compute",
-            "firewall-rules",
-            "update",
-            "allow-kasten-gateway-connection",
-            "--disabled",
-        ])
-        .unwrap());
-    let health = ok(&w
-        .gcloud(&["compute", "backend-services", "get-health", &bs, "--region=us-central1"])
-        .unwrap());
+    // Health is computed, not set, from the health checkers' ranges: closing the proxy-only range
+    // leaves the backends HEALTHY; closing GKE's own rule for the health checkers does not.
+    let get_health = || {
+        ok(&w
+            .gcloud(&["compute", "backend-services", "get-health", &bs, "--region=us-central1"])
+            .unwrap())
+    };
+    let set_disabled =
+        |rule: &str, flag: &str| ok(&w.gcloud(&["compute", "firewall-rules", "update", rule, flag]).unwrap());
+    set_disabled("allow-kasten-gateway-connection", "--disabled");
+    assert!(get_health().contains("healthState: HEALTHY"), "proxy range closed");
+    set_disabled("k8s-fw-l7--3f9c1a27b5d04e6f", "--disabled");
+    let health = get_health();
     assert!(health.contains("healthState: UNHEALTHY"), "{health}");
+    set_disabled("k8s-fw-l7--3f9c1a27b5d04e6f", "--no-disabled");
     ok(&w
         .gcloud(&[
             "compute",

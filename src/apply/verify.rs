@@ -123,7 +123,7 @@ async fn answers(
             verify::curl(b, pod, ep, &deep_path)
         );
         let verdict = match (page?, deep?) {
-            (Ok(pg), Ok(dp)) => verify::judge(&pg, &dp),
+            (Ok(pg), Ok(dp)) => verify::judge(&pg, &dp, b.k10.auth.as_deref()),
             (Err(e), _) | (_, Err(e)) => Err(verify::Failure::from(e)),
         };
         match verdict {

@@ -5,12 +5,13 @@
 use serde_json::{json, Value};
 
 use crate::cli::{ExportArgs, ExportFormat, Global, Output};
+use crate::discover;
 use crate::error::exit;
 use crate::plan::{Action, Change, Frontend, Plan, Settings, FIREWALL, PROXY_SUBNET};
 use crate::prepare::prepare;
 use crate::printer::Printer;
 use crate::render;
-use crate::state::{Base, CLASS_ANNOTATION, STATIC_IP};
+use crate::state::{Base, ADDED_ANNOTATIONS, ALLOW_HTTP, CLASS_ANNOTATION, STATIC_IP};
 
 pub async fn run(g: &Global, a: &ExportArgs, p: &Printer) -> anyhow::Result<u8> {
     let settings = Settings::from_args(&a.plan)?;
@@ -61,8 +62,16 @@ fn frontend_values(plan: &Plan, settings: &Settings) -> Value {
                 "urlPath": plan.path.trim_matches('/'),
                 "pathType": "Prefix",
             });
+            // ingress.annotations is copied verbatim onto the chart's Ingress.
+            let mut annotations = serde_json::Map::new();
             if let Some(ip) = &settings.static_ip {
-                ingress["annotations"] = json!({STATIC_IP: ip});
+                annotations.insert(STATIC_IP.into(), json!(ip));
+            }
+            if settings.https_only() {
+                annotations.insert(ALLOW_HTTP.into(), json!("false"));
+            }
+            if !annotations.is_empty() {
+                ingress["annotations"] = Value::Object(annotations);
             }
             if let Some(h) = &settings.host {
                 ingress["host"] = json!(h);
@@ -75,12 +84,40 @@ fn frontend_values(plan: &Plan, settings: &Settings) -> Value {
     }
 }
 
-/// What the chart has no value for, to apply separately.
-fn not_expressible(plan: &Plan, settings: &Settings) -> Vec<String> {
+/// Charts up to 6.5.10 name the Ingress `<release>-ingress` whatever `ingress.name` says (the
+/// value appeared in 6.5.11 or 6.5.12). Rancher's mirror numbers a chart upstream x 100 + 1
+/// (`k10-6.5.1001` is 6.5.10), so a patch of 100 or more is read that way.
+pub fn fixed_ingress_name(chart: Option<&str>) -> bool {
+    let Some((major, minor, patch)) = chart.and_then(discover::chart_version) else {
+        return false;
+    };
+    let patch = if patch >= 100 { (patch - 1) / 100 } else { patch };
+    (major, minor, patch) <= (6, 5, 10)
+}
+
+/// Remarks on how the values map to what the chart renders (not things to apply).
+fn remarks(b: &Base, plan: &Plan) -> Vec<String> {
+    let k = &b.k10;
     let mut notes = vec![format!(
         "the chart renders `{CLASS_ANNOTATION}: gce-internal` from ingress.class; newer charts also set \
          spec.ingressClassName, which GKE ignores when the annotation is present"
     )];
+    if fixed_ingress_name(k.chart.as_deref()) {
+        notes.push(format!(
+            "this release's chart ({}) fixes the Ingress name to `{}-ingress` and ignores ingress.name, so the \
+             Ingress will be `{}-ingress`, not `{}` (ingress.name arrived in chart 6.5.11 or 6.5.12)",
+            k.chart.as_deref().unwrap_or_default(),
+            k.release,
+            k.release,
+            plan.frontend.name()
+        ));
+    }
+    notes
+}
+
+/// What the chart has no value for, to apply separately.
+fn not_expressible(plan: &Plan) -> Vec<String> {
+    let mut notes = vec![];
     for step in &plan.steps {
         match &step.change {
             Change::PatchDeployment { .. } => notes.push(format!(
@@ -88,13 +125,22 @@ fn not_expressible(plan: &Plan, settings: &Settings) -> Vec<String> {
                  (see `export --format yaml`), or use --health-check backendconfig",
                 plan.container_port
             )),
-            Change::BackendConfig { .. } => notes.push(
-                "the BackendConfig and its reference on Service gateway (the chart has no value for the gateway \
-                 Service's annotations): see `export --format yaml`"
-                    .into(),
-            ),
-            Change::AnnotateService { .. } => {
-                notes.push("the Service gateway annotations (cloud.google.com/neg): see `export --format yaml`".into())
+            Change::BackendConfig { name, .. } => notes.push(format!(
+                "the BackendConfig `{name}` (the load balancer's health check): see `export --format yaml`"
+            )),
+            Change::AnnotateService { patch } => {
+                let keys: Vec<&str> = patch["metadata"]["annotations"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, _)| k.as_str())
+                    .filter(|k| *k != ADDED_ANNOTATIONS)
+                    .collect();
+                notes.push(format!(
+                    "the annotations {} on Service gateway (the chart has no value for them): see `export --format \
+                     yaml`",
+                    keys.join(", ")
+                ))
             }
             Change::CreateSubnet { .. }
             | Change::PromoteSubnet { .. }
@@ -106,26 +152,49 @@ fn not_expressible(plan: &Plan, settings: &Settings) -> Vec<String> {
             _ => {}
         }
     }
-    if settings.https_only() {
-        notes.push(
-            "HTTPS only: add the annotation kubernetes.io/ingress.allow-http: \"false\" (GKE needs a static IP to \
-             serve HTTP and HTTPS on one internal IP)"
-                .into(),
-        );
-    }
     notes
 }
 
 fn helm_values(b: &Base, plan: &Plan, settings: &Settings) -> anyhow::Result<String> {
-    let notes: String = not_expressible(plan, settings)
-        .iter()
-        .map(|n| format!("#   - {n}\n"))
-        .collect();
+    let list = |v: Vec<String>| -> String { v.iter().map(|n| format!("#   - {n}\n")).collect() };
+    let separately = not_expressible(plan);
+    let separately = if separately.is_empty() {
+        "# Nothing else to apply: the chart expresses all of it.\n".to_string()
+    } else {
+        format!(
+            "# Not expressible in the chart (apply them separately):\n{}",
+            list(separately)
+        )
+    };
     Ok(format!(
         "# Values for the K10 chart: helm upgrade {release} kasten/k10 -n {ns} --reuse-values -f THIS_FILE\n\
-         # Not expressible in the chart (apply them separately):\n{notes}{}",
-        serde_yaml::to_string(&frontend_values(plan, settings))?,
+         # Notes:\n{notes}{separately}{}",
+        serde_norway::to_string(&frontend_values(plan, settings))?,
+        notes = list(remarks(b, plan)),
         release = b.k10.release,
         ns = b.k10.namespace
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charts_up_to_6_5_10_fix_the_ingress_name() {
+        for (chart, fixed) in [
+            ("k10-6.0.12", true),
+            ("k10-6.5.10", true),
+            ("k10-6.5.1001", true), // Rancher's mirror: 6.5.10
+            ("k10-6.5.12", false),
+            ("k10-6.5.1201", false),
+            ("k10-7.0.1", false),
+            ("k10-8.0.10_build", false),
+            ("k10-5.5.9", true),
+            ("grafana-8.0.1", false),
+        ] {
+            assert_eq!(fixed_ingress_name(Some(chart)), fixed, "{chart}");
+        }
+        assert!(!fixed_ingress_name(None));
+    }
 }

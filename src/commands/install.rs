@@ -26,6 +26,9 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
     }
     let prepared = prepare(g, &settings, p).await?;
     let b = &prepared.base;
+    if let Some(secret) = &settings.tls_secret {
+        crate::prepare::check_tls_secret(b, secret).await?;
+    }
     let curl_pod = find_curl_pod(b, a.probe_pod.as_deref()).await?;
     let (plan, settings) = choose_range(&prepared, a, &settings, p)?;
     show(&prepared, &plan, a.output, p);

@@ -251,7 +251,7 @@ async fn once(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<(u8, Ba
             });
             p.out(&match out {
                 Output::Json => serde_json::to_string_pretty(&doc)?,
-                _ => serde_yaml::to_string(&doc)?,
+                _ => serde_norway::to_string(&doc)?,
             })
         }
     }

@@ -238,6 +238,8 @@ fn placeholder_k10(ns: &str) -> K10 {
         pods: vec![],
         auth: None,
         curl_candidates: vec![],
+        prefix_path: None,
+        chart: None,
     }
 }
 
@@ -321,7 +323,7 @@ async fn curl(b: &Base, k10: Option<&K10>, a: &DoctorArgs) -> Option<Curl> {
                 .as_str()
                 .map(str::to_string)
         })
-        .unwrap_or_else(|| format!("/{}/", k.release));
+        .unwrap_or_else(|| k.dashboard_path());
     let path = plan::normalize_path(&path).unwrap_or(path);
     let ep = verify::Endpoint::of(ing, &ip);
     for cand in verify::curl_candidates(b, a.probe_pod.as_deref()) {

@@ -70,6 +70,6 @@ pub fn document(f: &Facts, checks: &[Check], out: Output) -> anyhow::Result<Stri
     Ok(if out == Output::Json {
         serde_json::to_string_pretty(&doc)?
     } else {
-        serde_yaml::to_string(&doc)?
+        serde_norway::to_string(&doc)?
     })
 }

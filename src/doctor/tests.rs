@@ -488,6 +488,8 @@ fn allow(name: &str, src: &str, ports: &[&str]) -> crate::gcp::model::Firewall {
 fn firewall_table() {
     let mut rows = firewall_rows_1();
     rows.extend(firewall_rows_2());
+    rows.extend(firewall_rows_health_checkers());
+    rows.extend(firewall_rows_outrank());
     rows.extend(firewall_rows_3());
     rows.extend(firewall_rows_4());
     rows.extend(firewall_rows_5());
@@ -539,7 +541,10 @@ fn firewall_rows_4() -> Vec<Row> {
         let fix = format!("kasten-ilb-kasten-demo-proxy-to-{port}");
         let f = obs(|o| o.with_container_port(port));
         rows.push(row(format!("container port {port}"), f, F, &[&want], &[&fix]));
-        let f = obs(|o| o.with_container_port(port)).with_vpc(Vpc::healthy().with_firewall(allow(
+        // GKE's own rule opens the NEG target port to the health checkers.
+        let v = Vpc::healthy().without_firewall("k8s-fw-l7--3f9c1a27b5d04e6f");
+        let v = v.with_firewall(l7_firewall_for(port));
+        let f = obs(|o| o.with_container_port(port)).with_vpc(v.with_firewall(allow(
             "p",
             PROXY_RANGE,
             &[&port.to_string()],
@@ -596,6 +601,48 @@ fn firewall_rows_5() -> Vec<Row> {
     rows
 }
 
+/// Google's health checkers (35.191.0.0/16, 130.211.0.0/22) are checked apart from the proxies.
+#[rustfmt::skip]
+fn firewall_rows_health_checkers() -> Vec<Row> {
+    let no_l7 = || Vpc::healthy().without_firewall("k8s-fw-l7--3f9c1a27b5d04e6f");
+    let hc_deny = |prio: i64| firewall("deny-hc", json!({"sourceRanges": ["35.191.0.0/16", "130.211.0.0/22"],
+        "denied": [{"IPProtocol": "tcp"}], "priority": prio}));
+    vec![
+        row("health checkers denied", vpc(Vpc::healthy().with_firewall(hc_deny(900))), F, &[
+            "`deny-hc` denies Google's health checkers (35.191.0.0/16, 130.211.0.0/22) -> tcp:8000",
+            "UNHEALTHY",
+        ], &[
+            "gcloud compute firewall-rules create kasten-ilb-kasten-demo-hc-to-8000 --network=default",
+            "--rules=tcp:8000 --source-ranges=35.191.0.0/16,130.211.0.0/22 --destination-ranges=10.52.0.0/14",
+            "--priority=899 --project=kasten-demo",
+        ]),
+        row("health checkers denied at priority 0", vpc(Vpc::healthy().with_firewall(hc_deny(0))), F,
+            &["`deny-hc` denies Google's health checkers"], &["no allow rule can outrank `deny-hc` (priority 0)"]),
+        row("health checkers denied below GKE's rule", vpc(Vpc::healthy().with_firewall(hc_deny(2000))), P, &[], &[]),
+        row("GKE's rule missing", vpc(no_l7()), F, &[
+            "no enabled INGRESS rule lets Google's health checkers", "`k8s-fw-l7--…` rule is missing",
+        ], &["create kasten-ilb-kasten-demo-hc-to-8000", "--source-ranges=35.191.0.0/16,130.211.0.0/22"]),
+        row("GKE's rule not written yet: no backends", Facts { bs: None, hc: None, ..vpc(no_l7()) }, P, &[], &[]),
+        row("one health-check range only", vpc(no_l7().with_firewall(allow("hc1", "35.191.0.0/16", &["8000"]))), F,
+            &["health checkers"], &[]),
+        row("the proxies are named first", vpc(Vpc::healthy().with_firewall(hc_deny(900))
+            .without_firewall("allow-kasten-gateway-connection")), F,
+            &["no enabled INGRESS rule lets 10.120.0.0/23"], &[]),
+    ]
+}
+
+/// An allow rule that already exists is given a lower priority number rather than made again.
+#[rustfmt::skip]
+fn firewall_rows_outrank() -> Vec<Row> {
+    let mine = allow("kasten-ilb-kasten-demo-proxy-to-8000", PROXY_RANGE, &["8000"]);
+    let deny = firewall("deny-10", json!({"sourceRanges": ["10.0.0.0/8"], "denied": [{"IPProtocol": "all"}],
+        "priority": 500}));
+    vec![row("deny outranks install's rule", vpc(Vpc::healthy().with_firewall(mine).with_firewall(deny)), F,
+        &["`deny-10` denies"],
+        &["`gcloud compute firewall-rules update kasten-ilb-kasten-demo-proxy-to-8000 --priority=499 \
+           --project=kasten-demo`"])]
+}
+
 fn firewall_rows_1() -> Vec<Row> {
     let base = || Vpc::healthy().without_firewall("allow-kasten-gateway-connection");
     let deny = firewall(
@@ -614,7 +661,10 @@ fn firewall_rows_1() -> Vec<Row> {
         ], &["tcp:8000"]),
         row("deny outranks", vpc(Vpc::healthy().with_firewall(deny.clone())), F, &[
             "`deny-all` denies 10.120.0.0/23 -> tcp:8000",
-        ], &["lower priority number than `deny-all`"]),
+        ], &[
+            "gcloud compute firewall-rules create kasten-ilb-kasten-demo-proxy-to-8000 --network=default",
+            "--source-ranges=10.120.0.0/23 --destination-ranges=10.52.0.0/14 --priority=899 --project=kasten-demo",
+        ]),
         row("open to world", vpc(Vpc::healthy().with_firewall(allow("world", "0.0.0.0/0", &["8000"]))), W, &[
             "world open(s) tcp:8000 to 0.0.0.0/0",
         ], &["restrict the source ranges of world"]),
@@ -2003,4 +2053,129 @@ fn safety_rows() {
         ),
     ];
     assert_eq!(table(CheckId::Events, events::check, rows), 2);
+}
+
+// ---------------------------------------------------------------- HTTPS gateway (issue 15)
+
+#[test]
+fn https_gateway_needs_https_from_the_load_balancer_and_an_https_health_check() {
+    use crate::state::APP_PROTOCOLS;
+    let https = |f: Facts| f.observed(|o| o.with_https_gateway());
+    let app = |f: Facts| f.observed(|o| o.with_service_annotation(APP_PROTOCOLS, r#"{"http":"HTTPS"}"#));
+    let annotate = concat!(
+        "`kubectl -n kasten-io annotate service gateway ",
+        r#"cloud.google.com/app-protocols='{"http":"HTTPS"}' --overwrite`"#
+    );
+    let service_rows = vec![
+        row(
+            "HTTPS gateway, LB speaks HTTP",
+            https(h()),
+            F,
+            &["the gateway serves HTTPS", "the load balancer speaks HTTP"],
+            &[annotate],
+        ),
+        row(
+            "HTTPS gateway, LB speaks HTTPS",
+            app(https(h())),
+            P,
+            &["NEG enabled"],
+            &[],
+        ),
+        row(
+            "HTTP gateway, LB speaks HTTPS",
+            app(h()),
+            F,
+            &["serves plain HTTP"],
+            &["annotate service gateway cloud.google.com/app-protocols-"],
+        ),
+    ];
+    assert_eq!(table(CheckId::Service, service::check, service_rows), 3);
+    let with_hc = |f: Facts, hc| f.with_health_check(Some(hc));
+    let hc_rows = vec![
+        row(
+            "HTTP check on an HTTPS gateway",
+            with_hc(app(https(h())), health_check("/healthz")),
+            F,
+            &["is HTTP, but the gateway serves HTTPS"],
+            &[annotate],
+        ),
+        row(
+            "HTTPS check on an HTTPS gateway",
+            with_hc(app(https(h())), https_health_check("/healthz")),
+            P,
+            &["probes /healthz"],
+            &[],
+        ),
+        row(
+            "HTTPS check on an HTTP gateway",
+            with_hc(h(), https_health_check("/healthz")),
+            F,
+            &["is HTTPS, but the gateway serves HTTP"],
+            &["app-protocols-"],
+        ),
+        row(
+            "predicted: HTTPS probe copied when the app protocol is HTTPS",
+            app(https(h())).with_health_check(None),
+            P,
+            &["GKE will probe /healthz"],
+            &[],
+        ),
+        row(
+            "predicted: HTTP check for an HTTPS gateway",
+            https(h()).with_health_check(None),
+            F,
+            &["the health check GKE will make is HTTP"],
+            &[annotate],
+        ),
+        row(
+            "BackendConfig says HTTP",
+            with_hc(app(https(h())), health_check("/healthz"))
+                .with_backend_config("k10-gateway-ilb", json!({"type": "HTTP", "requestPath": "/healthz"})),
+            F,
+            &["is HTTP"],
+            &["healthCheck.type: HTTPS in the BackendConfig"],
+        ),
+    ];
+    assert_eq!(table(CheckId::HealthCheck, health_check::check, hc_rows), 6);
+}
+
+#[test]
+fn e2e_counts_only_k10s_basic_challenge_as_reaching_k10() {
+    let challenged = |c: Option<&str>| crate::verify::CurlResult {
+        challenge: c.map(str::to_string),
+        ..page(401, "Unauthorized")
+    };
+    let curl = |c: Option<&str>| Some(Ok((challenged(c), challenged(c))));
+    let basic = Some(r#"Basic realm="Kasten K10 gateway""#);
+    let rows = vec![
+        row(
+            "basic auth: K10's challenge",
+            h().with_curl(curl(basic)),
+            P,
+            &["HTTP 401 with K10's Basic challenge: the request reached K10's gateway"],
+            &[],
+        ),
+        row(
+            "401 without a challenge",
+            h().with_curl(curl(None)),
+            F,
+            &["HTTP 401 without a WWW-Authenticate challenge"],
+            &["see the checks above"],
+        ),
+        row(
+            "token auth: a Basic challenge is not K10's",
+            h().observed(|o| o.with_auth("token")).with_curl(curl(basic)),
+            F,
+            &["not K10's Basic challenge"],
+            &[],
+        ),
+        row(
+            "Veeam Kasten page",
+            h().with_curl(Some(Ok((page(200, "<title>Veeam Kasten</title>"), page(200, ""))))),
+            P,
+            &["HTTP 200 with <title>Veeam Kasten</title>"],
+            &[],
+        ),
+    ];
+    assert_eq!(table(CheckId::E2e, e2e::check, rows), 4);
 }

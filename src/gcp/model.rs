@@ -176,8 +176,20 @@ pub struct HealthCheck {
     #[serde(rename = "type")]
     pub kind: String,
     pub http_health_check: HttpHealthCheck,
+    pub https_health_check: HttpHealthCheck,
     pub check_interval_sec: Option<i64>,
     pub timeout_sec: Option<i64>,
+}
+
+impl HealthCheck {
+    /// The protocol's settings (`httpsHealthCheck` for an HTTPS check, else `httpHealthCheck`).
+    pub fn settings(&self) -> &HttpHealthCheck {
+        if self.kind == "HTTPS" || self.kind == "HTTP2" {
+            &self.https_health_check
+        } else {
+            &self.http_health_check
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

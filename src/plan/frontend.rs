@@ -55,10 +55,10 @@ fn is_ours(i: &Ingress) -> bool {
         .is_some_and(|v| v == MANAGER)
 }
 
-/// The front end and URL path the settings ask for (defaults: `RELEASE-ilb`, `/RELEASE/`).
+/// The front end and URL path the settings ask for (defaults: `RELEASE-ilb`, the gateway's prefix).
 pub fn choose(k: &K10, s: &Settings) -> anyhow::Result<(Frontend, String)> {
     let name = s.ingress_name.clone().unwrap_or_else(|| format!("{}-ilb", k.release));
-    let path = normalize_path(s.path.as_deref().unwrap_or(&format!("/{}/", k.release)))?;
+    let path = dashboard_path(k, s.path.as_deref())?;
     if s.tls_secret.is_some() && s.host.is_none() {
         return Err(error::usage(
             "--tls-secret needs --host (the certificate's host name)",
@@ -66,6 +66,31 @@ pub fn choose(k: &K10, s: &Settings) -> anyhow::Result<(Frontend, String)> {
         ));
     }
     Ok((Frontend::Ingress { name }, path))
+}
+
+/// The URL path: K10's gateway serves the dashboard only under its `PREFIX_PATH` (ConfigMap
+/// `k10-gateway`, from the chart's `route.path`, `ingress.urlPath` or `/<release>`), so `--path`
+/// may only repeat it.
+pub fn dashboard_path(k: &K10, asked: Option<&str>) -> anyhow::Result<String> {
+    let want = k.dashboard_path();
+    let Some(asked) = asked else {
+        return Ok(want);
+    };
+    let path = normalize_path(asked)?;
+    if path != want {
+        let source = match &k.prefix_path {
+            Some(p) => format!("its PREFIX_PATH is `{p}` (ConfigMap k10-gateway)"),
+            None => format!("the chart serves it under `/<release>` (release `{}`)", k.release),
+        };
+        return Err(error::usage(
+            format!("--path `{asked}` is not where K10's gateway serves the dashboard: {source}"),
+            format!(
+                "use --path {want} (or leave --path out); to move the dashboard, change the chart's \
+                 ingress.urlPath or route.path with `helm upgrade`"
+            ),
+        ));
+    }
+    Ok(path)
 }
 
 pub fn step(seen: &Observed, f: &Frontend, path: &str, s: &Settings, notes: &mut Notes) -> anyhow::Result<Step> {

@@ -17,12 +17,12 @@ use super::{backend_config_name, probe_usable, Change, Step, HEALTH_CHECK};
 /// BackendConfig overrides it (GKE never re-reads the readinessProbe).
 pub fn wrong_path(k: &K10, hc: Option<&HealthCheck>, bc: Option<&DynamicObject>) -> Option<String> {
     let h = hc?;
-    let path = h.http_health_check.request_path.clone().unwrap_or_else(|| "/".into());
+    let path = h.settings().request_path.clone().unwrap_or_else(|| "/".into());
     let expected = k
         .probe
         .as_ref()
         .map(|p| p.path.clone())
-        .unwrap_or_else(|| format!("/{}/", k.release));
+        .unwrap_or_else(|| k.dashboard_path());
     (path != expected && bc.is_none()).then_some(path)
 }
 
@@ -90,9 +90,10 @@ fn container_port(k: &K10, port: i32) -> anyhow::Result<Step> {
         .with_diff(diff))
 }
 
-/// The BackendConfig's spec: an HTTP check of `path` on the container port.
-pub fn backend_config_spec(path: &str, port: i32) -> Value {
-    json!({"healthCheck": {"type": "HTTP", "requestPath": path, "port": port, "checkIntervalSec": 15,
+/// The BackendConfig's spec: a check of `path` on the container port, in the gateway's protocol
+/// (`HTTPS` when it serves TLS).
+pub fn backend_config_spec(path: &str, port: i32, protocol: &str) -> Value {
+    json!({"healthCheck": {"type": protocol, "requestPath": path, "port": port, "checkIntervalSec": 15,
         "timeoutSec": 5, "healthyThreshold": 1, "unhealthyThreshold": 2}})
 }
 
@@ -101,9 +102,9 @@ fn backend_config(k: &K10, wrong: Option<String>, bc: Option<&DynamicObject>, po
     let name = backend_config_name(&k.release);
     let path = match &k.probe {
         Some(p) if probe_usable(k, port) => p.path.clone(),
-        _ => format!("/{}/", k.release),
+        _ => k.dashboard_path(),
     };
-    let spec = backend_config_spec(&path, port);
+    let spec = backend_config_spec(&path, port, k.gateway_protocol());
     let body = json!({"apiVersion": "cloud.google.com/v1", "kind": "BackendConfig",
         "metadata": {"name": name, "namespace": ns, "labels": {MANAGED_BY_LABEL: MANAGER}}, "spec": spec});
     let current = bc.map(|o| &o.data["spec"]);

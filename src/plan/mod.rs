@@ -27,6 +27,7 @@ use crate::state::{Observed, Vpc};
 pub use frontend::Frontend;
 pub use preconditions::{preconditions, probe_usable, version_ok};
 pub use proxy_subnet::taken_ranges;
+pub use service::app_protocols;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Action {

@@ -26,7 +26,7 @@ pub fn version_ok(v: &str) -> bool {
 pub fn probe_usable(k: &K10, port: i32) -> bool {
     match &k.probe {
         Some(p) => {
-            p.scheme == "HTTP"
+            (p.scheme == "HTTP" || p.scheme == "HTTPS")
                 && !p.has_host
                 && (p.port.as_i64() == Some(i64::from(port)) || (p.port.is_string() && p.port == k.target_port))
         }

@@ -36,7 +36,7 @@ use k8s_openapi::api::networking::v1::Ingress;
 use serde_json::json;
 
 use crate::fixtures::{self, from_json, proxy_subnet, IngressFixture, PROXY_RANGE};
-use crate::state::{ADDED_ANNOTATIONS, BACKEND_CONFIG, MANAGED_BY_LABEL, MANAGER, NEG_ANNOTATION};
+use crate::state::{ADDED_ANNOTATIONS, APP_PROTOCOLS, BACKEND_CONFIG, MANAGED_BY_LABEL, MANAGER, NEG_ANNOTATION};
 
 fn settings() -> Settings {
     Settings {
@@ -104,7 +104,7 @@ impl World {
     }
     fn bc(self, path: &str, port: i32) -> World {
         let name = backend_config_name(&self.seen.k10.release);
-        let spec = health_check::backend_config_spec(path, port);
+        let spec = health_check::backend_config_spec(path, port, "HTTP");
         let obj = fixtures::backend_config(&name, spec["healthCheck"].clone());
         World {
             bc: Some(from_json(obj)),
@@ -482,9 +482,14 @@ fn health_check_table() {
                 ),
             ),
             (
-                "HTTPS probe",
+                "HTTPS probe: GKE copies it once the app protocol is HTTPS",
                 World::fresh().seen(https),
-                want(Create, "backendconfig/k10-gateway-ilb", "apply -f"),
+                want(Update, "containerPort 8000", "readinessProbe /healthz"),
+            ),
+            (
+                "HTTPS probe, BackendConfig",
+                World::fresh().seen(https).s(mode(HealthCheckMode::Backendconfig)),
+                want(Create, "backendconfig/k10-gateway-ilb /healthz :8000", "apply -f"),
             ),
             (
                 "health check probes /",
@@ -584,8 +589,62 @@ fn service_table() {
                     .seen(|o| o.with_backend_config("{\"default\":\"mine\"}")),
                 Err("that install did not create"),
             ),
+            (
+                "HTTPS gateway",
+                World::healthy().seen(|o| o.with_https_gateway()),
+                want(
+                    Update,
+                    "service/gateway",
+                    "annotate service gateway 'cloud.google.com/app-protocols={\"http\":\"HTTPS\"}'",
+                ),
+            ),
+            (
+                "HTTPS gateway, app protocol HTTPS",
+                World::healthy().seen(|o| {
+                    o.with_https_gateway()
+                        .with_service_annotation(APP_PROTOCOLS, "{\"http\":\"HTTPS\"}")
+                }),
+                want(NoOp, "service/gateway", ""),
+            ),
+            (
+                "HTTPS gateway, another port's app protocol kept",
+                World::healthy().seen(|o| {
+                    o.with_https_gateway()
+                        .with_service_annotation(APP_PROTOCOLS, "{\"grpc\":\"HTTP2\"}")
+                }),
+                want(
+                    Update,
+                    "service/gateway",
+                    "'cloud.google.com/app-protocols={\"grpc\":\"HTTP2\",\"http\":\"HTTPS\"}' --overwrite",
+                ),
+            ),
         ],
     );
+}
+
+#[test]
+fn https_gateway_app_protocol_is_recorded_for_uninstall_and_the_backend_config_checks_https() {
+    let w = World::fresh().seen(|o| o.with_https_gateway());
+    let plan = w.plan().unwrap();
+    let Change::AnnotateService { patch } = &plan.step("service").unwrap().change else {
+        panic!()
+    };
+    let ann = &patch["metadata"]["annotations"];
+    assert_eq!(ann[APP_PROTOCOLS], "{\"http\":\"HTTPS\"}");
+    assert_eq!(
+        ann[ADDED_ANNOTATIONS], APP_PROTOCOLS,
+        "the fresh world's Service is NEG-enabled already"
+    );
+    assert!(plan.step("service").unwrap().reason.contains("must speak HTTPS"));
+    let bc = World::fresh()
+        .seen(|o| o.with_https_gateway())
+        .s(|s| s.health_check = HealthCheckMode::Backendconfig)
+        .plan()
+        .unwrap();
+    let Change::BackendConfig { body, .. } = &bc.step("health-check").unwrap().change else {
+        panic!()
+    };
+    assert_eq!(body["spec"]["healthCheck"]["type"], "HTTPS");
 }
 
 #[test]
@@ -651,9 +710,33 @@ fn ingress_table() {
                 want(Update, "ingress/k10-ilb", "apply -f ingress.yaml"),
             ),
             (
-                "custom path",
-                World::fresh().s(|s| s.path = Some("dash".into())),
+                "the gateway's prefix",
+                World::fresh().seen(|o| o.with_prefix_path(Some("/dash"))),
+                want(Create, "ingress/k10-ilb /dash/ -> gateway:80", ""),
+            ),
+            (
+                "--path repeats the prefix",
+                World::fresh()
+                    .seen(|o| o.with_prefix_path(Some("/dash")))
+                    .s(|s| s.path = Some("dash".into())),
                 want(Create, "/dash/", ""),
+            ),
+            (
+                "--path differs from the prefix",
+                World::fresh().s(|s| s.path = Some("dash".into())),
+                Err("--path `dash` is not where K10's gateway serves the dashboard: its PREFIX_PATH is `/k10`"),
+            ),
+            (
+                "release backup",
+                World::fresh().seen(|o| o.with_release("backup")),
+                want(Create, "ingress/backup-ilb /backup/ -> gateway:80", ""),
+            ),
+            (
+                "no k10-gateway ConfigMap (6.x): /<release>/",
+                World::fresh()
+                    .seen(|o| o.with_release("backup").with_prefix_path(None))
+                    .s(|s| s.path = Some("/k10/".into())),
+                Err("the chart serves it under `/<release>` (release `backup`)"),
             ),
             (
                 "custom name",
@@ -735,4 +818,18 @@ fn installed_world_plans_nothing() {
         Frontend::installed(&Observed::healthy()).is_empty(),
         "the recipe's Ingress is not install's"
     );
+}
+
+#[test]
+fn a_path_that_is_not_the_gateways_prefix_is_a_usage_error_naming_the_right_one() {
+    let k = Observed::healthy().with_prefix_path(Some("/backup")).k10;
+    let e = super::frontend::dashboard_path(&k, Some("/k10/")).unwrap_err();
+    let c = error::find(&e).expect("a CliError");
+    assert_eq!(c.kind, error::Kind::Usage);
+    assert!(
+        c.hint.as_deref().unwrap_or_default().starts_with("use --path /backup/"),
+        "{c:?}"
+    );
+    assert_eq!(super::frontend::dashboard_path(&k, Some("backup")).unwrap(), "/backup/");
+    assert_eq!(super::frontend::dashboard_path(&k, None).unwrap(), "/backup/");
 }

@@ -13,7 +13,8 @@ use ipnet::Ipv4Net;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::world::{compute, firewall, now_rfc3339, World, CLUSTER_UID, HC_SOURCE_RANGES, KUBE_SYSTEM_UID};
+use crate::data_plane;
+use crate::world::{compute, firewall, now_rfc3339, World, CLUSTER_UID, KUBE_SYSTEM_UID};
 use crate::Shared;
 
 pub const FINALIZER_V2: &str = "networking.gke.io/ingress-finalizer-V2";
@@ -1123,17 +1124,19 @@ fn ensure_l7_firewall(w: &mut World, ports: &BTreeSet<i64>) {
         for p in f["allowed"][0]["ports"].as_array().into_iter().flatten() {
             all_ports.insert(p.as_str().unwrap_or_default().to_string());
         }
-        if f["allowed"][0]["ports"].as_array().map(|a| a.len()) == Some(all_ports.len()) {
-            return;
-        }
     }
     let tag = w.node_tag.clone();
-    compute::firewall(
-        w,
-        &name,
-        json!({"sourceRanges": HC_SOURCE_RANGES, "allowed": [{"IPProtocol": "tcp", "ports": all_ports.into_iter().collect::<Vec<_>>()}],
-               "targetTags": [tag], "description": "{\"kubernetes.io/cluster-id\":\"".to_string() + CLUSTER_UID + "\"}"}),
-    );
+    let want = json!({"sourceRanges": data_plane::l7_source_ranges(w), "targetTags": [tag],
+        "allowed": [{"IPProtocol": "tcp", "ports": all_ports.into_iter().collect::<Vec<_>>()}],
+        "description": "GCE L7 firewall rule"});
+    if w.compute
+        .firewalls
+        .get(&name)
+        .is_some_and(|f| !data_plane::l7_rule_differs(f, &want))
+    {
+        return;
+    }
+    compute::firewall(w, &name, want);
 }
 
 fn maybe_remove_l7_firewall(w: &mut World) {
@@ -1305,8 +1308,6 @@ pub fn backend_health(w: &World, bs_name: &str) -> Vec<(String, i64, String, &'s
         .get(&format!("{region}/{hc_name}"))
         .cloned()
         .unwrap_or(Value::Null);
-    let proxy = active_proxy_subnet(w).and_then(|s| s["ipCidrRange"].as_str().and_then(|r| r.parse::<Ipv4Net>().ok()));
-    let tags = vec![w.node_tag.clone()];
     let mut out = vec![];
     for b in bs["backends"].as_array().into_iter().flatten() {
         let group = b["group"].as_str().unwrap_or_default();
@@ -1327,10 +1328,10 @@ pub fn backend_health(w: &World, bs_name: &str) -> Vec<(String, i64, String, &'s
                 .kube_in_ns("Pod", "")
                 .into_iter()
                 .find(|p| p["status"]["podIP"].as_str() == Some(&ip));
-            let healthy = match (proxy, pod, ip.parse::<Ipv4Addr>()) {
-                (Some(src), Some(pod), Ok(dst)) => {
-                    firewall_allows(w, src, dst, hport as u16, &tags)
-                        && netpol_admits_any(w, &pod, hport as u16)
+            // Probes come from the health-check ranges, not the proxy-only range (data_plane).
+            let healthy = match (pod, ip.parse::<Ipv4Addr>()) {
+                (Some(pod), Ok(dst)) => {
+                    data_plane::health_checkers_reach(w, &pod, dst, hport as u16)
                         && pod_http(w, &pod, hport as u16, path).is_some_and(|(code, _)| code == 200)
                 }
                 _ => false,
@@ -1434,17 +1435,23 @@ pub fn vpc_http(
         if bs_name.contains("-kube-system-default-http-backend-") {
             return Ok((404, DEFAULT_BACKEND_404.to_string()));
         }
+        let internal = fr["loadBalancingScheme"] == json!("INTERNAL_MANAGED");
         let health = backend_health(w, &bs_name);
         let Some((ip, eport, _, _)) = health.iter().find(|h| h.3 == "HEALTHY") else {
-            return Ok((502, BAD_GATEWAY_HTML.to_string()));
+            return Ok(data_plane::lb_error(internal, false));
         };
         let pod = w
             .kube_in_ns("Pod", "")
             .into_iter()
             .find(|p| p["status"]["podIP"].as_str() == Some(ip.as_str()));
-        return match pod.and_then(|p| pod_http(w, &p, *eport as u16, path)) {
+        // Requests come from the proxies, a separate source from the health checkers.
+        let reached = pod.filter(|p| {
+            let dst = ip.parse().unwrap_or(Ipv4Addr::UNSPECIFIED);
+            data_plane::proxies_reach(w, internal, p, dst, *eport as u16)
+        });
+        return match reached.and_then(|p| pod_http(w, &p, *eport as u16, path)) {
             Some(r) => Ok(r),
-            None => Ok((502, BAD_GATEWAY_HTML.to_string())),
+            None => Ok(data_plane::lb_error(internal, true)),
         };
     }
     // Services by ClusterIP or DNS name.

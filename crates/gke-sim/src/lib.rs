@@ -14,6 +14,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod controller;
+pub mod data_plane;
 pub mod exec;
 pub mod filter;
 pub mod google;
@@ -34,7 +35,7 @@ use axum::routing::any;
 use axum::Router;
 use serde_json::json;
 
-pub use world::{LoggedRequest, SimConfig, World};
+pub use world::{ControllerFirewall, LoggedRequest, SimConfig, World};
 
 pub type Shared = Arc<Mutex<World>>;
 

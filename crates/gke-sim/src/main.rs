@@ -36,6 +36,10 @@ struct Args {
     /// client goes away; prints `gke-sim: holding write #N ...` on stderr when it does
     #[arg(long, value_name = "N")]
     hold_write: Option<usize>,
+    /// Whether the ingress controller adds the proxy-only range to its own `k8s-fw-l7--<uid>` rule:
+    /// `code` as ingress-gce's source does, `docs` as GKE's how-to page says (see FIDELITY.md)
+    #[arg(long, default_value = "docs", value_parser = ["code", "docs"])]
+    controller_firewall: String,
     /// Directory for the kubeconfig, ADC file and gcloud config (default: beside the env file)
     #[arg(long)]
     state_dir: Option<PathBuf>,
@@ -62,6 +66,7 @@ fn main() -> anyhow::Result<()> {
         seed: args.seed,
         lb_delay: Duration::from_millis(args.lb_delay_ms),
         hold_write: args.hold_write,
+        controller_firewall: args.controller_firewall.parse().map_err(anyhow::Error::msg)?,
         ..SimConfig::default()
     };
     let dir = args.state_dir.unwrap_or_else(|| {

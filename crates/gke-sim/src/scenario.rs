@@ -39,6 +39,15 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "healthy, but the firewall rule allows tcp:80 (the Service port) instead of tcp:8000",
     ),
     (
+        "no-proxy-rule",
+        "healthy, but without the user's firewall rule for the proxy-only range (works only if the \
+         controller opens it: --controller-firewall code)",
+    ),
+    (
+        "hc-denied",
+        "healthy, plus a deny rule (priority 900) for Google's health-check ranges: backends UNHEALTHY",
+    ),
+    (
         "hc-on-root",
         "healthy, but the Ingress was created before the containerPort was added: the health check probes `/`",
     ),
@@ -158,6 +167,19 @@ pub fn build(w: &mut World) {
             healthy(w);
             w.compute.firewalls.get_mut("allow-kasten-gateway-connection").unwrap()["allowed"] =
                 json!([{"IPProtocol": "tcp", "ports": ["80"]}]);
+        }
+        "no-proxy-rule" => {
+            healthy(w);
+            w.compute.firewalls.remove("allow-kasten-gateway-connection");
+        }
+        "hc-denied" => {
+            healthy(w);
+            firewall(
+                w,
+                "deny-health-checks",
+                json!({"sourceRanges": crate::world::HC_SOURCE_RANGES, "denied": [{"IPProtocol": "tcp"}],
+                       "priority": 900}),
+            );
         }
         "hc-on-root" => {
             // The recipe done in the wrong order: the Ingress (and so the health check) came first.

@@ -37,6 +37,31 @@ pub struct SimConfig {
     /// Apply the Nth write (1-based; Lease writes not counted), then hold its response open until
     /// the client goes away, and say so (see `hold`).
     pub hold_write: Option<usize>,
+    /// Whether the ingress controller opens its own firewall rule to the proxy-only range
+    /// (FIDELITY.md, "The controller's own firewall rule"). Scenarios and tests may change it on
+    /// a live world (`w.cfg.controller_firewall`).
+    pub controller_firewall: ControllerFirewall,
+}
+
+/// What ingress-gce's firewall controller puts in `k8s-fw-l7--<uid>` for a gce-internal Ingress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ControllerFirewall {
+    /// As `pkg/firewalls` does: the health-check ranges and the ACTIVE proxy-only range.
+    Code,
+    /// As the how-to page says: the health-check ranges only; the user opens the proxy range.
+    #[default]
+    Docs,
+}
+
+impl std::str::FromStr for ControllerFirewall {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "code" => Ok(ControllerFirewall::Code),
+            "docs" => Ok(ControllerFirewall::Docs),
+            _ => Err(format!("expected `code` or `docs`, got {s:?}")),
+        }
+    }
 }
 
 impl Default for SimConfig {
@@ -49,6 +74,7 @@ impl Default for SimConfig {
             lb_delay: Duration::from_millis(1500),
             op_delay: Duration::from_millis(200),
             hold_write: None,
+            controller_firewall: ControllerFirewall::default(),
         }
     }
 }

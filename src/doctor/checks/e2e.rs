@@ -15,8 +15,9 @@ pub fn check(f: &Facts) -> Check {
         }
         Some(Err(e)) => Check::fail(id, e.to_string()).hint("see the checks above"),
         Some(Ok((page, deep))) => {
-            let ev = json!({"pod": page.pod, "pageStatus": page.code, "deepStatus": deep.code});
-            match verify::judge(page, deep) {
+            let ev = json!({"pod": page.pod, "pageStatus": page.code, "deepStatus": deep.code,
+                "challenge": page.challenge});
+            match verify::judge(page, deep, f.k10().and_then(|k| k.auth.as_deref())) {
                 Ok(m) => Check::pass(id, m),
                 Err(m) => Check::fail(id, m.to_string()).hint("see the checks above"),
             }

@@ -8,10 +8,12 @@ use crate::doctor::{Check, CheckId, Facts};
 use crate::gcp::model::HealthCheck;
 use crate::plan;
 
-/// What GKE will probe: path, port, and where it takes them from.
+/// What GKE will probe: path, port, protocol, and where it takes them from.
 struct Prediction {
     path: String,
     port: i64,
+    /// The BackendConfig's `type`, else the app protocol of the Service port (GKE's default).
+    protocol: String,
     source: &'static str,
 }
 
@@ -20,28 +22,79 @@ fn predict(k: &K10, backend_config: Option<&Value>) -> Prediction {
     let bc_hc = backend_config
         .map(|bc| bc["spec"]["healthCheck"].clone())
         .filter(|h| h.is_object());
+    let protocol = bc_hc
+        .as_ref()
+        .and_then(|h| h["type"].as_str())
+        .map(|t| if t == "HTTP2" { "HTTPS" } else { t })
+        .unwrap_or(k.lb_protocol())
+        .to_string();
+    // GKE copies the probe only when its scheme matches the Service port's app protocol.
+    let scheme_matches = k
+        .probe
+        .as_ref()
+        .is_some_and(|p| p.scheme.eq_ignore_ascii_case(k.lb_protocol()));
     match &bc_hc {
         Some(h) if h["requestPath"].is_string() => Prediction {
             path: h["requestPath"].as_str().unwrap_or("/").to_string(),
             port: h["port"].as_i64().unwrap_or(i64::from(port)),
+            protocol,
             source: "the BackendConfig",
         },
-        _ if k.declared && plan::probe_usable(k, port) => Prediction {
+        _ if k.declared && plan::probe_usable(k, port) && scheme_matches => Prediction {
             path: k.probe.as_ref().map(|p| p.path.clone()).unwrap_or_else(|| "/".into()),
             port: i64::from(port),
+            protocol,
             source: "the readinessProbe (containerPort declared)",
+        },
+        _ if k.declared && plan::probe_usable(k, port) => Prediction {
+            path: "/".to_string(),
+            port: i64::from(port),
+            protocol,
+            source: "GKE's default (the probe's scheme differs from the Service port's app protocol, so it is ignored)",
         },
         _ => Prediction {
             path: "/".to_string(),
             port: i64::from(port),
+            protocol,
             source: "GKE's default (no declared containerPort matches the targetPort, so the probe is ignored)",
         },
     }
 }
 
+/// A health check in another protocol than the gateway serves: it never passes (an HTTP check
+/// on a TLS port, or HTTPS on plain HTTP).
+fn wrong_protocol(f: &Facts, k: &K10, protocol: &str, what: String) -> Option<Check> {
+    let serves = k.gateway_protocol();
+    if protocol == serves {
+        return None;
+    }
+    let finding = format!("{what} is {protocol}, but the gateway serves {serves}: backends stay unhealthy");
+    let hint = if f.backend_config.is_some() {
+        format!("set healthCheck.type: {serves} in the BackendConfig (`kubectl kasten-ilb install` writes its own so)")
+    } else if serves == "HTTPS" {
+        let value = plan::app_protocols(k)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| r#"{"http":"HTTPS"}"#.into());
+        format!(
+            "GKE takes the check's protocol from the Service port's app protocol: `kubectl -n {} annotate service \
+             gateway {}='{value}' --overwrite`",
+            f.namespace,
+            crate::state::APP_PROTOCOLS
+        )
+    } else {
+        format!(
+            "`kubectl -n {} annotate service gateway {}-`",
+            f.namespace,
+            crate::state::APP_PROTOCOLS
+        )
+    };
+    Some(Check::fail(CheckId::HealthCheck, finding).hint(hint))
+}
+
 /// A path the gateway answers 200: its readiness probe's, or one under the release prefix.
 fn good_path(k: &K10, p: &str) -> bool {
-    p != "/" && (Some(p) == k.probe.as_ref().map(|p| p.path.as_str()) || p.starts_with(&format!("/{}/", k.release)))
+    p != "/" && (Some(p) == k.probe.as_ref().map(|p| p.path.as_str()) || p.starts_with(&k.dashboard_path()))
 }
 
 pub fn check(f: &Facts) -> Check {
@@ -51,13 +104,26 @@ pub fn check(f: &Facts) -> Check {
     };
     let pred = predict(k, f.backend_config.as_ref());
     let actual = f.hc.as_ref().map(|h| {
-        let hh = &h.http_health_check;
-        json!({"name": h.name, "path": hh.request_path, "port": hh.port, "portSpecification": hh.port_specification})
+        let hh = h.settings();
+        json!({"name": h.name, "type": h.kind, "path": hh.request_path, "port": hh.port,
+               "portSpecification": hh.port_specification})
     });
-    let ev = json!({"predicted": {"path": pred.path, "port": pred.port, "source": pred.source}, "actual": actual});
-    match &f.hc {
-        None => predicted(f, k, &pred),
-        Some(h) => existing(k, &pred, h),
+    let ev = json!({"predicted": {"path": pred.path, "port": pred.port, "type": pred.protocol, "source": pred.source},
+                    "actual": actual});
+    let protocol = match &f.hc {
+        None => wrong_protocol(f, k, &pred.protocol, "the health check GKE will make".into()),
+        Some(h) => {
+            let kind = match h.kind.as_str() {
+                "HTTP2" | "HTTPS" => "HTTPS",
+                _ => "HTTP",
+            };
+            wrong_protocol(f, k, kind, format!("`{}`", h.name))
+        }
+    };
+    match (&f.hc, protocol) {
+        (_, Some(c)) => c,
+        (None, None) => predicted(f, k, &pred),
+        (Some(h), None) => existing(k, &pred, h),
     }
     .evidence(ev)
 }
@@ -87,7 +153,7 @@ fn predicted(f: &Facts, k: &K10, pred: &Prediction) -> Check {
 fn existing(k: &K10, pred: &Prediction, h: &HealthCheck) -> Check {
     let id = CheckId::HealthCheck;
     let port = k.container_port.unwrap_or(0);
-    let hh = &h.http_health_check;
+    let hh = h.settings();
     let actual = hh.request_path.clone().unwrap_or_else(|| "/".into());
     let fixed_port = hh
         .port

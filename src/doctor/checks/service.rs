@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use crate::discover::K10;
 use crate::doctor::{Check, CheckId, Facts};
-use crate::state::{self, BACKEND_CONFIG, NEG_ANNOTATION};
+use crate::state::{self, APP_PROTOCOLS, BACKEND_CONFIG, NEG_ANNOTATION};
 
 pub fn check(f: &Facts) -> Check {
     let id = CheckId::Service;
@@ -20,6 +20,7 @@ pub fn check(f: &Facts) -> Check {
     let status = state::neg_name(k);
     let mut ev = json!({
         "neg": neg_raw, "negStatus": k.annotation(state::NEG_STATUS), "backendConfig": k.annotation(BACKEND_CONFIG),
+        "appProtocols": k.annotation(APP_PROTOCOLS), "gatewayServes": k.gateway_protocol(),
     });
     if let Some(bc) = &f.backend_config {
         if backend_config_named(k) {
@@ -34,6 +35,8 @@ pub fn check(f: &Facts) -> Check {
         .hint(format!(
             "`kubectl -n {ns} annotate service gateway {NEG_ANNOTATION}='{{\"ingress\":true}}'`"
         ))
+    } else if let Some(c) = protocol_mismatch(k, ns) {
+        c
     } else if let Some(pb) = backend_config_problem(k, f.backend_config.as_ref()) {
         Check::fail(id, pb).hint(format!(
             "fix or remove {BACKEND_CONFIG} on Service gateway \
@@ -50,6 +53,42 @@ pub fn check(f: &Facts) -> Check {
         Check::pass(id, format!("NEG enabled{neg}"))
     };
     check.evidence(ev)
+}
+
+/// The load balancer must speak the protocol the gateway serves: HTTPS when the chart's
+/// `secrets.tlsSecret` makes the gateway serve TLS on its port (readinessProbe `scheme: HTTPS`).
+pub fn protocol_mismatch(k: &K10, ns: &str) -> Option<Check> {
+    let id = CheckId::Service;
+    let (serves, speaks) = (k.gateway_protocol(), k.lb_protocol());
+    if serves == speaks {
+        return None;
+    }
+    let port = k.service_port_name.as_deref().unwrap_or("http");
+    Some(if serves == "HTTPS" {
+        let value = crate::plan::app_protocols(k)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| format!("{{\"{port}\":\"HTTPS\"}}"));
+        Check::fail(
+            id,
+            format!(
+                "the gateway serves HTTPS (readinessProbe scheme HTTPS) but the load balancer speaks HTTP to it \
+                 (no {APP_PROTOCOLS} HTTPS for port `{port}`): backends stay unhealthy and requests fail"
+            ),
+        )
+        .hint(format!(
+            "`kubectl -n {ns} annotate service gateway {APP_PROTOCOLS}='{value}' --overwrite`"
+        ))
+    } else {
+        Check::fail(
+            id,
+            format!(
+                "{APP_PROTOCOLS} makes the load balancer speak HTTPS to port `{port}`, but the gateway serves \
+                 plain HTTP (readinessProbe scheme HTTP)"
+            ),
+        )
+        .hint(format!("`kubectl -n {ns} annotate service gateway {APP_PROTOCOLS}-`"))
+    })
 }
 
 fn backend_config_named(k: &K10) -> bool {
