@@ -286,9 +286,12 @@ pub struct InstallArgs {
     /// Pod (with curl) to run the in-cluster check from (default: a K10 pod that has curl)
     #[arg(long, value_name = "POD")]
     pub probe_pod: Option<String>,
-    /// Deadline for the whole apply-and-verify (e.g. 90s, 15m)
+    /// Deadline for the whole apply-and-verify, waiting for the lock included (e.g. 90s, 15m)
     #[arg(long, default_value = "15m", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
+    /// If another run holds the lock (a Lease in K10's namespace), stop at once instead of waiting
+    #[arg(long)]
+    pub no_wait: bool,
     /// With --dry-run: print the plan as a table, or the Kubernetes manifests as yaml/json
     #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: Output,
@@ -337,9 +340,12 @@ pub struct UninstallArgs {
     /// Also delete the proxy-only subnet, if install created it and no load balancer uses it
     #[arg(long)]
     pub delete_proxy_subnet: bool,
-    /// Deadline for waiting on GKE to release the load balancer
+    /// Deadline for waiting on the lock and on GKE to release the load balancer
     #[arg(long, default_value = "10m", value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Duration,
+    /// If another run holds the lock (a Lease in K10's namespace), stop at once instead of waiting
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -361,6 +361,13 @@ pub fn chart_version(label: &str) -> Option<(u64, u64, u64)> {
 }
 
 /// Read K10's gateway from the namespace.
+const NO_NAMESPACE: &str = "does not exist";
+
+/// Whether discovery failed because K10's namespace does not exist.
+pub fn is_missing_namespace(e: &anyhow::Error) -> bool {
+    error::find(e).is_some_and(|c| c.message.starts_with("namespace `") && c.message.contains(NO_NAMESPACE))
+}
+
 pub async fn k10(kube: &Kube) -> anyhow::Result<K10> {
     let ns = kube.namespace.clone();
     let nsapi: Api<Namespace> = Api::all(kube.client.clone());
@@ -379,7 +386,7 @@ pub async fn k10(kube: &Kube) -> anyhow::Result<K10> {
     let what = format!("reading K10 in namespace `{ns}`");
     if n.map_err(|e| explain(e, &what, &kube.server))?.is_none() {
         return Err(error::environment(
-            format!("namespace `{ns}` does not exist in context `{}`", kube.context),
+            format!("namespace `{ns}` {NO_NAMESPACE} in context `{}`", kube.context),
             "pass the namespace K10 is installed in with -n/--namespace (`kubectl get pods -A -l app=k10` finds it)",
         ));
     }

@@ -19,8 +19,6 @@ pub const CLOUD_SHELL: &str = "CLOUD_SHELL";
 /// `1`: use the metadata server as the credential where DMI detection cannot see Google Cloud;
 /// `0`: never use it (tests set this).
 pub const USE_METADATA: &str = "KASTEN_ILB_USE_METADATA_SERVER";
-/// Test hook: stop install after the named step (see tests/robustness.rs).
-pub const STOP_AFTER: &str = "KASTEN_ILB_TEST_STOP_AFTER";
 
 pub fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())

@@ -73,6 +73,20 @@ pub fn failed(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Er
 }
 
 /// The first `CliError` in an error chain, if any.
+/// A prompt that could not be answered: Ctrl-C at the prompt is an interruption (exit 130), any
+/// other failure a usage error (answer with flags instead).
+pub fn prompt(e: dialoguer::Error, hint: &str) -> anyhow::Error {
+    let dialoguer::Error::IO(io) = &e;
+    if io.kind() == std::io::ErrorKind::Interrupted {
+        return anyhow::Error::new(CliError {
+            kind: Kind::Interrupted,
+            message: "interrupted at the prompt: nothing was changed".into(),
+            hint: None,
+        });
+    }
+    usage(format!("cannot read the answer: {e}"), hint)
+}
+
 pub fn find(err: &anyhow::Error) -> Option<&CliError> {
     err.chain().find_map(|e| e.downcast_ref::<CliError>())
 }

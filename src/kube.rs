@@ -66,7 +66,9 @@ pub async fn connect(g: &Global, printer: &Printer) -> anyhow::Result<Kube> {
         .await
         .map_err(|e| error::environment(format!("cannot use context `{context}`: {e}"), hint))?;
     apply_kubectl_flags(&mut config, g);
-    let client = kube::Client::try_from(config)
+    // Requests and responses at -vv/-vvv (headers redacted): see `http_log`.
+    let client = kube::client::ClientBuilder::try_from(config)
+        .map(|b| b.with_layer(&crate::http_log::RequestLog).build())
         .map_err(|e| error::environment(format!("cannot build a Kubernetes client for `{context}`: {e}"), hint))?;
     Ok(Kube {
         client,

@@ -19,6 +19,7 @@ pub mod firewall;
 #[cfg(test)]
 mod fixtures;
 pub mod gcp;
+pub mod http_log;
 pub mod kube;
 pub mod lock;
 pub mod plan;

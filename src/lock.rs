@@ -4,6 +4,7 @@
 //! after its duration and is taken over. Every write to the Lease is optimistic (resourceVersion),
 //! so two runs can never both believe they hold it.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
@@ -149,6 +150,38 @@ pub struct Lock {
     api: Api<Lease>,
     stop: tokio::sync::watch::Sender<bool>,
     renewer: tokio::task::JoinHandle<Option<String>>,
+    /// Whether another run held it first (what it changed was not seen by this run's look).
+    pub waited: bool,
+}
+
+/// The Lease this process holds, for [`release_held`] on Ctrl-C: the API and the resourceVersion
+/// of the last write (kept current by the renewer).
+type Held = (Api<Lease>, Arc<Mutex<Option<String>>>);
+static HELD: Mutex<Option<Held>> = Mutex::new(None);
+
+/// Release the Lease this process holds, if any (Ctrl-C: the command's future was dropped).
+pub async fn release_held() {
+    let held = HELD.lock().ok().and_then(|mut h| h.take());
+    let Some((api, rv)) = held else {
+        return;
+    };
+    let rv = rv.lock().ok().and_then(|r| r.clone());
+    if let Some(rv) = rv {
+        delete_if_ours(&api, rv).await;
+    }
+}
+
+/// Delete the Lease only if it is still the version this run wrote (a precondition): a Lease
+/// taken over by another run is left alone.
+async fn delete_if_ours(api: &Api<Lease>, rv: String) {
+    let dp = DeleteParams {
+        preconditions: Some(Preconditions {
+            resource_version: Some(rv),
+            uid: None,
+        }),
+        ..DeleteParams::default()
+    };
+    let _ = api.delete(LEASE_NAME, &dp).await;
 }
 
 fn conflict(e: &kube::Error) -> bool {
@@ -160,6 +193,7 @@ pub async fn acquire(kube: &Kube, command: &str, wait: Wait) -> anyhow::Result<L
     let api: Api<Lease> = kube.api();
     let me = Holder::me(command);
     let mut announced = false;
+    let mut waited = false;
     loop {
         let current = kube
             .retry("read the lock", || api.get_opt(LEASE_NAME))
@@ -169,12 +203,14 @@ pub async fn acquire(kube: &Kube, command: &str, wait: Wait) -> anyhow::Result<L
             None => api.create(&PostParams::default(), &body(&me, None, 0)).await,
             Some(l) => match judge(l, Timestamp::now()) {
                 LeaseState::Held { by, remaining } => {
+                    waited = true;
                     held_by_other(kube, &by, remaining, wait, &mut announced)?;
                     tokio::time::sleep(Duration::from_secs(1).min(remaining)).await;
                     continue;
                 }
                 state => {
                     if let LeaseState::Expired { by } = &state {
+                        waited = true;
                         kube.printer
                             .warn(&format!("taking over the lock of {by}: it expired without renewal"));
                     }
@@ -185,8 +221,25 @@ pub async fn acquire(kube: &Kube, command: &str, wait: Wait) -> anyhow::Result<L
             },
         };
         match attempt {
-            Ok(l) => return Ok(start_renewing(kube, api, me, l.metadata.resource_version)),
-            Err(e) if conflict(&e) => continue, // another run moved first: read again
+            Ok(l) => {
+                if announced {
+                    kube.printer.status("Locked", "the other run is done; this one goes on");
+                }
+                return Ok(start_renewing(kube, api, me, l.metadata.resource_version, waited));
+            }
+            Err(e) if conflict(&e) => {
+                waited = true; // another run moved first: read again
+                continue;
+            }
+            Err(kube::Error::Api(s)) if s.code == 404 => {
+                return Err(error::environment(
+                    format!(
+                        "namespace `{}` does not exist: cannot take the lock there",
+                        kube.namespace
+                    ),
+                    "pass K10's namespace with -n (`kubectl get pods -A -l app=k10` finds it)",
+                ))
+            }
             Err(e) => return Err(explain(e, "taking the lock (Lease)", &kube.server)),
         }
     }
@@ -223,10 +276,14 @@ fn held_by_other(kube: &Kube, by: &str, remaining: Duration, wait: Wait, announc
     Ok(())
 }
 
-fn start_renewing(kube: &Kube, api: Api<Lease>, me: Holder, rv: Option<String>) -> Lock {
+fn start_renewing(kube: &Kube, api: Api<Lease>, me: Holder, rv: Option<String>, waited: bool) -> Lock {
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let printer = kube.printer.clone();
     let renew_api = api.clone();
+    let shared = Arc::new(Mutex::new(rv.clone()));
+    if let Ok(mut h) = HELD.lock() {
+        *h = Some((api.clone(), shared.clone()));
+    }
     let renewer = tokio::spawn(async move {
         let mut rv = rv;
         let every = Duration::from_secs((LEASE_SECONDS / 3) as u64);
@@ -240,6 +297,9 @@ fn start_renewing(kube: &Kube, api: Api<Lease>, me: Holder, rv: Option<String>) 
                 let spec = cur.spec.unwrap_or_default();
                 if spec.holder_identity.as_deref() != Some(me.identity().as_str()) {
                     printer.warn("the lock was taken over by another run; finishing this step");
+                    if let Ok(mut r) = shared.lock() {
+                        *r = None;
+                    }
                     return None;
                 }
                 // Keep acquireTime and the transition count; move renewTime.
@@ -250,29 +310,34 @@ fn start_renewing(kube: &Kube, api: Api<Lease>, me: Holder, rv: Option<String>) 
                 b.metadata.resource_version = cur.metadata.resource_version;
             }
             match renew_api.replace(LEASE_NAME, &PostParams::default(), &b).await {
-                Ok(l) => rv = l.metadata.resource_version,
+                Ok(l) => {
+                    rv = l.metadata.resource_version;
+                    if let Ok(mut r) = shared.lock() {
+                        r.clone_from(&rv);
+                    }
+                }
                 Err(e) => printer.verbose(1, &format!("retry: renewing the lock failed ({e}); trying again")),
             }
         }
     });
-    Lock { api, stop, renewer }
+    Lock {
+        api,
+        stop,
+        renewer,
+        waited,
+    }
 }
 
 impl Lock {
     /// Stop renewing and delete the Lease (only if it is still ours: a resourceVersion precondition).
     pub async fn release(self) {
         let _ = self.stop.send(true);
-        let Ok(Some(rv)) = self.renewer.await else {
-            return;
-        };
-        let dp = DeleteParams {
-            preconditions: Some(Preconditions {
-                resource_version: Some(rv),
-                uid: None,
-            }),
-            ..DeleteParams::default()
-        };
-        let _ = self.api.delete(LEASE_NAME, &dp).await;
+        if let Ok(mut h) = HELD.lock() {
+            *h = None;
+        }
+        if let Ok(Some(rv)) = self.renewer.await {
+            delete_if_ours(&self.api, rv).await;
+        }
     }
 }
 

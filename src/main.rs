@@ -56,7 +56,7 @@ fn main() -> ExitCode {
         return completion(c, name);
     }
     let printer = Printer::new(cli.global.no_color, cli.global.verbose);
-    init_tracing(cli.global.verbose);
+    init_tracing(cli.global.verbose, printer.color);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -71,11 +71,19 @@ fn main() -> ExitCode {
     let result = rt.block_on(async {
         tokio::select! {
             r = kubectl_kasten_ilb::commands::run(cli, &printer) => r,
-            _ = tokio::signal::ctrl_c() => Err(anyhow::Error::new(error::CliError {
-                kind: error::Kind::Interrupted,
-                message: "interrupted".into(),
-                hint: Some("every step is safe to repeat: run the same command again to finish (or `kubectl kasten-ilb uninstall` to undo)".into()),
-            })),
+            _ = tokio::signal::ctrl_c() => {
+                // The command stopped where it was; its lock is released now, not 30s from now.
+                kubectl_kasten_ilb::lock::release_held().await;
+                Err(anyhow::Error::new(error::CliError {
+                    kind: error::Kind::Interrupted,
+                    message: "interrupted".into(),
+                    hint: Some(
+                        "every step is safe to repeat: run the same command again to finish (or `kubectl kasten-ilb \
+                         uninstall` to undo)"
+                            .into(),
+                    ),
+                }))
+            }
         }
     });
     rt.shutdown_timeout(std::time::Duration::from_millis(200));
@@ -180,16 +188,21 @@ fn quiet_on_closed_pipe(e: std::io::Error) -> ExitCode {
     ExitCode::from(exit::FAILED)
 }
 
-/// Our own logs at -vv and more; other crates stay at warn so no header or token is ever logged.
-fn init_tracing(verbose: u8) {
+/// Libraries' logs stay off at the default verbosity and at -v: what a retry means is said once
+/// per retry by the printer (`retry: ...` at -v), and a retry that succeeds is not an error. From
+/// -vv, our own request log (`kube::log` and `gcp`, headers redacted) and libraries' warnings; the
+/// colour setting is the printer's.
+fn init_tracing(verbose: u8, color: bool) {
     let level = match verbose {
-        0 | 1 => "warn",
+        0 | 1 => "off",
         2 => "kubectl_kasten_ilb=debug,warn",
         _ => "kubectl_kasten_ilb=trace,warn",
     };
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(color && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
         .with_target(false)
+        .without_time()
         .try_init();
 }

@@ -1,6 +1,7 @@
 //! Observe everything the plan depends on (concurrently), then compute the plan. Read-only:
 //! install and export start here.
 
+use k8s_openapi::api::core::v1::Secret;
 use kube::api::DynamicObject;
 
 use crate::cli::Global;
@@ -47,6 +48,37 @@ pub async fn prepare(g: &Global, settings: &Settings, p: &Printer) -> anyhow::Re
         bc,
         plan,
     })
+}
+
+/// `--tls-secret` names a Secret of type `kubernetes.io/tls` in K10's namespace: GKE makes the
+/// load balancer's certificate from it, and without one an HTTPS-only Ingress serves nothing.
+/// install checks it before any change; export does not (a GitOps pipeline may make it later).
+pub async fn check_tls_secret(b: &Base, name: &str) -> anyhow::Result<()> {
+    let ns = &b.k10.namespace;
+    let api: kube::Api<Secret> = b.kube.api();
+    let create = format!("kubectl -n {ns} create secret tls {name} --cert=CERT.pem --key=KEY.pem");
+    let found = b
+        .kube
+        .retry("read the TLS Secret", || api.get_opt(name))
+        .await
+        .map_err(|e| crate::kube::explain(e, "reading the TLS Secret", &b.kube.server))?;
+    let Some(s) = found else {
+        return Err(error::usage(
+            format!("--tls-secret: there is no Secret `{name}` in `{ns}`"),
+            format!("create it first: `{create}`"),
+        ));
+    };
+    match s.type_.as_deref() {
+        Some("kubernetes.io/tls") => Ok(()),
+        other => Err(error::usage(
+            format!(
+                "--tls-secret: Secret `{name}` is of type `{}`, not `kubernetes.io/tls` (GKE reads tls.crt and \
+                 tls.key from a TLS Secret only)",
+                other.unwrap_or("Opaque")
+            ),
+            format!("make a TLS Secret: `{create}`"),
+        )),
+    }
 }
 
 /// `--static-ip` names a reserved INTERNAL regional address.

@@ -41,8 +41,12 @@ impl Printer {
         let no_color_env = std::env::var_os(crate::env::NO_COLOR).is_some_and(|v| !v.is_empty());
         let stdout_tty = std::io::stdout().is_terminal();
         let stderr_tty = std::io::stderr().is_terminal();
+        let color = stdout_tty && !no_color && !no_color_env;
+        // The other writers (prompts and spinners through `console`) follow the same setting.
+        dialoguer::console::set_colors_enabled(color);
+        dialoguer::console::set_colors_enabled_stderr(color && stderr_tty);
         Printer {
-            color: stdout_tty && !no_color && !no_color_env,
+            color,
             stderr_tty,
             stdin_tty: std::io::stdin().is_terminal(),
             verbose,

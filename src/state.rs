@@ -291,15 +291,21 @@ pub async fn backend_config(b: &Base, name: &str) -> anyhow::Result<Option<Dynam
     }
 }
 
-/// Events about an object (newest last).
-pub async fn events_for(kube: &Kube, kind: &str, name: &str) -> Vec<Event> {
+/// Events about an object (oldest first). With its `uid`, only that object's events: an earlier
+/// object of the same name (deleted and recreated) has another uid, and its events are history.
+pub async fn events_for(kube: &Kube, kind: &str, name: &str, uid: Option<&str>) -> Vec<Event> {
     let api: Api<Event> = kube.api();
-    let lp = ListParams::default().fields(&format!("involvedObject.kind={kind},involvedObject.name={name}"));
-    let mut evs = kube
+    let mut fields = format!("involvedObject.kind={kind},involvedObject.name={name}");
+    if let Some(uid) = uid {
+        fields.push_str(&format!(",involvedObject.uid={uid}"));
+    }
+    let lp = ListParams::default().fields(&fields);
+    let mut evs: Vec<Event> = kube
         .retry("list events", || api.list(&lp))
         .await
         .map(|l| l.items)
         .unwrap_or_default();
+    evs.retain(|e| same_object(e, uid));
     evs.sort_by_key(|e| {
         e.last_timestamp
             .clone()
@@ -307,6 +313,20 @@ pub async fn events_for(kube: &Kube, kind: &str, name: &str) -> Vec<Event> {
             .or_else(|| e.event_time.clone().map(|t| t.0))
     });
     evs
+}
+
+/// Whether an event is about the object with this uid (an event or object without one matches).
+pub fn same_object(e: &Event, uid: Option<&str>) -> bool {
+    match (e.involved_object.uid.as_deref(), uid) {
+        (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() => a == b,
+        _ => true,
+    }
+}
+
+/// When the object is being deleted (it has a deletionTimestamp): it is going away, whatever
+/// else it says.
+pub fn going_away(meta: &kube::api::ObjectMeta) -> Option<String> {
+    meta.deletion_timestamp.as_ref().map(|t| t.0.to_string())
 }
 
 #[cfg(test)]

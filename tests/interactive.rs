@@ -116,3 +116,22 @@ fn answering_no_changes_nothing() {
     assert!(s.contains("nothing was changed") && s.contains("EXIT=1"), "{s}");
     assert_eq!(w.fingerprint(), before);
 }
+
+/// Ctrl-C at a prompt is an interruption (exit 130), not a usage error, and nothing changes.
+#[test]
+fn ctrl_c_at_a_prompt_exits_130_and_changes_nothing() {
+    if which("tmux").is_none() {
+        eprintln!("SKIP: tmux is not installed (.ci/run installs it)");
+        return;
+    }
+    let w = TestWorld::start("fresh");
+    let before = w.fingerprint();
+    let t = Tmux::start(&w, "ctrlc", "install --proxy-subnet-range 10.90.0.0/23");
+    t.wait_for("Apply these changes? [y/N]");
+    t.run(&["send-keys", "-t", "t", "C-c"]);
+    let s = t.wait_for("EXIT=");
+    assert!(s.contains("EXIT=130"), "{s}");
+    assert!(s.contains("interrupted"), "{s}");
+    assert_eq!(w.fingerprint(), before);
+    assert!(w.writes().is_empty(), "{:?}", w.writes());
+}

@@ -32,51 +32,130 @@ fn install_and_doctor_succeed_through_injected_429s_and_503s() {
     assert_eq!(subnets, 1);
 }
 
+/// SIGKILL while a write is in flight: gke-sim applies the Nth write, holds its answer back and
+/// says so; the test kills the plugin then (the change happened, the plugin never learned it). A
+/// rerun must find what exists and finish with one of each, as the real clients see it.
 #[test]
-fn killed_at_every_step_boundary_a_rerun_finishes_without_duplicates() {
-    for step in ["proxy-subnet", "firewall", "health-check", "service", "ingress"] {
-        let w = TestWorld::start("fresh");
-        let o = w
-            .plugin()
-            .env("KASTEN_ILB_TEST_STOP_AFTER", step)
-            .args(["install", "--yes"])
-            .output()
-            .unwrap();
-        assert!(!o.status.success(), "died after {step}");
-        let o = w.run(&["install", "--yes"]);
-        ok(&o);
-        let world = w.sim.world();
-        assert_eq!(
-            world
-                .compute
-                .subnetworks
-                .values()
-                .filter(|s| s["purpose"] == "REGIONAL_MANAGED_PROXY")
-                .count(),
-            1,
-            "after {step}"
-        );
-        assert_eq!(
-            world
-                .compute
-                .firewalls
-                .keys()
-                .filter(|k| k.starts_with("kasten-ilb-"))
-                .count(),
-            1,
-            "after {step}"
-        );
-        assert_eq!(world.kube_in_ns("Ingress", "kasten-io").len(), 1, "after {step}");
-        let d = world.kube_get("Deployment", "kasten-io", "gateway").unwrap();
-        assert_eq!(
-            d["spec"]["template"]["spec"]["containers"][0]["ports"]
-                .as_array()
-                .unwrap()
-                .len(),
-            1,
-            "after {step}"
-        );
+fn killed_mid_request_at_every_write_a_rerun_finishes_without_duplicates() {
+    let clean = TestWorld::start("fresh");
+    ok(&clean.run(&["install", "--yes"]));
+    let writes: Vec<String> = clean
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| gke_sim::hold::counts(&r.method, &r.path))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(
+        writes.len() >= 4,
+        "install writes the subnet, the rule, the port, the Ingress: {writes:?}"
+    );
+    for n in 1..=writes.len() {
+        let w = TestWorld::with(gke_sim::SimConfig {
+            hold_write: Some(n),
+            ..config("fresh")
+        });
+        let held = kill_when_held(&w, &["install", "--yes"]);
+        assert_eq!(held, writes[n - 1], "write #{n} is the same request as in a clean run");
+        // The killed run's lock would expire after 30s; the operator who killed it removes it.
+        if let Some(o) = w.kubectl(&[
+            "-n",
+            "kasten-io",
+            "delete",
+            "lease",
+            "kasten-ilb-lock",
+            "--ignore-not-found",
+        ]) {
+            ok(&o);
+        }
+        ok(&w.run(&["install", "--yes"]));
+        one_of_each(&w, &format!("killed during write #{n} ({held})"));
     }
+}
+
+/// Start the plugin, wait until gke-sim holds a write open, SIGKILL it there; the held request.
+pub fn kill_when_held(w: &TestWorld, args: &[&str]) -> String {
+    let mut child = std::process::Command::new(BIN)
+        .env_clear()
+        .envs(w.envs())
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("plugin starts");
+    let start = std::time::Instant::now();
+    let held = loop {
+        if let Some(h) = w.sim.holding() {
+            break h;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the plugin ended ({status}) before gke-sim held a write");
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "no write was held");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().expect("SIGKILL");
+    let status = child.wait().expect("reaped");
+    assert!(!status.success(), "killed");
+    held
+}
+
+/// One proxy-only subnet, one rule of install's, one Ingress, one added container port: as gcloud
+/// and kubectl list them (the world's maps where a client is not installed).
+pub fn one_of_each(w: &TestWorld, when: &str) {
+    let lines = |o: std::process::Output| -> usize { ok(&o).lines().filter(|l| !l.trim().is_empty()).count() };
+    let world = |f: &dyn Fn(&gke_sim::World) -> usize| f(&w.sim.world());
+    let subnets = w
+        .gcloud(&[
+            "compute",
+            "networks",
+            "subnets",
+            "list",
+            "--filter=purpose=REGIONAL_MANAGED_PROXY",
+            "--format=value(name)",
+        ])
+        .map(lines)
+        .unwrap_or_else(|| {
+            world(&|x| {
+                x.compute
+                    .subnetworks
+                    .values()
+                    .filter(|s| s["purpose"] == "REGIONAL_MANAGED_PROXY")
+                    .count()
+            })
+        });
+    assert_eq!(subnets, 1, "one proxy-only subnet, {when}");
+    let rules = w
+        .gcloud(&["compute", "firewall-rules", "list", "--format=value(name)"])
+        .map(|o| ok(&o).lines().filter(|l| l.starts_with("kasten-ilb-")).count())
+        .unwrap_or_else(|| {
+            world(&|x| {
+                x.compute
+                    .firewalls
+                    .keys()
+                    .filter(|k| k.starts_with("kasten-ilb-"))
+                    .count()
+            })
+        });
+    assert_eq!(rules, 1, "one firewall rule, {when}");
+    let ings = w
+        .kubectl(&["-n", "kasten-io", "get", "ingress", "-o", "name"])
+        .map(lines)
+        .unwrap_or_else(|| world(&|x| x.kube_in_ns("Ingress", "kasten-io").len()));
+    assert_eq!(ings, 1, "one Ingress, {when}");
+    let jp = "jsonpath={range .spec.template.spec.containers[0].ports[*]}{.containerPort}{\"\\n\"}{end}";
+    let ports = w
+        .kubectl(&["-n", "kasten-io", "get", "deployment", "gateway", "-o", jp])
+        .map(lines)
+        .unwrap_or_else(|| {
+            world(&|x| {
+                x.kube_get("Deployment", "kasten-io", "gateway").unwrap()["spec"]["template"]["spec"]["containers"][0]
+                    ["ports"]
+                    .as_array()
+                    .map_or(0, Vec::len)
+            })
+        });
+    assert_eq!(ports, 1, "one container port, {when}");
 }
 
 #[test]

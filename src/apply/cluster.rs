@@ -1,6 +1,8 @@
 //! The Kubernetes steps: the gateway's container port, the BackendConfig, Service annotations and
 //! the front end. Writes are create (409: already there), JSON patch with `test`, and merge patch.
 
+use std::time::{Duration, Instant};
+
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::networking::v1::Ingress;
@@ -95,15 +97,56 @@ pub async fn annotate_service(b: &Base, patch: &Value, p: &Printer) -> anyhow::R
     Ok(())
 }
 
-pub async fn create_frontend(b: &Base, f: &Frontend, body: &Value, p: &Printer) -> anyhow::Result<()> {
+pub async fn create_frontend(
+    b: &Base,
+    f: &Frontend,
+    body: &Value,
+    p: &Printer,
+    deadline: Instant,
+) -> anyhow::Result<()> {
     match f {
-        Frontend::Ingress { name } => create_ingress(b, name, body, p).await,
+        Frontend::Ingress { name } => create_ingress(b, name, body, p, deadline).await,
     }
 }
 
-async fn create_ingress(b: &Base, name: &str, body: &Value, p: &Printer) -> anyhow::Result<()> {
-    p.status("Creating", &format!("ingress/{name} (class gce-internal)"));
+/// Wait (until `deadline`) for an Ingress of this name that is being deleted to be gone. Its load
+/// balancer is being released: nothing about it counts as installed.
+async fn gone(api: &Api<Ingress>, b: &Base, name: &str, p: &Printer, deadline: Instant) -> anyhow::Result<()> {
+    let mut prog: Option<crate::printer::Progress> = None;
+    loop {
+        let cur = b
+            .kube
+            .retry("read the Ingress", || api.get_opt(name))
+            .await
+            .map_err(|e| explain(e, "reading the Ingress", &b.kube.server))?;
+        if cur.as_ref().and_then(|i| state::going_away(&i.metadata)).is_none() {
+            if let Some(pr) = prog {
+                pr.finish("Gone", &format!("the old ingress/{name}"));
+            }
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            if let Some(pr) = prog {
+                pr.abandon();
+            }
+            return Err(error::failed(
+                format!("ingress/{name} was still being deleted at the deadline"),
+                "GKE releases the load balancer first (minutes); run `kubectl kasten-ilb install` again later",
+            ));
+        }
+        prog.get_or_insert_with(|| {
+            p.progress(&format!(
+                "ingress/{name} is being deleted (going away); waiting for it to go before creating it again"
+            ))
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+async fn create_ingress(b: &Base, name: &str, body: &Value, p: &Printer, deadline: Instant) -> anyhow::Result<()> {
     let api: Api<Ingress> = b.kube.api();
+    gone(&api, b, name, p, deadline).await?;
+    p.status("Creating", &format!("ingress/{name} (class gce-internal)"));
     let ing: Ingress = serde_json::from_value(body.clone())?;
     let pp = PostParams::default();
     match b.kube.retry("create ingress", || api.create(&pp, &ing)).await {
@@ -113,6 +156,12 @@ async fn create_ingress(b: &Base, name: &str, body: &Value, p: &Printer) -> anyh
                 .get(name)
                 .await
                 .map_err(|e| explain(e, "reading the Ingress", &b.kube.server))?;
+            if state::going_away(&cur.metadata).is_some() {
+                return Err(error::failed(
+                    format!("ingress/{name} is being deleted again (another run?)"),
+                    "run `kubectl kasten-ilb install` again",
+                ));
+            }
             let ours = cur
                 .metadata
                 .labels

@@ -35,10 +35,6 @@ pub async fn steps(b: &Base, plan: &Plan, p: &Printer, deadline: Instant) -> any
         if matches!(step.action, Action::Create | Action::Update) {
             done.push(format!("{} {}", step.action, step.target));
         }
-        if crate::env::var(crate::env::STOP_AFTER).as_deref() == Some(step.id) {
-            // Test hook: die like kill -9 at this step boundary.
-            std::process::abort();
-        }
     }
     Ok(())
 }
@@ -57,7 +53,7 @@ pub async fn one(b: &Base, plan: &Plan, step: &Step, p: &Printer, deadline: Inst
         }
         Change::BackendConfig { name, body, exists } => cluster::backend_config(b, name, body, *exists, p).await,
         Change::AnnotateService { patch } => cluster::annotate_service(b, patch, p).await,
-        Change::CreateFrontend { body } => cluster::create_frontend(b, &plan.frontend, body, p).await,
+        Change::CreateFrontend { body } => cluster::create_frontend(b, &plan.frontend, body, p, deadline).await,
         Change::UpdateFrontend { patch } => cluster::update_frontend(b, &plan.frontend, patch, p).await,
     }
 }

@@ -55,13 +55,15 @@ pub async fn address(b: &Base, f: &Frontend, p: &Printer, deadline: Instant) -> 
 struct EventLog {
     kind: &'static str,
     name: String,
+    /// The object's uid once known: events of an earlier object of the same name are not shown.
+    uid: Option<String>,
     seen: BTreeSet<(String, i32)>,
     last_warning: Option<String>,
 }
 
 impl EventLog {
     async fn print_new(&mut self, b: &Base, prog: &Progress) {
-        for e in state::events_for(&b.kube, self.kind, &self.name).await {
+        for e in state::events_for(&b.kube, self.kind, &self.name, self.uid.as_deref()).await {
             let key = (e.metadata.name.clone().unwrap_or_default(), e.count.unwrap_or(1));
             if self.seen.insert(key) {
                 let t = e.type_.clone().unwrap_or_default();
@@ -79,14 +81,8 @@ impl EventLog {
 /// Watch the Ingress until it has an address, printing the controller's events as they come.
 async fn ingress_address(b: &Base, name: &str, p: &Printer, deadline: Instant) -> anyhow::Result<String> {
     let api: Api<Ingress> = b.kube.api();
-    if let Some(ip) = api
-        .get_opt(name)
-        .await
-        .ok()
-        .flatten()
-        .as_ref()
-        .and_then(state::ingress_ip)
-    {
+    let current = api.get_opt(name).await.ok().flatten();
+    if let Some(ip) = current.as_ref().and_then(state::ingress_ip) {
         p.status("Address", &format!("ingress/{name} has {ip}"));
         return Ok(ip);
     }
@@ -96,6 +92,7 @@ async fn ingress_address(b: &Base, name: &str, p: &Printer, deadline: Instant) -
     let mut log = EventLog {
         kind: "Ingress",
         name: name.to_string(),
+        uid: current.and_then(|i| i.metadata.uid),
         seen: BTreeSet::new(),
         last_warning: None,
     };
@@ -128,6 +125,7 @@ async fn ingress_address(b: &Base, name: &str, p: &Printer, deadline: Instant) -
             tokio::select! {
                 ev = stream.next() => match ev {
                     Some(Ok(WatchEvent::Added(i) | WatchEvent::Modified(i))) => {
+                        log.uid = i.metadata.uid.clone().or(log.uid.take());
                         if let Some(ip) = state::ingress_ip(&i) {
                             let took = start.elapsed().as_secs_f64();
                             prog.finish("Address", &format!("ingress/{name} has {ip} after {took:.1}s"));

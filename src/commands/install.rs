@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use crate::apply;
 use crate::cli::{Global, InstallArgs, Output};
 use crate::error::{self, exit};
+use crate::lock;
 use crate::plan::{self, Action, Plan, Settings};
 use crate::prepare::{prepare, Prepared};
 use crate::printer::{Printer, Tone};
@@ -25,8 +26,11 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
     }
     let prepared = prepare(g, &settings, p).await?;
     let b = &prepared.base;
+    if let Some(secret) = &settings.tls_secret {
+        crate::prepare::check_tls_secret(b, secret).await?;
+    }
     let curl_pod = find_curl_pod(b, a.probe_pod.as_deref()).await?;
-    let plan = choose_range(&prepared, a, &settings, p)?;
+    let (plan, settings) = choose_range(&prepared, a, &settings, p)?;
     show(&prepared, &plan, a.output, p);
     if a.dry_run {
         if a.output != Output::Table {
@@ -39,11 +43,71 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
         p.note("nothing was changed");
         return Ok(exit::FAILED);
     }
-    apply::steps(b, &plan, p, deadline).await?;
+    if !writes(&plan) {
+        return finish(&prepared, &plan, p, deadline, curl_pod, started).await;
+    }
+    // One writer at a time: hold the lock, then look again (another run may have changed the
+    // world since the plan above was made) and apply what is true now.
+    let wait = lock::Wait {
+        no_wait: a.no_wait,
+        deadline,
+    };
+    let held = lock::acquire(&b.kube, "install", wait).await?;
+    let result = async {
+        let fresh = prepare(g, &settings, p).await?;
+        if steps_of(&fresh.plan) != steps_of(&plan) {
+            p.warn("the cluster or project changed since the plan above was made; this is the plan now:");
+            show(&fresh, &fresh.plan, a.output, p);
+            if !confirm(&fresh.plan, a.yes, p)? {
+                p.note("nothing was changed");
+                return Ok(exit::FAILED);
+            }
+        }
+        apply::steps(&fresh.base, &fresh.plan, p, deadline).await?;
+        finish(&fresh, &fresh.plan, p, deadline, curl_pod, started).await
+    }
+    .await;
+    held.release().await;
+    result
+}
+
+/// Wait for the address, verify, and report. A failed verification is reported as a failure, not
+/// after a success footer.
+async fn finish(
+    prepared: &Prepared,
+    plan: &Plan,
+    p: &Printer,
+    deadline: Instant,
+    curl_pod: (String, Option<String>),
+    started: Instant,
+) -> anyhow::Result<u8> {
+    let b = &prepared.base;
     let ip = apply::wait::address(b, &plan.frontend, p, deadline).await?;
-    let verified = apply::verify::all(b, &plan, &ip, p, deadline, curl_pod).await;
-    p.out(&summary(&plan, &plan.url(&ip), started.elapsed()));
-    verified.map(|()| exit::OK)
+    match apply::verify::all(b, plan, &ip, p, deadline, curl_pod).await {
+        Ok(()) => {
+            p.out(&summary(plan, &plan.url(&ip), started.elapsed()));
+            Ok(exit::OK)
+        }
+        Err(e) => {
+            p.out(&unverified(plan, &plan.url(&ip)));
+            Err(e)
+        }
+    }
+}
+
+/// Whether the plan writes anything.
+fn writes(plan: &Plan) -> bool {
+    plan.steps
+        .iter()
+        .any(|s| matches!(s.action, Action::Create | Action::Update))
+}
+
+/// What a plan does, to tell whether a second look changed it.
+fn steps_of(plan: &Plan) -> Vec<(String, String)> {
+    plan.steps
+        .iter()
+        .map(|s| (s.action.to_string(), s.target.clone()))
+        .collect()
 }
 
 /// The pod that runs curl for the in-cluster check; install stops before any change without one.
@@ -68,13 +132,18 @@ async fn find_curl_pod(b: &Base, probe_pod: Option<&str>) -> anyhow::Result<(Str
 }
 
 /// Interactive choice of the range, when a subnet is to be created and none was given.
-fn choose_range(prepared: &Prepared, a: &InstallArgs, settings: &Settings, p: &Printer) -> anyhow::Result<Plan> {
+fn choose_range(
+    prepared: &Prepared,
+    a: &InstallArgs,
+    settings: &Settings,
+    p: &Printer,
+) -> anyhow::Result<(Plan, Settings)> {
     let plan = prepared.plan.clone();
     let creates_subnet = plan
         .step(plan::PROXY_SUBNET.id)
         .is_some_and(|s| s.action == Action::Create);
     if a.yes || a.dry_run || !p.stdin_tty || settings.proxy_range.is_some() || !creates_subnet {
-        return Ok(plan);
+        return Ok((plan, settings.clone()));
     }
     let taken = plan::taken_ranges(&prepared.base, &prepared.vpc);
     let chosen: String = dialoguer::Input::new()
@@ -89,19 +158,12 @@ fn choose_range(prepared: &Prepared, a: &InstallArgs, settings: &Settings, p: &P
                 })
         })
         .interact_text()
-        .map_err(|e| {
-            error::usage(
-                format!("cannot read the answer: {e}"),
-                "pass --proxy-subnet-range and --yes",
-            )
-        })?;
-    if chosen == plan.proxy_range.to_string() {
-        return Ok(plan);
-    }
-    prepared.replan(&Settings {
+        .map_err(|e| error::prompt(e, "pass --proxy-subnet-range and --yes"))?;
+    let chosen = Settings {
         proxy_range: Some(chosen),
         ..settings.clone()
-    })
+    };
+    Ok((prepared.replan(&chosen)?, chosen))
 }
 
 /// The context, the plan, its warnings, the equivalent commands and the diffs (on stderr when
@@ -151,12 +213,7 @@ fn confirm(plan: &Plan, yes: bool, p: &Printer) -> anyhow::Result<bool> {
         .with_prompt("Apply these changes?")
         .default(false)
         .interact()
-        .map_err(|e| {
-            error::usage(
-                format!("cannot read the answer: {e}"),
-                "pass --yes to apply without asking",
-            )
-        })
+        .map_err(|e| error::prompt(e, "pass --yes to apply without asking"))
 }
 
 fn describe(b: &Base, plan: &Plan) -> String {
@@ -207,6 +264,24 @@ pub fn render_plan(p: &Printer, plan: &Plan) -> String {
         })
         .collect();
     format!("Plan:\n{}", p.table(&["#", "Step", "Action", "Resource", "Why"], rows))
+}
+
+/// What was changed when the end-to-end check failed: no URL promise, no "Done".
+fn unverified(plan: &Plan, url: &str) -> String {
+    let made: Vec<String> = plan
+        .steps
+        .iter()
+        .filter(|s| matches!(s.action, Action::Create | Action::Update))
+        .map(|s| format!("  {:<8} {}", s.action.to_string(), s.target))
+        .collect();
+    let mut out = format!("\nNot verified: {url} did not answer as K10's dashboard (see the error below).\n");
+    if !made.is_empty() {
+        out.push_str(&format!(
+            "Changed (kept; rerun install after the fix):\n{}\n",
+            made.join("\n")
+        ));
+    }
+    out
 }
 
 fn summary(plan: &Plan, url: &str, took: Duration) -> String {

@@ -12,6 +12,10 @@ use crate::cli::{Cli, Command};
 use crate::printer::Printer;
 
 pub async fn run(cli: Cli, p: &Printer) -> anyhow::Result<u8> {
+    if !matches!(cli.command, Command::Demo(_) | Command::Completion { .. }) {
+        // Every value is checked before anything is read or changed.
+        crate::validate::namespace(&cli.global.namespace).map_err(crate::validate::Rejected::into_error)?;
+    }
     match &cli.command {
         Command::Install(a) => install::run(&cli.global, a, p).await,
         Command::Doctor(a) => doctor::run(&cli.global, a, p).await,

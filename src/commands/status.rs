@@ -71,6 +71,9 @@ struct Shown {
     path: String,
     ip: Option<String>,
     resource_version: String,
+    uid: Option<String>,
+    /// Set when the front end has a deletionTimestamp: it is going away.
+    deleting: Option<String>,
 }
 
 /// The first front end install made, as it is now.
@@ -95,6 +98,8 @@ fn frontend(b: &Base) -> anyhow::Result<Shown> {
                 path: text(&j["spec"]["rules"][0]["http"]["paths"][0]["path"], "/"),
                 ip: state::ingress_ip(ing),
                 resource_version: ing.metadata.resource_version.clone().unwrap_or_default(),
+                uid: ing.metadata.uid.clone(),
+                deleting: state::going_away(&ing.metadata),
                 frontend,
             })
         }
@@ -125,7 +130,20 @@ fn drift(b: &Base, vpc: &Vpc, class: &str) -> Vec<String> {
             .firewalls
             .iter()
             .any(|f| state::is_ours_gcp(f.description.as_deref()));
-        if any_ours && !has_ours {
+        // Install made the rule unless another one already let the proxies in: gone is drift when
+        // nothing else lets them in now.
+        let allowed = vpc.active_proxy_subnet(&b.cluster.region).is_some_and(|s| {
+            let Ok(src) = s.ip_cidr_range.parse() else {
+                return false;
+            };
+            let t = crate::firewall::Target {
+                node_tags: vpc.node_tags.clone(),
+                pod_range: b.cluster.pod_range.parse().ok(),
+            };
+            let verdict = crate::firewall::evaluate(&vpc.firewalls, &b.cluster.network, &src, port as u16, &t);
+            matches!(verdict, crate::firewall::Verdict::Allowed(_))
+        });
+        if !has_ours && (any_ours || !allowed) {
             drift.push(format!("firewall rule {fw} is gone"));
         }
     }
@@ -197,9 +215,19 @@ async fn once(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<(u8, Ba
             }
         },
         state::vpc(&b),
-        state::events_for(&b.kube, f.frontend.kind(), f.frontend.name()),
+        state::events_for(&b.kube, f.frontend.kind(), f.frontend.name(), f.uid.as_deref()),
     );
-    let drift = drift(&b, &vpc?, &f.class);
+    let mut drift = drift(&b, &vpc?, &f.class);
+    if let Some(since) = &f.deleting {
+        drift.insert(
+            0,
+            format!(
+                "{} is going away (deleted at {since}; GKE is releasing its load balancer): run \
+                 `kubectl kasten-ilb install` to make it again",
+                f.frontend.resource()
+            ),
+        );
+    }
     let (healthy, total) = health.as_ref().map(|h| verify::healthy_count(h)).unwrap_or((0, 0));
     let url = f.ip.as_ref().map(|ip| {
         let path = plan::normalize_path(&f.path).unwrap_or(f.path.clone());

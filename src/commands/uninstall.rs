@@ -16,6 +16,7 @@ use crate::error::{self, exit};
 use crate::gcp::model::{short, ForwardingRule};
 use crate::gcp::{context, GcpError};
 use crate::kube::{explain, is_not_found, status_code};
+use crate::lock;
 use crate::plan::Frontend;
 use crate::printer::{Printer, Tone};
 use crate::state::{self, Base, Vpc, ADDED_ANNOTATIONS, ADDED_PORT, MANAGED_BY_LABEL, MANAGER};
@@ -51,11 +52,7 @@ impl Removal {
 
 pub async fn run(g: &Global, a: &UninstallArgs, p: &Printer) -> anyhow::Result<u8> {
     let deadline = Instant::now() + a.timeout;
-    let b = state::base(g, p).await?;
-    let vpc = state::vpc(&b).await?;
-    let bc_name = crate::plan::backend_config_name(&b.k10.release);
-    let bc = state::backend_config(&b, &bc_name).await?;
-    let (plan, kept) = removals(&b, &vpc, bc.as_ref(), a.delete_proxy_subnet);
+    let (b, plan, kept) = look(g, a, p).await?;
     if plan.is_empty() {
         p.status("Nothing", "to uninstall: no resource of kubectl-kasten-ilb found");
         for k in &kept {
@@ -72,19 +69,63 @@ pub async fn run(g: &Global, a: &UninstallArgs, p: &Printer) -> anyhow::Result<u
         p.note("nothing was removed");
         return Ok(exit::FAILED);
     }
+    // One writer at a time: hold the lock, then look again and remove what is there now.
+    let wait = lock::Wait {
+        no_wait: a.no_wait,
+        deadline,
+    };
+    let held = lock::acquire(&b.kube, "uninstall", wait).await?;
+    let result = async {
+        let (b, fresh, kept) = look(g, a, p).await?;
+        if fresh.is_empty() {
+            p.status("Nothing", "to uninstall any more: another run removed it meanwhile");
+            return Ok(exit::OK);
+        }
+        if !same(&fresh, &plan) {
+            p.warn("the cluster or project changed since the list above was made; this is what is there now:");
+            show(&b, &fresh, &kept, p);
+            if !confirm(a.yes, p)? {
+                p.note("nothing was removed");
+                return Ok(exit::FAILED);
+            }
+        }
+        remove_all(&b, &fresh, p, deadline).await
+    }
+    .await;
+    held.release().await;
+    result
+}
+
+/// Observe, and list what to remove and what to keep.
+async fn look(g: &Global, a: &UninstallArgs, p: &Printer) -> anyhow::Result<(Base, Vec<Removal>, Vec<String>)> {
+    let b = state::base(g, p).await?;
+    let vpc = state::vpc(&b).await?;
+    let bc_name = crate::plan::backend_config_name(&b.k10.release);
+    let bc = state::backend_config(&b, &bc_name).await?;
+    let (plan, kept) = removals(&b, &vpc, bc.as_ref(), a.delete_proxy_subnet);
+    Ok((b, plan, kept))
+}
+
+fn same(a: &[Removal], b: &[Removal]) -> bool {
+    a.iter().map(Removal::describe).eq(b.iter().map(Removal::describe))
+}
+
+async fn remove_all(b: &Base, plan: &[Removal], p: &Printer, deadline: Instant) -> anyhow::Result<u8> {
     let mut removed = vec![];
+    let mut gone = vec![];
     let mut failed = vec![];
-    for r in &plan {
+    for r in plan {
         let (what, target) = r.describe();
-        match remove(&b, r, p, deadline).await {
-            Ok(()) => removed.push(format!("{what} {target}")),
+        match remove(b, r, p, deadline).await {
+            Ok(true) => removed.push(format!("{what} {target}")),
+            Ok(false) => gone.push(format!("{what} {target}")),
             Err(e) => {
                 p.error(&format!("removing {what} {target}: {e:#}"), None);
                 failed.push(format!("{what} {target}"));
             }
         }
     }
-    p.out(&summary(&removed, &failed));
+    p.out(&summary(&removed, &gone, &failed));
     if failed.is_empty() {
         Ok(exit::OK)
     } else {
@@ -181,10 +222,12 @@ fn confirm(yes: bool, p: &Printer) -> anyhow::Result<bool> {
         .with_prompt("Remove these?")
         .default(false)
         .interact()
-        .map_err(|e| error::usage(format!("cannot read the answer: {e}"), "pass --yes"))
+        .map_err(|e| error::prompt(e, "pass --yes"))
 }
 
-fn summary(removed: &[String], failed: &[String]) -> String {
+/// What this run removed; what was listed but already gone when its turn came (someone else
+/// removed it meanwhile); what it could not remove.
+fn summary(removed: &[String], gone: &[String], failed: &[String]) -> String {
     let lines = |v: &[String]| v.iter().map(|r| format!("  {r}")).collect::<Vec<_>>().join("\n");
     let mut summary = format!(
         "\nRemoved:\n{}",
@@ -194,19 +237,25 @@ fn summary(removed: &[String], failed: &[String]) -> String {
             lines(removed)
         }
     );
+    if !gone.is_empty() {
+        summary.push_str(&format!("\nAlready gone (not removed by this run):\n{}", lines(gone)));
+    }
     if !failed.is_empty() {
         summary.push_str(&format!("\nNot removed:\n{}", lines(failed)));
     }
     summary
 }
 
-async fn remove(b: &Base, r: &Removal, p: &Printer, deadline: Instant) -> anyhow::Result<()> {
+/// Remove one thing: `true` when this run removed it, `false` when it was already gone.
+async fn remove(b: &Base, r: &Removal, p: &Printer, deadline: Instant) -> anyhow::Result<bool> {
     let c = &b.cluster;
     match r {
         Removal::Frontend(f) => remove_frontend(b, f, p, deadline).await,
         Removal::BackendConfig(name) => remove_backend_config(b, name, p).await,
-        Removal::ServiceAnnotations(keys) => remove_annotations(b, keys, p).await,
-        Removal::ContainerPort { container, port } => remove_container_port(b, container, *port, p).await,
+        Removal::ServiceAnnotations(keys) => remove_annotations(b, keys, p).await.map(|()| true),
+        Removal::ContainerPort { container, port } => {
+            remove_container_port(b, container, *port, p).await.map(|()| true)
+        }
         Removal::Firewall(name) => {
             p.status("Deleting", &format!("firewall rule {name}"));
             let url = b
@@ -218,29 +267,34 @@ async fn remove(b: &Base, r: &Removal, p: &Printer, deadline: Instant) -> anyhow
     }
 }
 
-/// DELETE a Compute resource and wait; already gone is done.
-async fn delete_gcp(b: &Base, url: &str, what: &str, deadline: Instant) -> anyhow::Result<()> {
+/// DELETE a Compute resource and wait: `true` when deleted now, `false` when already gone.
+async fn delete_gcp(b: &Base, url: &str, what: &str, deadline: Instant) -> anyhow::Result<bool> {
     match b.gcp.mutate(Method::DELETE, url, None).await {
-        Ok(op) => b.gcp.wait(op, deadline).await.map_err(|e| context(e, what)),
-        Err(e) if e.downcast_ref::<GcpError>().is_some_and(GcpError::is_not_found) => Ok(()),
+        Ok(op) => b
+            .gcp
+            .wait(op, deadline)
+            .await
+            .map(|()| true)
+            .map_err(|e| context(e, what)),
+        Err(e) if e.downcast_ref::<GcpError>().is_some_and(GcpError::is_not_found) => Ok(false),
         Err(e) => Err(context(e, what)),
     }
 }
 
-async fn remove_frontend(b: &Base, f: &Frontend, p: &Printer, deadline: Instant) -> anyhow::Result<()> {
+async fn remove_frontend(b: &Base, f: &Frontend, p: &Printer, deadline: Instant) -> anyhow::Result<bool> {
     match f {
         Frontend::Ingress { name } => remove_ingress(b, name, p, deadline).await,
     }
 }
 
-async fn remove_ingress(b: &Base, name: &str, p: &Printer, deadline: Instant) -> anyhow::Result<()> {
+async fn remove_ingress(b: &Base, name: &str, p: &Printer, deadline: Instant) -> anyhow::Result<bool> {
     let kube = &b.kube;
     p.status("Deleting", &format!("ingress/{name}"));
     let api: Api<Ingress> = kube.api();
     let dp = DeleteParams::default();
     match kube.retry("delete ingress", || api.delete(name, &dp)).await {
         Ok(_) => {}
-        Err(e) if is_not_found(&e) => return Ok(()),
+        Err(e) if is_not_found(&e) => return Ok(false),
         Err(e) => return Err(explain(e, "deleting the Ingress", &kube.server)),
     }
     // GKE's finalizer keeps the Ingress until the load balancer is released.
@@ -249,7 +303,7 @@ async fn remove_ingress(b: &Base, name: &str, p: &Printer, deadline: Instant) ->
         match api.get_opt(name).await {
             Ok(None) => {
                 prog.finish("Released", &format!("load balancer of ingress/{name}"));
-                return Ok(());
+                return Ok(true);
             }
             _ if Instant::now() >= deadline => {
                 prog.abandon();
@@ -263,15 +317,15 @@ async fn remove_ingress(b: &Base, name: &str, p: &Printer, deadline: Instant) ->
     }
 }
 
-async fn remove_backend_config(b: &Base, name: &str, p: &Printer) -> anyhow::Result<()> {
+async fn remove_backend_config(b: &Base, name: &str, p: &Printer) -> anyhow::Result<bool> {
     let kube = &b.kube;
     p.status("Deleting", &format!("backendconfig/{name}"));
     let api: Api<DynamicObject> =
         Api::namespaced_with(kube.client.clone(), &b.k10.namespace, &state::backend_config_resource());
     let dp = DeleteParams::default();
     match kube.retry("delete backendconfig", || api.delete(name, &dp)).await {
-        Ok(_) => Ok(()),
-        Err(e) if is_not_found(&e) => Ok(()),
+        Ok(_) => Ok(true),
+        Err(e) if is_not_found(&e) => Ok(false),
         Err(e) => Err(explain(e, "deleting the BackendConfig", &kube.server)),
     }
 }
@@ -352,7 +406,7 @@ async fn remove_container_port(b: &Base, container: &str, port: i64, p: &Printer
 }
 
 /// Delete the proxy-only subnet unless a forwarding rule of the VPC still uses it.
-async fn remove_proxy_subnet(b: &Base, name: &str, p: &Printer, deadline: Instant) -> anyhow::Result<()> {
+async fn remove_proxy_subnet(b: &Base, name: &str, p: &Printer, deadline: Instant) -> anyhow::Result<bool> {
     let c = &b.cluster;
     let frs: Vec<ForwardingRule> = b
         .gcp

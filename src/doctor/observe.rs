@@ -194,6 +194,8 @@ async fn first_round(g: &Global, p: &Printer) -> anyhow::Result<FirstRound> {
         .items;
     let (k10, k10_error) = match k10 {
         Ok(k) => (k, None),
+        // No such namespace: there is nothing to check (exit 2, like the other commands).
+        Err(e) if discover::is_missing_namespace(&e) => return Err(e),
         Err(e) => (placeholder_k10(&kube.namespace), Some(format!("{e:#}"))),
     };
     let seen = state::Observed {

@@ -2042,6 +2042,53 @@ fn json_keeps_todays_ids_outcomes_and_texts() {
     }
 }
 
+/// Issue 14: an Ingress with a deletionTimestamp is going away, whatever else it says; events of an
+/// earlier Ingress of the same name (another uid) are history, not the current Ingress's.
+#[test]
+fn safety_rows() {
+    let going = crate::fixtures::from_json::<k8s_openapi::api::networking::v1::Ingress>({
+        let mut v = serde_json::to_value(ingress()).expect("json");
+        v["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+        v["metadata"]["finalizers"] = json!(["networking.gke.io/ingress-finalizer-V2"]);
+        v
+    });
+    let rows = vec![row(
+        "terminating",
+        ing(going),
+        F,
+        &["is being deleted", "going away"],
+        &["wait --for=delete ingress/k10-ingress", "kubectl kasten-ilb install"],
+    )];
+    assert_eq!(table(CheckId::Ingress, ingress::check, rows), 1);
+    let with_uid = |uid: &str| {
+        let mut v = serde_json::to_value(ingress().with_ip(None)).expect("json");
+        v["metadata"]["uid"] = json!(uid);
+        crate::fixtures::from_json::<k8s_openapi::api::networking::v1::Ingress>(v)
+    };
+    let stale = |uid: &str| {
+        let mut e = warning_event("Ingress", "k10-ingress", "Sync", "Could not find TLS certificate");
+        e.involved_object.uid = Some(uid.into());
+        e
+    };
+    let rows = vec![
+        row(
+            "an earlier Ingress's event",
+            obs(|o| o.with_ingress(with_uid("new"))).with_event(stale("old")),
+            P,
+            &["no Warning events"],
+            &[],
+        ),
+        row(
+            "this Ingress's event",
+            obs(|o| o.with_ingress(with_uid("new"))).with_event(stale("new")),
+            F,
+            &["Could not find TLS certificate"],
+            &["create secret tls"],
+        ),
+    ];
+    assert_eq!(table(CheckId::Events, events::check, rows), 2);
+}
+
 // ---------------------------------------------------------------- HTTPS gateway (issue 15)
 
 #[test]

@@ -231,7 +231,14 @@ impl Gcp {
             req = req.json(b);
         }
         let path = url.split('?').next().unwrap_or(url).to_string();
-        let resp = match req.send().await {
+        let req = req.build().map_err(|e| Attempt {
+            err: anyhow::anyhow!("{method} {path}: {}", describe_reqwest(&e)),
+            retryable: false,
+            retry_after: None,
+        })?;
+        tracing::trace!("request {method} {url}{}", crate::http_log::block(req.headers()));
+        let start = std::time::Instant::now();
+        let resp = match self.http.execute(req).await {
             Ok(r) => r,
             Err(e) => {
                 let retryable = e.is_connect() || e.is_timeout() || e.is_request();
@@ -243,6 +250,8 @@ impl Gcp {
             }
         };
         let status = resp.status().as_u16();
+        tracing::debug!("{method} {url} -> {status} ({} ms)", start.elapsed().as_millis());
+        tracing::trace!("response headers{}", crate::http_log::block(resp.headers()));
         let retry_after = resp
             .headers()
             .get("retry-after")

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::discover::K10;
 use crate::error;
 use crate::render;
-use crate::state::{Observed, CLASS_ANNOTATION, MANAGED_BY_LABEL, MANAGER};
+use crate::state::{self, Observed, CLASS_ANNOTATION, MANAGED_BY_LABEL, MANAGER};
 
 use super::{normalize_path, Change, Notes, Settings, Step, INGRESS};
 
@@ -168,6 +168,17 @@ fn ingress(seen: &Observed, name: &str, path: &str, s: &Settings, notes: &mut No
             Change::CreateFrontend { body: desired },
         ));
     };
+    if let Some(since) = state::going_away(&existing.metadata) {
+        return Ok(INGRESS.create(
+            target,
+            format!(
+                "ingress/{name} is being deleted (since {since}): it is going away; install waits for it to go \
+                 (within --timeout), then creates it"
+            ),
+            format!("kubectl -n {ns} wait --for=delete ingress/{name} && kubectl -n {ns} create -f ingress.yaml"),
+            Change::CreateFrontend { body: desired },
+        ));
+    }
     if !is_ours(existing) {
         return Err(error::usage(
             format!("Ingress `{name}` already exists in `{ns}` and was not created by kubectl-kasten-ilb"),
@@ -184,14 +195,38 @@ fn ingress(seen: &Observed, name: &str, path: &str, s: &Settings, notes: &mut No
     if same_spec && same_ann {
         return Ok(INGRESS.noop(target, "exists as wanted"));
     }
-    Ok(INGRESS.update(
-        format!("ingress/{name}"),
-        "differs from the wanted rule",
-        format!("kubectl -n {ns} apply -f ingress.yaml"),
-        Change::UpdateFrontend {
-            patch: json!({"metadata": {"annotations": desired["metadata"]["annotations"]}, "spec": desired["spec"]}),
-        },
-    ))
+    // Field by field: an update changes a working Ingress, so say exactly what it changes.
+    let mut changed = super::fields::changes("spec", &cur["spec"], &desired["spec"]);
+    for (k2, v) in desired["metadata"]["annotations"].as_object().into_iter().flatten() {
+        let old = &cur["metadata"]["annotations"][k2];
+        if old != v {
+            let shown = |x: &serde_json::Value| {
+                if x.is_null() {
+                    "(none)".to_string()
+                } else {
+                    x.to_string()
+                }
+            };
+            changed.push(format!("metadata.annotations[{k2}]: {} -> {}", shown(old), shown(v)));
+        }
+    }
+    Ok(INGRESS
+        .update(
+            format!("ingress/{name}"),
+            format!(
+                "differs from the wanted rule in {} field(s), listed below",
+                changed.len()
+            ),
+            format!("kubectl -n {ns} apply -f ingress.yaml"),
+            Change::UpdateFrontend {
+                patch: json!({"metadata": {"annotations": desired["metadata"]["annotations"]},
+                              "spec": desired["spec"]}),
+            },
+        )
+        .with_diff(format!(
+            "ingress/{name} (a working Ingress: each change below is applied):\n{}",
+            changed.iter().map(|c| format!("  {c}")).collect::<Vec<_>>().join("\n")
+        )))
 }
 
 /// Adopt someone else's Ingress to gateway: used as it is when it already works, else the merge

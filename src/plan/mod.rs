@@ -3,6 +3,7 @@
 //! nothing here holds a client: [`compute`] is a pure function of plain data
 //! ([`Observed`], [`Vpc`], the health check and the BackendConfig, and the [`Settings`]).
 
+mod fields;
 mod firewall;
 mod frontend;
 mod health_check;
@@ -231,6 +232,7 @@ impl Settings {
         if let Some(path) = &a.path {
             normalize_path(path)?;
         }
+        crate::validate::plan_args(a).map_err(crate::validate::Rejected::into_error)?;
         Ok(Settings {
             health_check: a.health_check,
             ingress_name: a.ingress_name.clone(),

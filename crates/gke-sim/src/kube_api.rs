@@ -16,6 +16,7 @@ use crate::Shared;
 mod create;
 mod delete;
 mod get;
+pub mod names;
 mod patch;
 mod replace;
 
@@ -254,7 +255,7 @@ pub async fn handle(
         (&Method::POST, None, None) => create::create(&state, &t, &query, &body),
         (&Method::PUT, Some(name), sub) => replace::replace(&state, &t, name, sub, &query, &body),
         (&Method::PATCH, Some(name), sub) => patch::patch(&state, &t, name, sub, &query, &ctype, &body),
-        (&Method::DELETE, Some(name), None) => delete::delete(&state, &t, name),
+        (&Method::DELETE, Some(name), None) => delete::delete(&state, &t, name, &body),
         _ => method_not_allowed(&method),
     }
 }
@@ -396,6 +397,9 @@ fn validate(obj: &Value, rd: &ResDef) -> Result<(), String> {
     match rd.kind {
         "Ingress" => {
             for (i, r) in obj["spec"]["rules"].as_array().into_iter().flatten().enumerate() {
+                if let Some(h) = r["host"].as_str().filter(|h| !h.is_empty()) {
+                    names::ingress_host(i, h)?;
+                }
                 for (j, p) in r["http"]["paths"].as_array().into_iter().flatten().enumerate() {
                     match p["pathType"].as_str() {
                         Some("Exact" | "Prefix" | "ImplementationSpecific") => {}
@@ -409,6 +413,9 @@ fn validate(obj: &Value, rd: &ResDef) -> Result<(), String> {
                             "spec.rules[{i}].http.paths[{j}].path: Invalid value: {}: must be an absolute path",
                             p["path"]
                         ));
+                    }
+                    if matches!(p["pathType"].as_str(), Some("Exact" | "Prefix")) {
+                        names::ingress_path(i, j, p["path"].as_str().unwrap_or("/"))?;
                     }
                 }
             }
@@ -869,6 +876,17 @@ fn to_table(w: &World, rd: &ResDef, items: &[Value], _all_ns: bool) -> Value {
                     json!(age(&o["firstTimestamp"])),
                     o["count"].clone(),
                     o["metadata"]["name"].clone(),
+                ]
+            }),
+        ),
+        // pkg/printers/internalversion: leaseColumnDefinitions (Name, Holder, Age).
+        "Lease" => (
+            vec![col("Name", 0), col("Holder", 0), col("Age", 0)],
+            Box::new(|o: &Value| {
+                vec![
+                    o["metadata"]["name"].clone(),
+                    json!(o["spec"]["holderIdentity"].as_str().unwrap_or("")),
+                    json!(age(&o["metadata"]["creationTimestamp"])),
                 ]
             }),
         ),

@@ -18,6 +18,7 @@ pub mod data_plane;
 pub mod exec;
 pub mod filter;
 pub mod google;
+pub mod hold;
 pub mod k10_gateway;
 pub mod kube_api;
 pub mod readiness;
@@ -171,6 +172,11 @@ impl Sim {
 
     pub fn requests(&self) -> Vec<LoggedRequest> {
         self.world.lock().unwrap().log.clone()
+    }
+
+    /// The write held open by `SimConfig::hold_write` (`METHOD PATH`), once it is held.
+    pub fn holding(&self) -> Option<String> {
+        self.world.lock().unwrap().holding.clone()
     }
 
     pub fn clear_requests(&self) {
@@ -327,8 +333,10 @@ fn is_google(path: &str) -> bool {
 async fn gate(State(state): State<Shared>, req: Request, next: axum::middleware::Next) -> Response {
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or_default().to_string();
-    let (latency, inject) = {
+    let method = req.method().to_string();
+    let (latency, inject, held) = {
         let mut w = state.lock().unwrap();
+        let held = hold::arrive(&mut w, &method, &path);
         let at = w.started.elapsed();
         w.log.push(LoggedRequest {
             method: req.method().to_string(),
@@ -348,7 +356,6 @@ async fn gate(State(state): State<Shared>, req: Request, next: axum::middleware:
         } else {
             None
         };
-        let method = req.method().to_string();
         if let Some(i) = w
             .inject_once
             .iter()
@@ -356,7 +363,7 @@ async fn gate(State(state): State<Shared>, req: Request, next: axum::middleware:
         {
             inject = Some(w.inject_once.remove(i).2);
         }
-        (w.cfg.latency, inject)
+        (w.cfg.latency, inject, held)
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -385,6 +392,9 @@ async fn gate(State(state): State<Shared>, req: Request, next: axum::middleware:
     let resp = next.run(req).await;
     if write {
         state.lock().unwrap().touch();
+    }
+    if held {
+        hold::hold(&state, &method, &path).await;
     }
     resp
 }

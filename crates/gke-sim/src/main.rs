@@ -32,6 +32,10 @@ struct Args {
     /// How long the simulated ingress controller waits before it acts (ms)
     #[arg(long, default_value_t = 1500)]
     lb_delay_ms: u64,
+    /// Apply the Nth write request (Lease writes not counted), then hold its response open until the
+    /// client goes away; prints `gke-sim: holding write #N ...` on stderr when it does
+    #[arg(long, value_name = "N")]
+    hold_write: Option<usize>,
     /// Whether the ingress controller adds the proxy-only range to its own `k8s-fw-l7--<uid>` rule:
     /// `code` as ingress-gce's source does, `docs` as GKE's how-to page says (see FIDELITY.md)
     #[arg(long, default_value = "docs", value_parser = ["code", "docs"])]
@@ -61,6 +65,7 @@ fn main() -> anyhow::Result<()> {
         error_rate: args.error_rate,
         seed: args.seed,
         lb_delay: Duration::from_millis(args.lb_delay_ms),
+        hold_write: args.hold_write,
         controller_firewall: args.controller_firewall.parse().map_err(anyhow::Error::msg)?,
         ..SimConfig::default()
     };

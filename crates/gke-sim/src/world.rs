@@ -34,6 +34,9 @@ pub struct SimConfig {
     pub lb_delay: Duration,
     /// How long a Compute operation stays PENDING/RUNNING.
     pub op_delay: Duration,
+    /// Apply the Nth write (1-based; Lease writes not counted), then hold its response open until
+    /// the client goes away, and say so (see `hold`).
+    pub hold_write: Option<usize>,
     /// Whether the ingress controller opens its own firewall rule to the proxy-only range
     /// (FIDELITY.md, "The controller's own firewall rule"). Scenarios and tests may change it on
     /// a live world (`w.cfg.controller_firewall`).
@@ -70,6 +73,7 @@ impl Default for SimConfig {
             seed: 1,
             lb_delay: Duration::from_millis(1500),
             op_delay: Duration::from_millis(200),
+            hold_write: None,
             controller_firewall: ControllerFirewall::default(),
         }
     }
@@ -136,6 +140,10 @@ pub struct World {
     pub changed: Arc<tokio::sync::Notify>,
     /// How many passes the controller loop has made (`controller::run`).
     pub controller_passes: u64,
+    /// Writes counted towards `SimConfig::hold_write`.
+    pub writes_seen: usize,
+    /// The write being held open (`METHOD PATH`), once it is.
+    pub holding: Option<String>,
 }
 
 pub const CLUSTER_UID: &str = "3f9c1a27b5d04e6f";
@@ -176,6 +184,8 @@ impl World {
             inject_once: Vec::new(),
             changed: Arc::new(tokio::sync::Notify::new()),
             controller_passes: 0,
+            writes_seen: 0,
+            holding: None,
         }
     }
 

@@ -1,9 +1,11 @@
 //! The ingress controller's Warning events about the Ingresses and Service gateway, explained.
 
 use k8s_openapi::api::core::v1::Event;
+use k8s_openapi::api::networking::v1::Ingress;
 use serde_json::json;
 
 use crate::doctor::{Check, CheckId, Facts};
+use crate::state;
 
 /// Known controller messages: (text in the message, cause, fix).
 const KNOWN: &[(&str, &str, &str)] = &[
@@ -81,17 +83,26 @@ pub fn explain_event(msg: &str) -> Option<(&'static str, &'static str)> {
     KNOWN.iter().find(|(k, _, _)| msg.contains(k)).map(|(_, c, f)| (*c, *f))
 }
 
-/// Warning events about the gateway Ingresses or Service gateway, oldest first.
-fn warnings<'a>(f: &'a Facts, ingress_names: &[String]) -> Vec<&'a Event> {
+/// Warning events about the gateway Ingresses or Service gateway, oldest first. Matched by
+/// `involvedObject.uid` where both sides have one: an earlier object of the same name (deleted and
+/// recreated) left events that are not about the current one.
+fn warnings<'a>(f: &'a Facts, ingresses: &[&Ingress]) -> Vec<&'a Event> {
+    let service_uid = f.k10().and_then(|k| k.service.metadata.uid.clone());
+    let about = |e: &Event| {
+        let io = &e.involved_object;
+        match io.kind.as_deref() {
+            Some("Ingress") => ingresses
+                .iter()
+                .any(|i| i.metadata.name == io.name && state::same_object(e, i.metadata.uid.as_deref())),
+            Some("Service") => io.name.as_deref() == Some("gateway") && state::same_object(e, service_uid.as_deref()),
+            _ => false,
+        }
+    };
     let mut evs: Vec<&Event> = f
         .events
         .iter()
         .filter(|e| e.type_.as_deref() == Some("Warning"))
-        .filter(|e| {
-            let io = &e.involved_object;
-            (io.kind.as_deref() == Some("Ingress") && ingress_names.contains(&io.name.clone().unwrap_or_default()))
-                || (io.kind.as_deref() == Some("Service") && io.name.as_deref() == Some("gateway"))
-        })
+        .filter(|e| about(e))
         .collect();
     evs.sort_by_key(|e| e.last_timestamp.clone().map(|t| t.0));
     evs
@@ -103,11 +114,7 @@ pub fn check(f: &Facts) -> Check {
     if ings.is_empty() {
         return Check::skip(id, "no Ingress");
     }
-    let names: Vec<String> = ings
-        .iter()
-        .map(|i| i.metadata.name.clone().unwrap_or_default())
-        .collect();
-    let evs = warnings(f, &names);
+    let evs = warnings(f, &ings);
     let Some(e) = evs.last() else {
         return Check::pass(id, "no Warning events for the Ingress or Service gateway").evidence(json!([]));
     };

@@ -9,6 +9,7 @@ use crate::doctor::{Check, CheckId, Facts};
 use crate::firewall::{self, Verdict, HEALTH_CHECK_RANGES};
 use crate::gcp::model::Firewall;
 use crate::plan;
+use crate::state;
 
 /// What is being checked: the rules, where the traffic goes, and the two sources.
 struct Ask<'a> {
@@ -178,16 +179,22 @@ fn rule_name(ask: &Ask, src: Source) -> String {
 }
 
 /// The one command that makes the allow rule for `src`, with a priority when it must outrank a deny.
+/// The proxies' rule carries install's ownership marker as its description, so `kubectl kasten-ilb
+/// uninstall` removes a rule made from this hint like one install made.
 fn create(ask: &Ask, src: Source, priority: Option<i64>) -> String {
     let c = ask.f.cluster();
-    let (ranges, port) = match src {
-        Source::Proxies => (ask.proxy.to_string(), ask.port),
-        Source::HealthCheckers => (HEALTH_CHECK_RANGES.join(","), ask.hc_port),
+    let (ranges, port, marker) = match src {
+        Source::Proxies => (
+            ask.proxy.to_string(),
+            ask.port,
+            format!(" --description={}", plan::sh_quote(&state::gcp_marker(c))),
+        ),
+        Source::HealthCheckers => (HEALTH_CHECK_RANGES.join(","), ask.hc_port, String::new()),
     };
     let prio = priority.map(|p| format!(" --priority={p}")).unwrap_or_default();
     format!(
         "gcloud compute firewall-rules create {} --network={} --direction=INGRESS --action=ALLOW --rules=tcp:{port} \
-         --source-ranges={ranges} --destination-ranges={}{prio} --project={}",
+         --source-ranges={ranges} --destination-ranges={}{prio} --project={}{marker}",
         rule_name(ask, src),
         c.network,
         c.pod_range,

@@ -53,7 +53,21 @@ pub fn check(f: &Facts) -> Check {
 /// What is wrong with one Ingress, in the order doctor reports it.
 fn problems(i: &Ingress, name: &str, ns: &str, k10: Option<&K10>) -> Vec<Problem> {
     let j = serde_json::to_value(i).unwrap_or(Value::Null);
-    let mut out: Vec<Problem> = class_problem(&j, name, ns).into_iter().collect();
+    let mut out: Vec<Problem> = vec![];
+    if let Some(since) = crate::state::going_away(&i.metadata) {
+        out.push((
+            Outcome::Fail,
+            format!(
+                "is being deleted (deletionTimestamp {since}): it is going away while GKE releases its load \
+                 balancer"
+            ),
+            format!(
+                "wait for it to go (`kubectl -n {ns} wait --for=delete ingress/{name}`), then \
+                 `kubectl kasten-ilb -n {ns} install` makes it again"
+            ),
+        ));
+    }
+    out.extend(class_problem(&j, name, ns));
     for (ri, r) in j["spec"]["rules"].as_array().into_iter().flatten().enumerate() {
         for (pi, p) in r["http"]["paths"].as_array().into_iter().flatten().enumerate() {
             let patch = format!(

@@ -35,7 +35,7 @@ pub(super) fn create(state: &Shared, t: &Target, query: &str, body: &[u8]) -> Re
             details(t.rd, &name),
         );
     }
-    if let Err(e) = validate(&obj, t.rd) {
+    if let Err(e) = super::names::object_name(t.rd.kind, &name).and_then(|()| validate(&obj, t.rd)) {
         return status(
             422,
             "Invalid",

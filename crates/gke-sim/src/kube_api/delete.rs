@@ -3,15 +3,40 @@
 use axum::response::Response;
 use serde_json::json;
 
-use super::{after_write, get, not_found, ok_json, Target};
+use serde_json::Value;
+
+use super::{after_write, details, get, not_found, ok_json, resource_label, status, Target};
 use crate::world::now_rfc3339;
 use crate::Shared;
 
-pub(super) fn delete(state: &Shared, t: &Target, name: &str) -> Response {
+/// `DeleteOptions.preconditions` (uid, resourceVersion) that the object no longer meets: the API
+/// server answers 409 Conflict with this message (apiserver/pkg/registry/generic/registry/store.go).
+fn precondition_failed(t: &Target, name: &str, cur: &Value, body: &[u8]) -> Option<Response> {
+    let opts: Value = serde_json::from_slice(body).ok()?;
+    let pre = &opts["preconditions"];
+    for (field, key) in [("UID", "uid"), ("ResourceVersion", "resourceVersion")] {
+        let Some(want) = pre[key].as_str() else { continue };
+        let have = cur["metadata"][key].as_str().unwrap_or_default();
+        if want != have {
+            let msg = format!(
+                "Operation cannot be fulfilled on {} \"{name}\": Precondition failed: {field} in precondition: \
+                 {want}, {field} in object meta: {have}",
+                resource_label(t.rd)
+            );
+            return Some(status(409, "Conflict", &msg, details(t.rd, name)));
+        }
+    }
+    None
+}
+
+pub(super) fn delete(state: &Shared, t: &Target, name: &str, body: &[u8]) -> Response {
     let mut w = state.lock().unwrap();
     let Some(mut cur) = get(&w, t, name) else {
         return not_found(t.rd, name);
     };
+    if let Some(r) = precondition_failed(t, name, &cur, body) {
+        return r;
+    }
     let has_finalizers = cur["metadata"]["finalizers"].as_array().is_some_and(|f| !f.is_empty());
     if has_finalizers {
         if cur["metadata"]["deletionTimestamp"].is_null() {

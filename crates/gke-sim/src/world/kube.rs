@@ -126,6 +126,7 @@ impl World {
         let existing = self.kube_in_ns("Event", &ns).into_iter().find(|e| {
             e["involvedObject"]["name"] == json!(oname)
                 && e["involvedObject"]["kind"] == json!(kind)
+                && e["involvedObject"]["uid"] == involved["metadata"]["uid"]
                 && e["reason"] == json!(reason)
                 && e["message"] == json!(message)
         });

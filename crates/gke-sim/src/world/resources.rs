@@ -155,6 +155,14 @@ pub const RESOURCES: &[ResDef] = &[
         short: &[],
     },
     ResDef {
+        group: "coordination.k8s.io",
+        version: "v1",
+        plural: "leases",
+        kind: "Lease",
+        namespaced: true,
+        short: &[],
+    },
+    ResDef {
         group: "authorization.k8s.io",
         version: "v1",
         plural: "selfsubjectaccessreviews",
