@@ -7,18 +7,11 @@ use common::*;
 use serde_json::Value;
 
 fn doctor(w: &TestWorld) -> (i32, Value) {
-    let o = w.run(&["doctor", "-o", "json"]);
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", both(&o)));
-    (o.status.code().unwrap_or(-1), v)
+    doctor_report(w, &[])
 }
 
 fn check<'a>(v: &'a Value, id: &str) -> &'a Value {
-    v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap_or_else(|| panic!("no check {id}"))
+    check_of(v, id)
 }
 
 fn assert_all_pass(w: &TestWorld) -> Value {

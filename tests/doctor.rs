@@ -9,11 +9,7 @@ use common::*;
 use serde_json::{json, Value};
 
 fn doctor_json(w: &TestWorld, extra: &[&str]) -> (i32, Value) {
-    let mut args = vec!["doctor", "-o", "json"];
-    args.extend_from_slice(extra);
-    let o = w.run(&args);
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", both(&o)));
-    (o.status.code().unwrap_or(-1), v)
+    doctor_report(w, extra)
 }
 
 fn results(v: &Value) -> Vec<(String, String)> {
@@ -45,13 +41,7 @@ fn only_fails(w: &TestWorld, id: &str) -> Value {
         serde_json::to_string_pretty(&v).unwrap()
     );
     assert_eq!(code, 1);
-    v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .cloned()
-        .unwrap()
+    check_of(&v, id).clone()
 }
 
 #[test]
@@ -169,12 +159,7 @@ fn proxy_subnet_fails_when_missing() {
     let c = only_fails(&w, "proxy-subnet");
     assert!(c["hint"].as_str().unwrap().contains("--purpose=REGIONAL_MANAGED_PROXY"));
     let (_, v) = doctor_json(&w, &[]);
-    let events = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "events")
-        .unwrap();
+    let events = check_of(&v, "events");
     assert!(
         events["finding"]
             .as_str()

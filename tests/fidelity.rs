@@ -65,9 +65,7 @@ fn make(scenario: &str, mode: ControllerFirewall, arrange: Option<fn(&TestWorld)
 
 /// doctor -o json: (exit code, report).
 fn doctor(w: &TestWorld) -> (i32, Value) {
-    let o = w.run(&["doctor", "-o", "json"]);
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", both(&o)));
-    (o.status.code().unwrap_or(-1), v)
+    doctor_report(w, &[])
 }
 
 fn fails(v: &Value) -> Vec<Value> {
@@ -355,7 +353,7 @@ fn gate(p: &Value) -> Option<(String, String)> {
 }
 
 fn check<'a>(v: &'a Value, id: &str) -> &'a Value {
-    v["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()
+    check_of(v, id)
 }
 
 /// `kubectl rollout status` with a short timeout: did the rollout finish?

@@ -417,13 +417,7 @@ fn a_missing_tls_secret_is_refused_by_install_and_explained_by_doctor() {
     let ev = loop {
         let d = w.run(&["doctor", "-o", "json"]);
         let v: Value = serde_json::from_slice(&d.stdout).unwrap();
-        let ev = v["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "events")
-            .unwrap()
-            .clone();
+        let ev = check_of(&v, "events").clone();
         if ev.to_string().contains("Could not find TLS") || start.elapsed() > std::time::Duration::from_secs(20) {
             break ev;
         }

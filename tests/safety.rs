@@ -235,13 +235,7 @@ fn an_ingress_being_deleted_is_going_away_and_install_recreates_it() {
     assert!(ing["metadata"]["deletionTimestamp"].is_string(), "{ing}");
     let d = w.run(&["doctor", "-o", "json"]);
     let v: Value = serde_json::from_slice(&d.stdout).unwrap_or_else(|e| panic!("{e}: {}", both(&d)));
-    let check = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "ingress")
-        .unwrap()
-        .clone();
+    let check = check_of(&v, "ingress").clone();
     assert_eq!(check["result"], "FAIL", "{check}");
     assert!(check.to_string().contains("going away"), "{check}");
     assert_eq!(d.status.code(), Some(1));
@@ -331,13 +325,7 @@ fn events_of_an_earlier_ingress_of_the_same_name_are_not_current() {
     );
     let d = w.run(&["doctor", "-o", "json"]);
     let v: Value = serde_json::from_slice(&d.stdout).unwrap();
-    let ev = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "events")
-        .unwrap()
-        .clone();
+    let ev = check_of(&v, "events").clone();
     assert_eq!(ev["result"], "PASS", "{ev}");
     let s = w.run(&["status", "-o", "json"]);
     let sv: Value = serde_json::from_slice(&s.stdout).unwrap_or_else(|e| panic!("{e}: {}", both(&s)));
@@ -388,13 +376,7 @@ fn a_rule_made_from_doctors_hint_is_removed_by_uninstall_and_a_deleted_rule_is_d
     );
     let d = w.run(&["doctor", "-o", "json"]);
     let v: Value = serde_json::from_slice(&d.stdout).unwrap();
-    let fw = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "firewall")
-        .unwrap()
-        .clone();
+    let fw = check_of(&v, "firewall").clone();
     let hint = fw["hint"].as_str().unwrap().to_string();
     let cmd = hint
         .strip_prefix('`')
@@ -412,13 +394,7 @@ fn a_rule_made_from_doctors_hint_is_removed_by_uninstall_and_a_deleted_rule_is_d
     ok(&sh);
     let d = w.run(&["doctor", "-o", "json"]);
     let v: Value = serde_json::from_slice(&d.stdout).unwrap();
-    let fw = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "firewall")
-        .unwrap()
-        .clone();
+    let fw = check_of(&v, "firewall").clone();
     assert_eq!(fw["result"], "PASS", "{fw}");
     let u = w.run(&["uninstall", "--yes"]);
     let out = ok(&u);

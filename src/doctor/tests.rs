@@ -2057,7 +2057,10 @@ fn safety_rows() {
         ing(going),
         F,
         &["is being deleted", "going away"],
-        &["wait --for=delete ingress/k10-ingress", "kubectl kasten-ilb install"],
+        &[
+            "wait --for=delete ingress/k10-ingress",
+            "kubectl kasten-ilb -n kasten-io install",
+        ],
     )];
     assert_eq!(table(CheckId::Ingress, ingress::check, rows), 1);
     let with_uid = |uid: &str| {

@@ -114,6 +114,23 @@ pub fn is_write(r: &LoggedRequest) -> bool {
     }
 }
 
+/// `doctor -o json` (plus `extra` flags) in this world: (exit status, the report).
+pub fn doctor_report(w: &TestWorld, extra: &[&str]) -> (i32, serde_json::Value) {
+    let mut args = vec!["doctor", "-o", "json"];
+    args.extend_from_slice(extra);
+    let o = w.run(&args);
+    let v = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", both(&o)));
+    (o.status.code().unwrap_or(-1), v)
+}
+
+/// One check of a doctor report, by id.
+pub fn check_of<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["checks"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["id"] == id))
+        .unwrap_or_else(|| panic!("no check {id} in {report}"))
+}
+
 pub fn which(bin: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(bin)).find(|p| p.is_file()))
 }
