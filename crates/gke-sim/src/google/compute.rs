@@ -86,6 +86,26 @@ pub(super) fn compute(w: &mut World, method: Method, rest: &str, query: &str, bo
 }
 
 /// The simulated IAM check: `compute.<collection>.<verb>` must not be denied.
+/// A new resource's body as Compute checks it on insert: the request schema, then the name
+/// (RFC 1035, with Google's message). The name, or the error response.
+pub(super) fn checked_insert(b: &Value, kind: &str, method: &str) -> Result<String, Response> {
+    if let Err(e) = crate::schema::validate("compute", kind, b, method) {
+        return Err(google_error(400, &e, "invalid"));
+    }
+    let name = b["name"].as_str().unwrap_or_default().to_string();
+    if !crate::schema::valid_name(&name) {
+        return Err(google_error(
+            400,
+            &format!(
+                "Invalid value for field 'resource.name': '{name}'. Must be a match of \
+            regex '(?:[a-z](?:[-a-z0-9]{{0,61}}[a-z0-9])?)'"
+            ),
+            "invalid",
+        ));
+    }
+    Ok(name)
+}
+
 fn authorize(w: &World, method: &Method, project: &str, segs: &[&str]) -> Result<(), Response> {
     let (coll, action) = match segs {
         ["global", c, ..] | ["aggregated", c, ..] => (*c, segs.get(3).copied()),

@@ -78,20 +78,10 @@ pub(super) fn handle(w: &mut World, req: &Req<'_>) -> Response {
 }
 
 fn insert_subnet(w: &mut World, region: &str, b: Value) -> Response {
-    if let Err(e) = schema::validate("compute", "Subnetwork", &b, "compute.subnetworks.insert") {
-        return google_error(400, &e, "invalid");
-    }
-    let name = b["name"].as_str().unwrap_or_default().to_string();
-    if !schema::valid_name(&name) {
-        return google_error(
-            400,
-            &format!(
-                "Invalid value for field 'resource.name': '{name}'. Must be a match of \
-            regex '(?:[a-z](?:[-a-z0-9]{{0,61}}[a-z0-9])?)'"
-            ),
-            "invalid",
-        );
-    }
+    let name = match super::checked_insert(&b, "Subnetwork", "compute.subnetworks.insert") {
+        Ok(n) => n,
+        Err(r) => return r,
+    };
     if w.compute.subnetworks.contains_key(&format!("{region}/{name}")) {
         return google_error(
             409,
