@@ -62,8 +62,8 @@ fn problems(i: &Ingress, name: &str, ns: &str, k10: Option<&K10>) -> Vec<Problem
                  balancer"
             ),
             format!(
-                "wait for it to go (`kubectl -n {ns} wait --for=delete ingress/{name}`), then \
-                 `kubectl kasten-ilb -n {ns} install` makes it again"
+                "`kubectl kasten-ilb -n {ns} install` waits for it to go (as \
+                 `kubectl -n {ns} wait --for=delete ingress/{name}` would), then makes it again"
             ),
         ));
     }
