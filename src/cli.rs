@@ -164,6 +164,10 @@ pub enum Command {
         after_help = "Examples:\n  kubectl kasten-ilb export --format helm-values > k10-ilb-values.yaml\n  kubectl kasten-ilb export --format gcloud > gcp-side.sh\n  kubectl kasten-ilb export --format yaml > k10-ilb.yaml"
     )]
     Export(ExportArgs),
+    /// Move the dashboard between an Ingress and a Gateway without losing it (both answer meanwhile)
+    #[command(after_help = "Examples:\n  kubectl kasten-ilb migrate --to gateway\n  \
+                      kubectl kasten-ilb migrate --to ingress --yes")]
+    Migrate(MigrateArgs),
     /// Run install and doctor against a built-in simulated GKE project (no cloud account needed)
     #[cfg(feature = "demo")]
     Demo(DemoArgs),
@@ -271,6 +275,38 @@ pub struct PlanArgs {
     /// Expose a K10 that has no authentication configured (the K10 chart refuses this)
     #[arg(long)]
     pub allow_unauthenticated: bool,
+    /// What exposes the dashboard: a gce-internal Ingress, or a Gateway (GKE Gateway API, gke-l7-rilb)
+    #[arg(long, value_enum, default_value = "ingress")]
+    pub via: Via,
+    /// Gateway mode: reachable from every region of the VPC (GCPGatewayPolicy allowGlobalAccess)
+    #[arg(long)]
+    pub global_access: bool,
+}
+
+/// What exposes the gateway on the internal load balancer.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Via {
+    /// A gce-internal Ingress (GKE Ingress, the default)
+    #[default]
+    Ingress,
+    /// A Gateway of class gke-l7-rilb with an HTTPRoute and a HealthCheckPolicy (GKE Gateway API)
+    Gateway,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MigrateArgs {
+    /// Where to move the dashboard: to a Gateway, or back to an Ingress
+    #[arg(long, value_enum)]
+    pub to: Via,
+    /// Delete the old front end without asking (required when stdin is not a terminal)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Pod (with curl) to run the in-cluster check from (default: a K10 pod that has curl)
+    #[arg(long, value_name = "POD")]
+    pub probe_pod: Option<String>,
+    /// Deadline for the whole migration (e.g. 90s, 15m)
+    #[arg(long, default_value = "15m", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -5,10 +5,11 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::DynamicObject;
 
 use crate::cli::Global;
+use crate::cli::Via;
 use crate::error;
 use crate::gcp::context;
 use crate::gcp::model::{Address, HealthCheck};
-use crate::plan::{self, Plan, Settings};
+use crate::plan::{self, gateway, Plan, Settings};
 use crate::printer::Printer;
 use crate::state::{self, Base, Vpc};
 
@@ -19,17 +20,35 @@ pub struct Prepared {
     pub hc: Option<HealthCheck>,
     pub bc: Option<DynamicObject>,
     pub plan: Plan,
+    /// Ingress or Gateway mode, and Gateway mode's options.
+    pub opts: gateway::Options,
 }
 
 impl Prepared {
     /// The plan again, for other settings, from the same observations.
     pub fn replan(&self, settings: &Settings) -> anyhow::Result<Plan> {
-        plan::compute(&self.base, &self.vpc, self.hc.as_ref(), self.bc.as_ref(), settings)
+        match self.opts.via {
+            Via::Ingress => plan::compute(&self.base, &self.vpc, self.hc.as_ref(), self.bc.as_ref(), settings),
+            Via::Gateway => gateway::compute(&self.base, &self.vpc, settings, &self.opts),
+        }
     }
 }
 
 pub async fn prepare(g: &Global, settings: &Settings, p: &Printer) -> anyhow::Result<Prepared> {
-    let base = state::base(g, p).await?;
+    prepare_with(g, settings, &gateway::Options::default(), p).await
+}
+
+/// As [`prepare`], in the mode `opts` asks for (Gateway mode also reads the Gateway API objects).
+pub async fn prepare_with(
+    g: &Global,
+    settings: &Settings,
+    opts: &gateway::Options,
+    p: &Printer,
+) -> anyhow::Result<Prepared> {
+    let mut base = state::base(g, p).await?;
+    if opts.via == Via::Gateway {
+        base = state::with_gateway_api(base).await?;
+    }
     let bc_name = plan::backend_config_name(&base.k10.release);
     let (vpc, hc, bc) = tokio::join!(
         state::vpc(&base),
@@ -37,7 +56,10 @@ pub async fn prepare(g: &Global, settings: &Settings, p: &Printer) -> anyhow::Re
         state::backend_config(&base, &bc_name)
     );
     let (vpc, bc) = (vpc?, bc?);
-    let plan = plan::compute(&base, &vpc, hc.as_ref(), bc.as_ref(), settings)?;
+    let plan = match opts.via {
+        Via::Ingress => plan::compute(&base, &vpc, hc.as_ref(), bc.as_ref(), settings)?,
+        Via::Gateway => gateway::compute(&base, &vpc, settings, opts)?,
+    };
     if let Some(ip) = &settings.static_ip {
         check_static_ip(&base, ip).await?;
     }
@@ -47,6 +69,7 @@ pub async fn prepare(g: &Global, settings: &Settings, p: &Printer) -> anyhow::Re
         hc,
         bc,
         plan,
+        opts: *opts,
     })
 }
 

@@ -1,6 +1,8 @@
 //! Manifests, rendered from plain data: the objects and patches install writes, and the
 //! `--dry-run -o yaml` / `export --format yaml` documents. Pure: install, plan and export use it.
 
+pub mod gateway;
+
 use serde_json::{json, Value};
 
 use crate::cli::Output;
@@ -40,6 +42,7 @@ pub fn ingress_body(k: &K10, name: &str, path: &str, s: &Settings) -> Value {
 pub fn frontend_body(k: &K10, f: &Frontend, path: &str, s: &Settings) -> Value {
     match f {
         Frontend::Ingress { name } => ingress_body(k, name, path, s),
+        Frontend::Gateway { name } => gateway::gateway_body(k, name, s),
     }
 }
 
@@ -78,7 +81,10 @@ pub fn manifests(k: &K10, plan: &Plan, out: Output) -> anyhow::Result<String> {
     let mut docs: Vec<Value> = vec![];
     for s in &plan.steps {
         match &s.change {
-            Change::BackendConfig { body, .. } | Change::CreateFrontend { body } => docs.push(body.clone()),
+            Change::BackendConfig { body, .. }
+            | Change::CreateFrontend { body }
+            | Change::CreateObject { body }
+            | Change::PatchObject { body, .. } => docs.push(body.clone()),
             Change::AnnotateService { patch } => docs.push(json!({"apiVersion": "v1", "kind": "Service",
                 "metadata": {"name": "gateway", "namespace": k.namespace,
                     "annotations": patch["metadata"]["annotations"]}})),

@@ -59,6 +59,8 @@ pub struct Observed {
     pub k10: K10,
     pub nodes: Vec<Node>,
     pub ingresses: Vec<Ingress>,
+    /// The Gateway API objects (read only where a command needs them: see [`with_gateway_api`]).
+    pub gateway: crate::gateway::GatewayApi,
 }
 
 /// A Kubernetes context plus the GKE cluster behind it: the clients, and what was observed
@@ -146,10 +148,17 @@ pub async fn base(g: &Global, printer: &Printer) -> anyhow::Result<Base> {
             k10: k10?,
             nodes,
             ingresses,
+            gateway: Default::default(),
         },
         kube,
         gcp,
     })
+}
+
+/// Read the Gateway API objects into `b.gateway` (absent CRDs: nothing served, not an error).
+pub async fn with_gateway_api(mut b: Base) -> anyhow::Result<Base> {
+    b.seen.gateway = crate::gateway::observe(&b.kube).await?;
+    Ok(b)
 }
 
 /// GCP state of the VPC around the cluster.

@@ -26,7 +26,10 @@ pub async fn all(
     let prog = p.progress("waiting for NEGs and healthy backends");
     let (neg, prog) = negs(b, prog, deadline).await?;
     let prog = healthy(b, &neg, prog, deadline).await?;
-    let ep = endpoint(b, &plan.frontend, ip).await;
+    let mut ep = endpoint(b, &plan.frontend, ip).await;
+    if matches!(plan.frontend, Frontend::Gateway { .. }) {
+        ep.host = plan.host.clone();
+    }
     answers(b, plan, &ep, &pod, prog, deadline).await
 }
 
@@ -98,6 +101,8 @@ async fn endpoint(b: &Base, f: &Frontend, ip: &str) -> Endpoint {
         host: None,
     };
     match f {
+        // Its HTTP listener serves every host; the route matches `--host` when one is set.
+        Frontend::Gateway { .. } => plain,
         Frontend::Ingress { name } => {
             let ing: Api<Ingress> = b.kube.api();
             match ing.get_opt(name).await {

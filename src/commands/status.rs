@@ -8,6 +8,7 @@ use k8s_openapi::api::networking::v1::Ingress;
 
 use crate::cli::{Global, Output, StatusArgs};
 use crate::error::{self, exit};
+use crate::gateway::{self, Kind};
 use crate::gcp::model::{short, NetworkEndpointGroup};
 use crate::plan::{self, Frontend};
 use crate::printer::Printer;
@@ -31,6 +32,7 @@ async fn wait_for_change(b: &Base, f: &Frontend, rvs: &(String, String)) {
     let frontend_change = async {
         match f {
             Frontend::Ingress { name } => first_change::<Ingress>(b.kube.api(), name, &rvs.0).await,
+            Frontend::Gateway { name } => first_change(gateway::api(&b.kube, Kind::Gateway), name, &rvs.0).await,
         }
     };
     tokio::select! {
@@ -80,7 +82,7 @@ struct Shown {
 fn frontend(b: &Base) -> anyhow::Result<Shown> {
     let Some(frontend) = Frontend::installed(b).into_iter().next() else {
         return Err(error::environment(
-            format!("no Ingress of kubectl-kasten-ilb in `{}`", b.k10.namespace),
+            format!("no Ingress or Gateway of kubectl-kasten-ilb in `{}`", b.k10.namespace),
             "`kubectl kasten-ilb install` creates one; `kubectl kasten-ilb doctor` checks Ingresses made another way",
         ));
     };
@@ -103,13 +105,59 @@ fn frontend(b: &Base) -> anyhow::Result<Shown> {
                 frontend,
             })
         }
+        Frontend::Gateway { name } => Ok(gateway_shown(b, name, frontend.clone())),
     }
+}
+
+/// A Gateway of install's: its class, the route's path, its address.
+fn gateway_shown(b: &Base, name: &str, frontend: Frontend) -> Shown {
+    let g = b
+        .gateway
+        .get(Kind::Gateway, name)
+        .expect("listed by Frontend::installed");
+    let route = b.gateway.get(Kind::HttpRoute, name).map(gateway::route_view);
+    Shown {
+        class: g.data["spec"]["gatewayClassName"]
+            .as_str()
+            .unwrap_or("<none>")
+            .to_string(),
+        path: route.and_then(|r| r.path()).unwrap_or_else(|| "/".into()),
+        ip: gateway::gateway_view(g).address(),
+        resource_version: g.metadata.resource_version.clone().unwrap_or_default(),
+        uid: g.metadata.uid.clone(),
+        deleting: state::going_away(&g.metadata),
+        frontend,
+    }
+}
+
+/// What Gateway mode set up that is no longer there (or not working).
+fn gateway_drift(b: &Base, name: &str) -> Vec<String> {
+    let mut drift = vec![];
+    if let Some(g) = b.gateway.get(Kind::Gateway, name) {
+        let v = gateway::gateway_view(g);
+        if !gateway::is_true(v.condition("Programmed")) {
+            drift.push(format!(
+                "gateway/{name}: {}",
+                gateway::describe(v.condition("Programmed"), "Programmed")
+            ));
+        }
+    }
+    if b.gateway.get(Kind::HttpRoute, name).is_none() {
+        drift.push(format!("httproute/{name} is gone"));
+    }
+    let policy = crate::render::gateway::health_policy_name(name);
+    if b.gateway.get(Kind::HealthCheckPolicy, &policy).is_none() {
+        drift.push(format!(
+            "healthcheckpolicy/{policy} is gone (GKE's check probes `/` without it)"
+        ));
+    }
+    drift
 }
 
 /// What install set up that is no longer there.
 fn drift(b: &Base, vpc: &Vpc, class: &str) -> Vec<String> {
     let mut drift = vec![];
-    if class != "gce-internal" {
+    if class != "gce-internal" && class != gateway::CLASS {
         drift.push(format!("the Ingress class is `{class}`, not gce-internal"));
     }
     if let Some(added) = b.k10.annotation(ADDED_ANNOTATIONS) {
@@ -198,7 +246,7 @@ fn table(
 }
 
 async fn once(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<(u8, Base, Frontend, (String, String))> {
-    let b = state::base(g, p).await?;
+    let b = state::with_gateway_api(state::base(g, p).await?).await?;
     let f = frontend(&b)?;
     let neg = state::neg_name(&b.k10);
     let (negs, health, vpc, events) = tokio::join!(
@@ -218,6 +266,9 @@ async fn once(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<(u8, Ba
         state::events_for(&b.kube, f.frontend.kind(), f.frontend.name(), f.uid.as_deref()),
     );
     let mut drift = drift(&b, &vpc?, &f.class);
+    if let Frontend::Gateway { name } = &f.frontend {
+        drift.extend(gateway_drift(&b, name));
+    }
     if let Some(since) = &f.deleting {
         drift.insert(
             0,

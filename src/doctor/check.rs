@@ -21,6 +21,10 @@ pub enum CheckId {
     Negs,
     Backends,
     E2e,
+    GatewayApi,
+    HealthPolicy,
+    Gateway,
+    Route,
 }
 
 impl CheckId {
@@ -41,6 +45,10 @@ impl CheckId {
             CheckId::Negs => "negs",
             CheckId::Backends => "backends",
             CheckId::E2e => "e2e",
+            CheckId::GatewayApi => "gateway-api",
+            CheckId::HealthPolicy => "health-check-policy",
+            CheckId::Gateway => "gateway",
+            CheckId::Route => "http-route",
         }
     }
 
@@ -61,6 +69,10 @@ impl CheckId {
             CheckId::Negs => "NEGs",
             CheckId::Backends => "Backend health",
             CheckId::E2e => "In-cluster curl",
+            CheckId::GatewayApi => "Gateway API",
+            CheckId::HealthPolicy => "HealthCheckPolicy",
+            CheckId::Gateway => "Gateway",
+            CheckId::Route => "HTTPRoute",
         }
     }
 
@@ -72,8 +84,8 @@ impl CheckId {
             Firewall => &[Cluster, ProxySubnet],
             HealthCheck => &[Cluster, K10],
             Address => &[Cluster, ProxySubnet, Ingress, Events],
-            Negs => &[Cluster, K10, Service, Ingress],
-            Backends => &[Cluster, K10, Firewall, Service, HealthCheck, Negs],
+            Negs => &[Cluster, K10, Service, Ingress, Gateway, Route],
+            Backends => &[Cluster, K10, Firewall, Service, HealthCheck, Negs, HealthPolicy],
             E2e => &[
                 Cluster,
                 K10,
@@ -85,9 +97,24 @@ impl CheckId {
                 Address,
                 Negs,
                 Backends,
+                GatewayApi,
+                HealthPolicy,
+                Gateway,
+                Route,
             ],
-            _ => &[],
+            _ => gateway_depends_on(self),
         }
+    }
+}
+
+/// Gateway mode's dependencies (Address, NEGs, backends and curl hang off the Gateway there).
+fn gateway_depends_on(id: CheckId) -> &'static [CheckId] {
+    use CheckId::*;
+    match id {
+        Gateway => &[Cluster, GatewayApi, ProxySubnet],
+        Route => &[GatewayApi, Gateway],
+        HealthPolicy => &[GatewayApi, K10],
+        _ => &[],
     }
 }
 

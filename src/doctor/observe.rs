@@ -114,7 +114,11 @@ impl Facts {
 
     /// The first address GKE gave one of them.
     pub fn ip(&self) -> Option<String> {
-        self.ingresses().iter().find_map(|i| ingress_ip(i))
+        let gateway = || crate::doctor::checks::gateway::dashboard(&self.seen);
+        self.ingresses()
+            .iter()
+            .find_map(|i| ingress_ip(i))
+            .or_else(|| crate::gateway::gateway_view(gateway()?).address())
     }
 
     /// The range of the ACTIVE proxy-only subnet, when the VPC was read and has one.
@@ -179,7 +183,7 @@ async fn first_round(g: &Global, p: &Printer) -> anyhow::Result<FirstRound> {
         .project
         .clone()
         .or_else(|| discover::parse_context(&kube.context).map(|c| c.project));
-    let (cluster, k10, nodes, ings, events, denied_kube, denied_gcp) = tokio::join!(
+    let (cluster, k10, nodes, ings, events, denied_kube, denied_gcp, gateway) = tokio::join!(
         discover::cluster(g, &kube, &gcp),
         discover::k10(&kube),
         kube.retry("list nodes", || nodes_api.list(&lp)),
@@ -187,6 +191,7 @@ async fn first_round(g: &Global, p: &Printer) -> anyhow::Result<FirstRound> {
         kube.retry("list events", || ev_api.list(&lp)),
         denied_kube(&kube),
         denied_gcp(&gcp, project_guess.as_deref()),
+        crate::gateway::observe(&kube),
     );
     let cluster = cluster?;
     let nodes = nodes
@@ -203,6 +208,7 @@ async fn first_round(g: &Global, p: &Printer) -> anyhow::Result<FirstRound> {
         k10,
         nodes,
         ingresses: ings.map(|l| l.items).unwrap_or_default(),
+        gateway: gateway.unwrap_or_default(), // unreadable: treated as absent
     };
     let base = Base { kube, gcp, seen };
     let denied_gcp = match denied_gcp {
@@ -314,18 +320,7 @@ async fn curl(b: &Base, k10: Option<&K10>, a: &DoctorArgs) -> Option<Curl> {
         return None;
     }
     let k = k10?;
-    let ings = b.gateway_ingresses();
-    let (ing, ip) = ings.iter().find_map(|i| Some((i, ingress_ip(i)?)))?;
-    let path = ings
-        .iter()
-        .find_map(|i| {
-            serde_json::to_value(i).ok()?["spec"]["rules"][0]["http"]["paths"][0]["path"]
-                .as_str()
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| k.dashboard_path());
-    let path = plan::normalize_path(&path).unwrap_or(path);
-    let ep = verify::Endpoint::of(ing, &ip);
+    let (ep, path) = curl_target(b, k)?;
     for cand in verify::curl_candidates(b, a.probe_pod.as_deref()) {
         match verify::curl(b, &cand, &ep, &path).await {
             Ok(Ok(page)) => {
@@ -344,6 +339,24 @@ async fn curl(b: &Base, k10: Option<&K10>, a: &DoctorArgs) -> Option<Curl> {
     Some(Err(CurlFailure::NoCurlPod {
         probe_pod: a.probe_pod.clone(),
     }))
+}
+
+/// Where to curl: the first Ingress to gateway with an address, else the dashboard's Gateway.
+fn curl_target(b: &Base, k: &K10) -> Option<(verify::Endpoint, String)> {
+    let ings = b.gateway_ingresses();
+    let Some((ing, ip)) = ings.iter().find_map(|i| Some((i, ingress_ip(i)?))) else {
+        return crate::doctor::checks::gateway::curl_target(&b.seen, k);
+    };
+    let path = ings
+        .iter()
+        .find_map(|i| {
+            serde_json::to_value(i).ok()?["spec"]["rules"][0]["http"]["paths"][0]["path"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| k.dashboard_path());
+    let path = plan::normalize_path(&path).unwrap_or(path);
+    Some((verify::Endpoint::of(ing, &ip), path))
 }
 
 fn access_review(namespace: &str, (verb, group, res, sub): (&str, &str, &str, &str)) -> SelfSubjectAccessReview {

@@ -26,6 +26,14 @@ pub struct Cluster {
 pub struct NetworkConfig {
     pub network: String,
     pub subnetwork: String,
+    pub gateway_api_config: GatewayApiConfig,
+}
+
+/// `networkConfig.gatewayApiConfig`: absent or `CHANNEL_DISABLED` until Gateway API is enabled.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GatewayApiConfig {
+    pub channel: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -6,6 +6,9 @@
 mod fields;
 mod firewall;
 mod frontend;
+pub mod gateway;
+#[cfg(test)]
+mod gateway_tests;
 mod health_check;
 mod preconditions;
 mod proxy_subnet;
@@ -84,6 +87,19 @@ pub enum Change {
     },
     /// Merge-patch the existing front end.
     UpdateFrontend {
+        patch: Value,
+    },
+    /// Turn Gateway API on (Container API `clusters.update`, then its operation).
+    EnableGatewayApi {
+        body: Value,
+    },
+    /// Create a Gateway API object or GKE policy (the manifest names its kind).
+    CreateObject {
+        body: Value,
+    },
+    /// Merge-patch one (`body`: the wanted manifest, for its kind and name).
+    PatchObject {
+        body: Value,
         patch: Value,
     },
 }
@@ -313,6 +329,7 @@ pub fn compute(
     let service = service::step(&seen.k10, strategy)?;
     let (frontend, path) = frontend::choose(seen, s)?;
     let exposed = frontend::step(seen, &frontend, &path, s, &mut notes)?;
+    notes.warnings.extend(gateway::recommendation(seen));
     if s.https_only() {
         notes.warnings.push(
             "HTTPS only: GKE serves HTTP and HTTPS on one internal IP only with a static IP (--static-ip)".into(),

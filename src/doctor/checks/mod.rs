@@ -10,12 +10,16 @@ pub mod context;
 pub mod e2e;
 pub mod events;
 pub mod firewall;
+pub mod gateway;
+pub mod gateway_api;
 pub mod health_check;
+pub mod health_policy;
 pub mod ingress;
 pub mod k10;
 pub mod negs;
 pub mod permissions;
 pub mod proxy_subnet;
+pub mod route;
 pub mod service;
 
 /// The checks, in the order doctor runs and prints them.
@@ -35,3 +39,30 @@ pub const ALL: &[fn(&Facts) -> Check] = &[
     backends::check,
     e2e::check,
 ];
+
+/// Gateway mode's checks, in order: the Ingress checks give way to the Gateway API's.
+pub const GATEWAY: &[fn(&Facts) -> Check] = &[
+    context::check,
+    cluster::check,
+    permissions::check,
+    k10::check,
+    gateway_api::check,
+    proxy_subnet::check,
+    firewall::check,
+    health_policy::check,
+    gateway::check,
+    route::check,
+    negs::check,
+    backends::check,
+    e2e::check,
+];
+
+/// The checks for the setup at hand: Gateway mode's when a Gateway serves the dashboard and no
+/// Ingress does, else [`ALL`].
+pub fn for_facts(f: &Facts) -> &'static [fn(&Facts) -> Check] {
+    if gateway::mode(f) {
+        GATEWAY
+    } else {
+        ALL
+    }
+}

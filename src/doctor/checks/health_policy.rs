@@ -1,0 +1,67 @@
+//! Gateway mode: a HealthCheckPolicy targets Service gateway with the readinessProbe's path and
+//! scheme; without one GKE's health check probes `/`, which K10's gateway answers 404.
+
+use serde_json::json;
+
+use crate::doctor::{Check, CheckId, Facts};
+
+pub fn check(f: &Facts) -> Check {
+    let id = CheckId::HealthPolicy;
+    let ns = &f.namespace;
+    let Some(k) = f.k10() else {
+        return Check::blocked(id, CheckId::K10, "K10 not found");
+    };
+    let (want_path, want_type) = match &k.probe {
+        Some(p) => (p.path.clone(), if p.scheme == "HTTPS" { "HTTPS" } else { "HTTP" }),
+        None => ("/healthz".to_string(), k.gateway_protocol()),
+    };
+    let install = format!("`kubectl kasten-ilb install -n {ns} --via gateway`");
+    let Some(pol) = f.seen.gateway.policies_for_gateway_service().into_iter().next() else {
+        return Check::fail(
+            id,
+            format!(
+                "no HealthCheckPolicy targets Service gateway: GKE's health check probes `/`, which K10's gateway \
+                 answers 404 (the readinessProbe says {want_type} {want_path})"
+            ),
+        )
+        .hint(install);
+    };
+    let name = pol.metadata.name.clone().unwrap_or_default();
+    let cfg = &pol.data["spec"]["default"]["config"];
+    let kind = cfg["type"].as_str().unwrap_or("HTTP");
+    let field = if kind == "HTTPS" {
+        "httpsHealthCheck"
+    } else {
+        "httpHealthCheck"
+    };
+    let path = cfg[field]["requestPath"].as_str().unwrap_or("/");
+    let ev = json!({"policy": name, "type": kind, "requestPath": path, "port": cfg[field]["port"]});
+    if kind == want_type && path == want_path {
+        return Check::pass(
+            id,
+            format!("{name}: {kind} {path} on Service gateway, as the readinessProbe"),
+        )
+        .evidence(ev);
+    }
+    let wfield = if want_type == "HTTPS" {
+        "httpsHealthCheck"
+    } else {
+        "httpHealthCheck"
+    };
+    let mut config = json!({"type": want_type, wfield: {"requestPath": want_path}});
+    if let Some(port) = cfg[field]["port"].as_i64() {
+        config[wfield]["port"] = json!(port);
+    }
+    if wfield != field {
+        config[field] = serde_json::Value::Null;
+    }
+    let patch = json!({"spec": {"default": {"config": config}}});
+    Check::fail(
+        id,
+        format!("{name}: probes {kind} {path}, but the gateway is ready on {want_type} {want_path}"),
+    )
+    .hint(format!(
+        "`kubectl -n {ns} patch healthcheckpolicy {name} --type=merge -p '{patch}'`"
+    ))
+    .evidence(ev)
+}
