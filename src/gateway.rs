@@ -8,8 +8,9 @@ use kube::Api;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::gcp::model::BackendService;
 use crate::kube::{explain, Kube};
-use crate::state::{MANAGED_BY_LABEL, MANAGER};
+use crate::state::{Base, MANAGED_BY_LABEL, MANAGER};
 
 /// The GatewayClass of GKE's regional internal Application Load Balancer.
 pub const CLASS: &str = "gke-l7-rilb";
@@ -369,4 +370,75 @@ pub async fn observe(kube: &Kube) -> anyhow::Result<GatewayApi> {
 /// The API for one namespaced kind in K10's namespace.
 pub fn api(kube: &Kube, kind: Kind) -> Api<DynamicObject> {
     Api::namespaced_with(kube.client.clone(), &kube.namespace, &kind.api_resource())
+}
+
+/// The backend service GKE's Gateway controller made for Service gateway: a `gkegw1-` one whose
+/// backends are the gateway's NEGs (`neg`, from the Service's neg-status), or, without that, whose
+/// name holds `-<namespace>-gateway-<port>-`.
+pub fn pick_backend<'a>(
+    all: &'a [BackendService],
+    neg: Option<&str>,
+    ns: &str,
+    port: i32,
+) -> Option<&'a BackendService> {
+    let ours = || all.iter().filter(|bs| bs.name.starts_with("gkegw1-"));
+    let by_neg = neg.and_then(|n| {
+        let tail = format!("/networkEndpointGroups/{n}");
+        ours().find(|bs| bs.backends.iter().any(|be| be.group.ends_with(&tail)))
+    });
+    let infix = format!("-{ns}-gateway-{port}-");
+    by_neg.or_else(|| ours().find(|bs| bs.name.contains(&infix)))
+}
+
+/// Read the region's backend services and pick the Gateway's (None: not made yet).
+pub async fn backend_service(b: &Base) -> anyhow::Result<Option<BackendService>> {
+    let c = &b.cluster;
+    let url = b
+        .gcp
+        .compute_url(&format!("{}/regions/{}/backendServices", c.r.project, c.region));
+    let all: Vec<BackendService> = b.gcp.list(&url, None).await?;
+    let neg = crate::state::neg_name(&b.k10);
+    Ok(pick_backend(&all, neg.as_deref(), &b.k10.namespace, b.k10.service_port).cloned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::from_json;
+    use serde_json::json;
+
+    fn bs(name: &str, neg: &str) -> BackendService {
+        from_json(json!({"name": name, "backends": [{"group":
+            format!("https://compute.googleapis.com/compute/v1/projects/p/zones/z/networkEndpointGroups/{neg}")}]}))
+    }
+
+    #[test]
+    fn the_gateways_backend_service_is_found_by_its_negs_then_by_name() {
+        let all = [
+            bs("k8s1-aaaa-kasten-io-gateway-80-bbbb", "k8s1-neg"),
+            bs("gkegw1-xxxx-other-web-80-yyyy", "k8s1-other"),
+            bs("gkegw1-1234-kasten-io-gateway-80-abcd", "k8s1-neg"),
+        ];
+        let name = |neg| pick_backend(&all, neg, "kasten-io", 80).map(|b| b.name.as_str());
+        assert_eq!(name(Some("k8s1-neg")), Some("gkegw1-1234-kasten-io-gateway-80-abcd"));
+        assert_eq!(name(None), Some("gkegw1-1234-kasten-io-gateway-80-abcd"));
+        assert_eq!(name(Some("k8s1-other")), Some("gkegw1-xxxx-other-web-80-yyyy"));
+        assert_eq!(pick_backend(&all[..2], None, "kasten-io", 80).map(|b| &b.name), None);
+    }
+
+    #[test]
+    fn conditions_and_addresses_are_read_from_status() {
+        let g: DynamicObject = from_json(json!({"metadata": {"name": "g"}, "status": {
+            "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted"},
+                           {"type": "Programmed", "status": "False", "reason": "Invalid", "message": "no subnet"}],
+            "addresses": [{"type": "IPAddress", "value": "10.0.0.9"}]}}));
+        let v = gateway_view(&g);
+        assert!(!v.ready());
+        assert_eq!(v.address().as_deref(), Some("10.0.0.9"));
+        assert_eq!(
+            describe(v.condition("Programmed"), "Programmed"),
+            "Programmed=False (Invalid): no subnet"
+        );
+        assert_eq!(describe(v.condition("Other"), "Other"), "no Other condition yet");
+    }
 }

@@ -136,12 +136,14 @@ pub async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<F
     let first = first_round(g, p).await?;
     let b = &first.base;
     let k10 = first.k10_error.is_none().then_some(&b.k10);
+    let backend = backend_name(b, k10).await;
+    let backend = backend.as_deref();
     let (vpc, hc, bs, negs, health, backend_config, curl) = tokio::join!(
         state::vpc(b),
         state::health_check(b),
-        backend_service(b, k10),
+        backend_service(b, backend),
         negs(b, k10),
-        health(b, k10),
+        health(b, k10, backend),
         backend_config(b, k10),
         curl(b, k10, a),
     );
@@ -255,9 +257,20 @@ fn region_url(b: &Base, what: &str, name: &str) -> String {
         .compute_url(&format!("{}/regions/{}/{what}/{name}", c.r.project, c.region))
 }
 
-async fn backend_service(b: &Base, k10: Option<&K10>) -> Option<BackendService> {
-    let n = state::neg_name(k10?)?;
-    let url = region_url(b, "backendServices", &n);
+/// The backend service to read: named as the NEG for an Ingress; GKE's `gkegw1-` one for a Gateway.
+async fn backend_name(b: &Base, k10: Option<&K10>) -> Option<String> {
+    if crate::doctor::checks::gateway::gateway_mode(&b.seen) {
+        return crate::gateway::backend_service(b)
+            .await
+            .ok()
+            .flatten()
+            .map(|bs| bs.name);
+    }
+    state::neg_name(k10?)
+}
+
+async fn backend_service(b: &Base, name: Option<&str>) -> Option<BackendService> {
+    let url = region_url(b, "backendServices", name?);
     b.gcp.get_opt::<BackendService>(&url).await.ok().flatten()
 }
 
@@ -269,8 +282,12 @@ async fn negs(b: &Base, k10: Option<&K10>) -> Result<Vec<NetworkEndpointGroup>, 
 }
 
 /// getHealth for the NEG of each zone in the Service's neg-status, concurrently.
-async fn health(b: &Base, k10: Option<&K10>) -> Result<Vec<(String, Vec<HealthStatus>)>, String> {
-    let Some(n) = k10.and_then(state::neg_name) else {
+async fn health(
+    b: &Base,
+    k10: Option<&K10>,
+    backend: Option<&str>,
+) -> Result<Vec<(String, Vec<HealthStatus>)>, String> {
+    let (Some(n), Some(backend)) = (k10.and_then(state::neg_name), backend) else {
         return Ok(vec![]);
     };
     let zones = k10
@@ -289,7 +306,7 @@ async fn health(b: &Base, k10: Option<&K10>) -> Result<Vec<(String, Vec<HealthSt
                 .compute_url(&format!("{project}/zones/{z}/networkEndpointGroups/{n}"))
         })
         .collect();
-    let url = format!("{}/getHealth", region_url(b, "backendServices", &n));
+    let url = format!("{}/getHealth", region_url(b, "backendServices", backend));
     let futs = groups.iter().map(|gr| {
         let body = json!({"group": gr});
         let url = url.clone();

@@ -12,7 +12,11 @@ use crate::verify::Endpoint;
 /// Whether doctor checks a Gateway setup: a Gateway serves the dashboard (an HTTPRoute to Service
 /// gateway attaches to it) and no Ingress routes to gateway.
 pub fn mode(f: &Facts) -> bool {
-    f.ingresses().is_empty() && (!f.seen.gateway.dashboard_gateways().is_empty() || f.seen.gateway.any_ours())
+    gateway_mode(&f.seen)
+}
+
+pub fn gateway_mode(seen: &Observed) -> bool {
+    seen.gateway_ingresses().is_empty() && (!seen.gateway.dashboard_gateways().is_empty() || seen.gateway.any_ours())
 }
 
 /// The dashboard's Gateway (the first a route to gateway attaches to, else install's).
