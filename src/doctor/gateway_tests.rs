@@ -160,3 +160,13 @@ fn no_proxy_subnet_explains_a_gateway_that_is_not_programmed() {
         }
     );
 }
+
+#[test]
+fn a_policy_gke_has_not_applied_yet_is_a_warning_naming_the_health_check() {
+    let f = Facts::gateway_healthy().with_health_check(Some(crate::fixtures::health_check("/")));
+    let c = find(&evaluate(&f), CheckId::HealthPolicy);
+    assert_eq!(c.result, Outcome::Warn, "{c:#?}");
+    assert!(c.finding.contains("still probes HTTP /"), "{}", c.finding);
+    let f = Facts::gateway_healthy();
+    assert!(find(&evaluate(&f), CheckId::HealthPolicy).finding.contains("probes it"));
+}

@@ -140,7 +140,7 @@ pub async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<F
     let backend = backend.as_deref();
     let (vpc, hc, bs, negs, health, backend_config, curl) = tokio::join!(
         state::vpc(b),
-        state::health_check(b),
+        health_check(b, backend),
         backend_service(b, backend),
         negs(b, k10),
         health(b, k10, backend),
@@ -255,6 +255,15 @@ fn region_url(b: &Base, what: &str, name: &str) -> String {
     let c = &b.cluster;
     b.gcp
         .compute_url(&format!("{}/regions/{}/{what}/{name}", c.r.project, c.region))
+}
+
+/// The load balancer's health check: GKE names it as the backend service (Ingress: the NEG's name).
+async fn health_check(b: &Base, backend: Option<&str>) -> Option<HealthCheck> {
+    if !crate::doctor::checks::gateway::gateway_mode(&b.seen) {
+        return state::health_check(b).await;
+    }
+    let url = region_url(b, "healthChecks", backend?);
+    b.gcp.get_opt::<HealthCheck>(&url).await.ok().flatten()
 }
 
 /// The backend service to read: named as the NEG for an Ingress; GKE's `gkegw1-` one for a Gateway.

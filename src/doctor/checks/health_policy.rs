@@ -37,11 +37,7 @@ pub fn check(f: &Facts) -> Check {
     let path = cfg[field]["requestPath"].as_str().unwrap_or("/");
     let ev = json!({"policy": name, "type": kind, "requestPath": path, "port": cfg[field]["port"]});
     if kind == want_type && path == want_path {
-        return Check::pass(
-            id,
-            format!("{name}: {kind} {path} on Service gateway, as the readinessProbe"),
-        )
-        .evidence(ev);
+        return applied(f, &name, kind, path).evidence(ev);
     }
     let wfield = if want_type == "HTTPS" {
         "httpsHealthCheck"
@@ -64,4 +60,28 @@ pub fn check(f: &Facts) -> Check {
         "`kubectl -n {ns} patch healthcheckpolicy {name} --type=merge -p '{patch}'`"
     ))
     .evidence(ev)
+}
+
+/// The policy is right: has GKE applied it to the load balancer's health check yet?
+fn applied(f: &Facts, name: &str, kind: &str, path: &str) -> Check {
+    let id = CheckId::HealthPolicy;
+    let ok = format!("{name}: {kind} {path} on Service gateway, as the readinessProbe");
+    let Some(hc) = &f.hc else {
+        return Check::pass(id, ok);
+    };
+    let got = hc.settings().request_path.clone().unwrap_or_else(|| "/".into());
+    if hc.kind == kind && got == path {
+        return Check::pass(id, format!("{ok}; health check `{}` probes it", hc.name));
+    }
+    Check::warn(
+        id,
+        format!(
+            "{ok}, but health check `{}` still probes {} {got} (GKE has not applied it yet)",
+            hc.name, hc.kind
+        ),
+    )
+    .hint(format!(
+        "`kubectl -n {} describe healthcheckpolicy {name}` shows GKE's status",
+        f.namespace
+    ))
 }
