@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use gke_sim::{LoggedRequest, Sim, SimConfig};
 
+pub mod hints;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_kubectl-kasten_ilb");
 
 pub struct TestWorld {
