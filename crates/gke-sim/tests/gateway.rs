@@ -56,6 +56,13 @@ impl World {
         })
     }
 
+    /// A world in this scenario once its Gateway `k10-ilb` is programmed, with the Gateway.
+    fn programmed(scenario: &str) -> Option<(World, Value)> {
+        let w = Self::start(scenario)?;
+        let g = w.wait_condition("k10-ilb", "Programmed", "True");
+        Some((w, g))
+    }
+
     /// Both clients installed? Otherwise say SKIP once.
     fn clients() -> bool {
         let missing: Vec<&str> = ["kubectl", "gcloud"]
@@ -101,6 +108,12 @@ impl World {
         child.wait_with_output().unwrap()
     }
 
+    /// `kubectl patch KIND k10-ilb --type=TYPE -p BODY` in kasten-io.
+    fn patch(&self, kind: &str, typ: &str, body: &str) {
+        let t = format!("--type={typ}");
+        ok(&self.kubectl(&["-n", "kasten-io", "patch", kind, "k10-ilb", &t, "-p", body]));
+    }
+
     fn json(&self, args: &[&str]) -> Value {
         let mut a = args.to_vec();
         a.extend(["-o", "json"]);
@@ -113,11 +126,7 @@ impl World {
             let g = self.json(&["-n", "kasten-io", "get", "gateway", gw]);
             let conds = g["status"]["conditions"].as_array().cloned().unwrap_or_default();
             let hit = conds.iter().any(|c| c["type"] == typ && c["status"] == status);
-            if hit {
-                Ok(g)
-            } else {
-                Err(g.to_string())
-            }
+            when(hit, g)
         })
     }
 
@@ -135,6 +144,15 @@ impl World {
             url,
         ];
         ok(&self.kubectl(&args))
+    }
+}
+
+/// `v` when `hit`, else what was seen instead.
+fn when<T: std::fmt::Display>(hit: bool, v: T) -> Result<T, String> {
+    if hit {
+        Ok(v)
+    } else {
+        Err(v.to_string())
     }
 }
 
@@ -166,6 +184,20 @@ fn create_proxy_subnet(w: &World) {
         "--range=10.120.0.0/23",
     ];
     ok(&w.gcloud(&[&args[..], &more[..]].concat()));
+}
+
+/// `gcloud container clusters update kasten-demo --gateway-api=VALUE`.
+fn set_gateway_api(w: &World, value: &str) {
+    let flag = format!("--gateway-api={value}");
+    ok(&w.gcloud(&[
+        "container",
+        "clusters",
+        "update",
+        "kasten-demo",
+        "--zone",
+        "us-central1-a",
+        &flag,
+    ]));
 }
 
 /// The cluster's Gateway API channel, as gcloud shows it.
@@ -202,15 +234,7 @@ fn gateway_api_is_off_until_gcloud_enables_it_then_the_crds_and_classes_appear()
     let d = channel(&w);
     assert_eq!(d.trim(), "", "Gateway API is off in `fresh`");
     w.sim.clear_requests();
-    ok(&w.gcloud(&[
-        "container",
-        "clusters",
-        "update",
-        "kasten-demo",
-        "--zone",
-        "us-central1-a",
-        "--gateway-api=standard",
-    ]));
+    set_gateway_api(&w, "standard");
     let puts: Vec<_> = w.sim.requests().into_iter().filter(|r| r.method == "PUT").collect();
     assert!(
         puts.iter().any(|r| r.path.ends_with("/clusters/kasten-demo")),
@@ -391,10 +415,9 @@ fn listener<'a>(g: &'a Value, name: &str) -> &'a Value {
 
 #[test]
 fn without_a_health_check_policy_the_check_probes_root_and_the_gateway_answers_503() {
-    let Some(w) = World::start("gateway-no-policy") else {
+    let Some((w, g)) = World::programmed("gateway-no-policy") else {
         return;
     };
-    let g = w.wait_condition("k10-ilb", "Programmed", "True");
     let ip = g["status"]["addresses"][0]["value"].as_str().unwrap().to_string();
     let hcs = ok(&w.gcloud(&[
         "compute",
@@ -424,11 +447,7 @@ fn without_a_health_check_policy_the_check_probes_root_and_the_gateway_answers_5
     ok(&w.apply(MANIFESTS.split("---").nth(2).unwrap()));
     eventually("the policy takes effect", || {
         let page = w.curl(&format!("http://{ip}/k10/"));
-        if page.contains("HTTP/1.1 401") {
-            Ok(())
-        } else {
-            Err(page)
-        }
+        when(page.contains("HTTP/1.1 401"), page).map(drop)
     });
     let health = ok(&w.gcloud(&["compute", "backend-services", "get-health", bs, "--region=us-central1"]));
     assert!(health.contains("HEALTHY") && !health.contains("UNHEALTHY"), "{health}");
@@ -436,46 +455,35 @@ fn without_a_health_check_policy_the_check_probes_root_and_the_gateway_answers_5
 
 #[test]
 fn a_route_to_a_port_the_service_does_not_have_is_not_resolved() {
-    let Some(w) = World::start("gateway-wrong-port") else {
+    let Some((w, _)) = World::programmed("gateway-wrong-port") else {
         return;
     };
-    w.wait_condition("k10-ilb", "Programmed", "True");
     let c = route_parent_condition(&w, "ResolvedRefs");
     assert_eq!(c["status"], "False", "{c:#}");
     assert_eq!(c["reason"], "BackendNotFound", "{c:#}");
     assert!(c["message"].as_str().unwrap().contains("has no port 8000"), "{c:#}");
     assert_eq!(route_parent_condition(&w, "Accepted")["status"], "True");
     // Deleting the Service: BackendNotFound, naming it.
-    ok(&w.kubectl(&[
-        "-n",
-        "kasten-io",
-        "patch",
+    w.patch(
         "httproute",
-        "k10-ilb",
-        "--type=json",
-        "-p",
+        "json",
         r#"[{"op": "replace", "path": "/spec/rules/0/backendRefs/0/name", "value": "nope"}]"#,
-    ]));
+    );
     eventually("BackendNotFound names the Service", || {
         let c = route_parent_condition(&w, "ResolvedRefs");
         let hit = c["message"]
             .as_str()
             .unwrap_or_default()
             .contains("\"kasten-io/nope\" not found");
-        if hit {
-            Ok(())
-        } else {
-            Err(c.to_string())
-        }
+        when(hit, c).map(drop)
     });
 }
 
 #[test]
 fn an_https_listener_without_its_secret_is_not_resolved() {
-    let Some(w) = World::start("gateway-missing-tls") else {
+    let Some((w, g)) = World::programmed("gateway-missing-tls") else {
         return;
     };
-    let g = w.wait_condition("k10-ilb", "Programmed", "True");
     let https = listener(&g, "https");
     let c = condition(&https["conditions"], "ResolvedRefs");
     assert_eq!(
@@ -504,11 +512,7 @@ fn an_https_listener_without_its_secret_is_not_resolved() {
     eventually("the https listener resolves", || {
         let g = w.json(&["-n", "kasten-io", "get", "gateway", "k10-ilb"]);
         let hit = condition(&listener(&g, "https")["conditions"], "ResolvedRefs")["status"] == "True";
-        if hit {
-            Ok(())
-        } else {
-            Err(g.to_string())
-        }
+        when(hit, g).map(drop)
     });
     let frs = ok(&w.gcloud(&[
         "compute",
@@ -555,10 +559,9 @@ fn without_a_proxy_only_subnet_the_gateway_is_not_programmed_until_one_exists() 
 
 #[test]
 fn deleting_the_gateway_deletes_its_google_resources() {
-    let Some(w) = World::start("gateway-healthy") else {
+    let Some((w, g)) = World::programmed("gateway-healthy") else {
         return;
     };
-    let g = w.wait_condition("k10-ilb", "Programmed", "True");
     let list = |coll: &str| {
         let global = ["firewall-rules", "network-endpoint-groups"].contains(&coll);
         let scope = if global {
@@ -602,10 +605,9 @@ fn deleting_the_gateway_deletes_its_google_resources() {
 
 #[test]
 fn gcp_gateway_policy_allow_global_access_reaches_the_forwarding_rule() {
-    let Some(w) = World::start("gateway-healthy") else {
+    let Some((w, _)) = World::programmed("gateway-healthy") else {
         return;
     };
-    w.wait_condition("k10-ilb", "Programmed", "True");
     let ga = || {
         ok(&w.gcloud(&[
             "compute",
@@ -624,11 +626,7 @@ fn gcp_gateway_policy_allow_global_access_reaches_the_forwarding_rule() {
     eventually("allowGlobalAccess on the forwarding rule", || {
         let out = ga();
         let hit = out.lines().any(|l| l.starts_with("gkegw1-") && l.ends_with("True"));
-        if hit {
-            Ok(())
-        } else {
-            Err(out)
-        }
+        when(hit, out).map(drop)
     });
     let p = w.json(&["-n", "kasten-io", "get", "gcpgatewaypolicy", "k10-ilb"]);
     assert_eq!(
@@ -641,5 +639,146 @@ fn gcp_gateway_policy_allow_global_access_reaches_the_forwarding_rule() {
         condition(&h["status"]["conditions"], "Attached")["reason"],
         "Attached",
         "{h:#}"
+    );
+}
+
+#[test]
+fn disabling_gateway_api_hides_the_crds_again() {
+    let Some(w) = World::start("gateway-fresh") else { return };
+    assert_eq!(channel(&w).trim(), "CHANNEL_STANDARD");
+    assert!(ok(&w.kubectl(&["get", "gatewayclasses"])).contains("gke-l7-rilb"));
+    set_gateway_api(&w, "disabled");
+    assert_eq!(channel(&w).trim(), "CHANNEL_DISABLED");
+    // kubectl's discovery cache still names the kind, so the list itself is not found.
+    let e = err(&w.kubectl(&["get", "gatewayclasses"]));
+    assert!(e.contains("the server could not find the requested resource"), "{e}");
+    let fresh = w.home.path().join("fresh-cache");
+    let e = err(&w.kubectl(&["get", "gatewayclasses", "--cache-dir", fresh.to_str().unwrap()]));
+    assert!(e.contains("doesn't have a resource type \"gatewayclasses\""), "{e}");
+}
+
+#[test]
+fn kubectl_wait_sees_the_gateway_become_programmed() {
+    let Some(w) = World::start("gateway-fresh") else { return };
+    create_proxy_subnet(&w);
+    ok(&w.apply(MANIFESTS));
+    let out = ok(&w.kubectl(&[
+        "-n",
+        "kasten-io",
+        "wait",
+        "--for=condition=Programmed",
+        "gateway/k10-ilb",
+        "--timeout=30s",
+    ]));
+    assert!(out.contains("condition met"), "{out}");
+    let d = ok(&w.kubectl(&["-n", "kasten-io", "describe", "gateway", "k10-ilb"]));
+    assert!(
+        d.contains("SYNC on kasten-io/k10-ilb was a success"),
+        "the event shows in describe: {d}"
+    );
+}
+
+#[test]
+fn a_named_address_gives_the_gateway_its_static_ip_and_an_unknown_one_is_not_usable() {
+    let Some((w, _)) = World::programmed("gateway-healthy") else {
+        return;
+    };
+    let patch = r#"{"spec": {"addresses": [{"type": "NamedAddress", "value": "k10-ilb-ip"}]}}"#;
+    w.patch("gateway", "merge", patch);
+    let g = w.wait_condition("k10-ilb", "Programmed", "False");
+    assert_eq!(
+        condition(&g["status"]["conditions"], "Programmed")["reason"],
+        "AddressNotUsable",
+        "{g:#}"
+    );
+    ok(&w.gcloud(&[
+        "compute",
+        "addresses",
+        "create",
+        "k10-ilb-ip",
+        "--region=us-central1",
+        "--subnet=default",
+        "--addresses=10.128.0.50",
+    ]));
+    let g = w.wait_condition("k10-ilb", "Programmed", "True");
+    assert_eq!(g["status"]["addresses"][0]["value"], "10.128.0.50", "{g:#}");
+    let frs = ok(&w.gcloud(&[
+        "compute",
+        "forwarding-rules",
+        "list",
+        "--regions=us-central1",
+        "--format=value(name,IPAddress)",
+    ]));
+    assert!(
+        frs.lines()
+            .any(|l| l.starts_with("gkegw1-") && l.ends_with("10.128.0.50")),
+        "{frs}"
+    );
+}
+
+#[test]
+fn a_route_gateway_listeners_do_not_accept_says_why() {
+    let Some((w, _)) = World::programmed("gateway-healthy") else {
+        return;
+    };
+    let patch = r#"[{"op": "add", "path": "/spec/parentRefs/0/sectionName", "value": "https"}]"#;
+    w.patch("httproute", "json", patch);
+    eventually("NoMatchingParent", || {
+        let c = route_parent_condition(&w, "Accepted");
+        when(c["reason"] == "NoMatchingParent" && c["status"] == "False", c).map(drop)
+    });
+    let g = w.json(&["-n", "kasten-io", "get", "gateway", "k10-ilb"]);
+    assert_eq!(listener(&g, "http")["attachedRoutes"], 0, "{g:#}");
+    // A route in another namespace, while the listener allows only its own.
+    let other = MANIFESTS
+        .split("---")
+        .nth(1)
+        .unwrap()
+        .replace("namespace: kasten-io}", "namespace: default}");
+    let other = other.replace(
+        "parentRefs: [{name: k10-ilb}]",
+        "parentRefs: [{name: k10-ilb, namespace: kasten-io}]",
+    );
+    ok(&w.apply(&other));
+    eventually("NotAllowedByListeners", || {
+        let r = w.json(&["-n", "default", "get", "httproute", "k10-ilb"]);
+        let c = condition(&r["status"]["parents"][0]["conditions"], "Accepted").clone();
+        when(c["reason"] == "NotAllowedByListeners", r).map(drop)
+    });
+}
+
+#[test]
+fn new_pods_behind_the_gateway_carry_the_neg_readiness_gate_which_opens_once_healthy() {
+    let Some((w, _)) = World::programmed("gateway-healthy") else {
+        return;
+    };
+    ok(&w.kubectl(&[
+        "-n",
+        "kasten-io",
+        "delete",
+        "pod",
+        "-l",
+        "service=gateway",
+        "--wait=false",
+    ]));
+    let pod = eventually("a new gateway pod, gated and Ready", || {
+        let pods = w.json(&["-n", "kasten-io", "get", "pods", "-l", "service=gateway"]);
+        let p = pods["items"]
+            .as_array()
+            .and_then(|i| i.first())
+            .cloned()
+            .unwrap_or_default();
+        let gated = p["spec"]["readinessGates"][0]["conditionType"] == "cloud.google.com/load-balancer-neg-ready";
+        let gate = condition(&p["status"]["conditions"], "cloud.google.com/load-balancer-neg-ready");
+        when(gated && gate["status"] == "True", pods).map(|_| p)
+    });
+    let gate = condition(&pod["status"]["conditions"], "cloud.google.com/load-balancer-neg-ready");
+    assert_eq!(gate["reason"], "LoadBalancerNegReady", "{pod:#}");
+    assert!(
+        gate["message"]
+            .as_str()
+            .unwrap()
+            .contains("attached to BackendService \"gkegw1-"),
+        "{gate:#}"
     );
 }
