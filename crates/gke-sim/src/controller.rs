@@ -32,12 +32,14 @@ pub fn settle(w: &mut World) {
             reconcile_ingress(w, &key.0, &key.1, true);
         }
     }
+    crate::gateway_api::tick(w, true);
     if !crate::readiness::reflect(w).is_empty() {
         sync_pods(w);
         sync_endpoints(w);
         for key in ingress_keys(w) {
             reconcile_ingress(w, &key.0, &key.1, true);
         }
+        crate::gateway_api::tick(w, true);
     }
 }
 
@@ -83,6 +85,7 @@ pub fn next_due(w: &World, now: Instant) -> Option<Instant> {
         .flat_map(|m| [m.first_seen.map(|t| t + delay), m.deleting_since.map(|t| t + delay / 2)])
         .flatten()
         .chain(crate::readiness::next_timeout(w))
+        .chain(crate::gateway_api::next_due(w))
         .filter(|t| *t > now)
         .min()
 }
@@ -97,6 +100,7 @@ pub fn tick(w: &mut World) {
     for key in ingress_keys(w) {
         reconcile_ingress(w, &key.0, &key.1, false);
     }
+    crate::gateway_api::tick(w, false);
     if !crate::readiness::reflect(w).is_empty() {
         w.touch(); // the next pass finishes what the gate held back
     }
@@ -740,10 +744,7 @@ fn ingress_ip(w: &mut World, key: &(String, String), ing: &Value, class: Class, 
     if class == Class::Internal && active_proxy_subnet(w).is_none() {
         let tp = frontend_name("tp", &key.0, &key.1);
         let tp_url = format!("{}/targetHttpProxies/{}", w.region_url(&region), tp);
-        let msg = err(format!(
-            "googleapi: Error 400: Invalid value for field 'resource.target': '{tp_url}'. A reserved and active \
-             subnetwork is required in the same region and VPC as the forwarding rule., invalid"
-        ));
+        let msg = err(format!("googleapi: Error 400: {}, invalid", invalid_target(&tp_url)));
         warn_if_new(w, key, ing, "Sync", &msg);
         return None;
     }
@@ -774,6 +775,15 @@ fn ingress_ip(w: &mut World, key: &(String, String), ing: &Value, class: Class, 
             format!("34.149.{}.{}", 100 + n / 250, n % 250 + 2)
         }
     })
+}
+
+/// Compute's error for a forwarding rule of an internal proxy load balancer when the region and
+/// VPC have no ACTIVE proxy-only subnet (shared by the Ingress and Gateway controllers).
+pub fn invalid_target(tp_url: &str) -> String {
+    format!(
+        "Invalid value for field 'resource.target': '{tp_url}'. A reserved and active subnetwork is required \
+         in the same region and VPC as the forwarding rule."
+    )
 }
 
 /// Names of the frontend pieces: (URL map, target proxy, forwarding rule).
@@ -930,7 +940,7 @@ fn subnet_of_cluster(w: &World) -> String {
     w.cluster["subnetwork"].as_str().unwrap_or("default").to_string()
 }
 
-fn upsert(map: &mut BTreeMap<String, Value>, key: String, mut v: Value) {
+pub(crate) fn upsert(map: &mut BTreeMap<String, Value>, key: String, mut v: Value) {
     if let Some(old) = map.get(&key) {
         v["id"] = old["id"].clone();
         v["creationTimestamp"] = old["creationTimestamp"].clone();
@@ -1092,9 +1102,10 @@ pub fn infer_health_check(w: &World, svc: &Value, port: &Value) -> (String, Opti
     (path, None, interval, timeout, host)
 }
 
-/// Create or update the NEGs, health check and backend service for one Service port.
-/// Returns the backend service URL and the NEG target port.
-fn sync_backend(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (String, Option<i64>) {
+/// The NEG controller's part, shared by the Ingress and Gateway controllers: one NEG per zone with
+/// pods behind a Service port, and the Service's `neg-status`. Returns the NEG URLs and the NEG
+/// target port.
+pub fn sync_negs(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (Vec<String>, Option<i64>) {
     let svc_name = svc["metadata"]["name"].as_str().unwrap_or_default().to_string();
     let sport = port["port"].as_i64().unwrap_or(80);
     let name = neg_name(ns, &svc_name, sport);
@@ -1183,6 +1194,17 @@ fn sync_backend(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (String, 
         s2["metadata"]["annotations"]["cloud.google.com/neg-status"] = json!(status);
         w.kube_put(s2);
     }
+    (groups, target_port)
+}
+
+/// Create or update the NEGs, health check and backend service for one Service port.
+/// Returns the backend service URL and the NEG target port.
+fn sync_backend(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (String, Option<i64>) {
+    let svc_name = svc["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    let sport = port["port"].as_i64().unwrap_or(80);
+    let name = neg_name(ns, &svc_name, sport);
+    let region = w.region.clone();
+    let (groups, target_port) = sync_negs(w, ns, svc, port);
 
     // Health check: inferred when first created; BackendConfig always wins.
     let hc_key = format!("{region}/{name}");
@@ -1549,7 +1571,7 @@ pub fn vpc_http(
             }
         }
         let bs_name = service.rsplit('/').next().unwrap_or_default().to_string();
-        if bs_name.contains("-kube-system-default-http-backend-") {
+        if bs_name.contains("-kube-system-default-http-backend-") || bs_name.contains("-gw-serve404-") {
             return Ok((404, DEFAULT_BACKEND_404.to_string()));
         }
         let internal = fr["loadBalancingScheme"] == json!("INTERNAL_MANAGED");

@@ -341,6 +341,9 @@ fn container(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]
                     w.cluster["addonsConfig"][k] = v.clone();
                 }
             }
+            if let Some(ch) = b["update"]["desiredGatewayApiConfig"]["channel"].as_str() {
+                crate::gateway_api::set_channel(w, ch);
+            }
             let id = w.new_id();
             let op = format!("operation-{id}");
             let v = json!({"name": op, "zone": w.location, "operationType": "UPDATE_CLUSTER", "status": "DONE",

@@ -17,6 +17,7 @@ pub mod controller;
 pub mod data_plane;
 pub mod exec;
 pub mod filter;
+pub mod gateway_api;
 pub mod google;
 pub mod hold;
 pub mod k10_gateway;

@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::PossibleValuesParser;
 use clap::Parser;
-use gke_sim::{scenario::SCENARIOS, Sim, SimConfig};
+use gke_sim::{scenario::all_scenarios, Sim, SimConfig};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -15,7 +16,7 @@ use gke_sim::{scenario::SCENARIOS, Sim, SimConfig};
 )]
 struct Args {
     /// Starting state of the world
-    #[arg(long, default_value = "fresh", value_parser = clap::builder::PossibleValuesParser::new(SCENARIOS.iter().map(|s| s.0)))]
+    #[arg(long, default_value = "fresh", value_parser = PossibleValuesParser::new(all_scenarios().map(|s| s.0)))]
     scenario: String,
     /// Where to write the shell `export` lines for kubectl, gcloud and the plugin
     #[arg(long, default_value = "gke-sim.env")]
@@ -51,7 +52,7 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if args.list_scenarios {
-        for (name, desc) in SCENARIOS {
+        for (name, desc) in all_scenarios() {
             println!("{name:24} {desc}");
         }
         return Ok(());

@@ -4,6 +4,7 @@
 //! the recipe's working end state. The others each break exactly one link of the chain.
 
 mod chart;
+mod gateway;
 
 use serde_json::{json, Value};
 
@@ -96,6 +97,11 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "fresh, but K10 is release `backup` (PREFIX_PATH /backup) with token auth and a \"Veeam Kasten\" page",
     ),
 ];
+
+/// Every scenario with its description (the Gateway API ones are in `scenario/gateway.rs`).
+pub fn all_scenarios() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    SCENARIOS.iter().chain(gateway::SCENARIOS)
+}
 
 pub const K10_SERVICES: &[&str] = &[
     "aggregatedapis",
@@ -235,9 +241,10 @@ pub fn build(w: &mut World) {
             chart::title(w, "Veeam Kasten");
             chart::rename_release(w, "backup");
         }
+        s if gateway::gateway_api(s) => gateway::build(w, s),
         other => panic!(
             "unknown scenario {other:?} (known: {})",
-            SCENARIOS.iter().map(|s| s.0).collect::<Vec<_>>().join(", ")
+            all_scenarios().map(|s| s.0).collect::<Vec<_>>().join(", ")
         ),
     }
     crate::controller::settle(w);
@@ -341,7 +348,6 @@ fn base_cluster(w: &mut World) {
             "subnetwork": format!("projects/{}/regions/{}/subnetworks/{}", w.project, w.region, subnet_name),
             "datapathProvider": "LEGACY_DATAPATH",
             "defaultSnatStatus": {},
-            "gatewayApiConfig": {"channel": "CHANNEL_STANDARD"},
         },
         "clusterIpv4Cidr": "10.52.0.0/14",
         "servicesIpv4Cidr": "34.118.224.0/20",

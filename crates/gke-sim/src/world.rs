@@ -120,6 +120,8 @@ pub struct World {
     pub rng: u64,
     pub log: Vec<LoggedRequest>,
     pub ingress_memo: BTreeMap<(String, String), IngressMemo>,
+    /// The Gateway controller's memory of each Gateway (`gateway_api`), in the same shape.
+    pub gateway_memo: BTreeMap<(String, String), IngressMemo>,
     /// Compute permissions the caller does NOT have (403 on use; testIamPermissions omits them).
     pub denied_permissions: Vec<String>,
     /// Kubernetes verbs the caller may not use, as `verb resource` (e.g. `patch deployments`).
@@ -173,6 +175,7 @@ impl World {
             rng,
             log: Vec::new(),
             ingress_memo: BTreeMap::new(),
+            gateway_memo: BTreeMap::new(),
             denied_permissions: Vec::new(),
             denied_kube: Vec::new(),
             images_with_curl: vec!["catalog".into(), "controllermanager".into(), "kanister-tools".into()],
