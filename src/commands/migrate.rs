@@ -56,6 +56,11 @@ pub async fn run(g: &Global, a: &MigrateArgs, p: &Printer) -> anyhow::Result<u8>
         p.note("nothing was changed");
         return Ok(exit::FAILED);
     }
+    // Nothing to write (a rerun after a finished migration): check it, and take no lock.
+    let b = state::with_gateway_api(state::base(g, p).await?).await?;
+    if prepared.plan.is_noop() && old_side(&b, a.to).is_empty() {
+        return migrate(g, a, (&settings, &opts), curl_pod, p, deadline).await;
+    }
     let wait = lock::Wait {
         no_wait: false,
         deadline,

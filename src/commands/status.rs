@@ -249,6 +249,10 @@ async fn once(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<(u8, Ba
     let b = state::with_gateway_api(state::base(g, p).await?).await?;
     let f = frontend(&b)?;
     let neg = state::neg_name(&b.k10);
+    let backend = match &f.frontend {
+        Frontend::Gateway { .. } => gateway::backend_service(&b).await.ok().flatten().map(|bs| bs.name),
+        Frontend::Ingress { .. } => neg.clone(),
+    };
     let (negs, health, vpc, events) = tokio::join!(
         async {
             match &neg {
@@ -257,7 +261,7 @@ async fn once(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<(u8, Ba
             }
         },
         async {
-            match &neg {
+            match &backend {
                 Some(n) => verify::backend_health(&b, n).await.ok(),
                 None => None,
             }
