@@ -228,6 +228,7 @@ fn each_broken_gateway_world_is_diagnosed_and_its_hint_repairs_it() {
         ("gateway-no-policy", "health-check-policy", "probes `/`"),
         ("gateway-wrong-port", "http-route", "gateway:"),
         ("gateway-missing-tls", "gateway", "InvalidCertificateRef"),
+        ("gateway-no-proxy-subnet", "proxy-subnet", "no ACTIVE"),
     ] {
         let w = TestWorld::start(scenario);
         let (exit, v) = doctor_report(&w, &[]);
