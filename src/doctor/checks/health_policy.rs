@@ -29,21 +29,29 @@ pub fn check(f: &Facts) -> Check {
     let name = pol.metadata.name.clone().unwrap_or_default();
     let cfg = &pol.data["spec"]["default"]["config"];
     let kind = cfg["type"].as_str().unwrap_or("HTTP");
-    let field = if kind == "HTTPS" {
-        "httpsHealthCheck"
-    } else {
-        "httpHealthCheck"
-    };
-    let path = cfg[field]["requestPath"].as_str().unwrap_or("/");
-    let ev = json!({"policy": name, "type": kind, "requestPath": path, "port": cfg[field]["port"]});
+    let path = cfg[field_of(kind)]["requestPath"].as_str().unwrap_or("/");
+    let ev = json!({"policy": name, "type": kind, "requestPath": path, "port": cfg[field_of(kind)]["port"]});
     if kind == want_type && path == want_path {
         return applied(f, &name, kind, path).evidence(ev);
     }
-    let wfield = if want_type == "HTTPS" {
+    mismatch(f, &name, cfg, (want_type, &want_path)).evidence(ev)
+}
+
+/// The config field of a health check type.
+fn field_of(kind: &str) -> &'static str {
+    if kind == "HTTPS" {
         "httpsHealthCheck"
     } else {
         "httpHealthCheck"
-    };
+    }
+}
+
+/// The policy probes something else than the readinessProbe: the merge patch that fixes it
+/// (keeping its port; the other protocol's block removed).
+fn mismatch(f: &Facts, name: &str, cfg: &serde_json::Value, (want_type, want_path): (&str, &str)) -> Check {
+    let kind = cfg["type"].as_str().unwrap_or("HTTP");
+    let (field, wfield) = (field_of(kind), field_of(want_type));
+    let path = cfg[field]["requestPath"].as_str().unwrap_or("/");
     let mut config = json!({"type": want_type, wfield: {"requestPath": want_path}});
     if let Some(port) = cfg[field]["port"].as_i64() {
         config[wfield]["port"] = json!(port);
@@ -53,13 +61,13 @@ pub fn check(f: &Facts) -> Check {
     }
     let patch = json!({"spec": {"default": {"config": config}}});
     Check::fail(
-        id,
+        CheckId::HealthPolicy,
         format!("{name}: probes {kind} {path}, but the gateway is ready on {want_type} {want_path}"),
     )
     .hint(format!(
-        "`kubectl -n {ns} patch healthcheckpolicy {name} --type=merge -p '{patch}'`"
+        "`kubectl -n {} patch healthcheckpolicy {name} --type=merge -p '{patch}'`",
+        f.namespace
     ))
-    .evidence(ev)
 }
 
 /// The policy is right: has GKE applied it to the load balancer's health check yet?

@@ -40,27 +40,8 @@ pub fn check(f: &Facts) -> Check {
 fn problem(f: &Facts, name: &str, v: &RouteView) -> Option<Check> {
     let id = CheckId::Route;
     let ns = &f.namespace;
-    let port = f.k10().map(|k| k.service_port).unwrap_or(80);
-    if let Some((i, b)) = v
-        .backends()
-        .iter()
-        .enumerate()
-        .find(|(_, b)| b.name == "gateway" && b.port != Some(port.into()))
-    {
-        let patch = json!([{"op": "replace", "path": format!("/spec/rules/0/backendRefs/{i}/port"), "value": port}]);
-        return Some(
-            Check::fail(
-                id,
-                format!(
-                    "{name}: backendRef gateway:{} is not a port of Service gateway (it serves {port}){}",
-                    b.port.unwrap_or_default(),
-                    condition_text(v, "ResolvedRefs")
-                ),
-            )
-            .hint(format!(
-                "`kubectl -n {ns} patch httproute {name} --type=json -p '{patch}'`"
-            )),
-        );
+    if let Some(c) = wrong_port(f, name, v) {
+        return Some(c);
     }
     for t in ["Accepted", "ResolvedRefs"] {
         let bad = v.status.parents.iter().find_map(|p| {
@@ -85,6 +66,26 @@ fn problem(f: &Facts, name: &str, v: &RouteView) -> Option<Check> {
         );
     }
     None
+}
+
+/// A backendRef to gateway on a port Service gateway does not serve: the JSON patch that fixes it.
+fn wrong_port(f: &Facts, name: &str, v: &RouteView) -> Option<Check> {
+    let port = f.k10().map(|k| k.service_port).unwrap_or(80);
+    let backends = v.backends();
+    let (i, b) = backends
+        .iter()
+        .enumerate()
+        .find(|(_, b)| b.name == "gateway" && b.port != Some(port.into()))?;
+    let patch = json!([{"op": "replace", "path": format!("/spec/rules/0/backendRefs/{i}/port"), "value": port}]);
+    let finding = format!(
+        "{name}: backendRef gateway:{} is not a port of Service gateway (it serves {port}){}",
+        b.port.unwrap_or_default(),
+        condition_text(v, "ResolvedRefs")
+    );
+    Some(Check::fail(CheckId::Route, finding).hint(format!(
+        "`kubectl -n {} patch httproute {name} --type=json -p '{patch}'`",
+        f.namespace
+    )))
 }
 
 fn condition_text(v: &RouteView, t: &str) -> String {
