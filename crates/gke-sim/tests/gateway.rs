@@ -463,6 +463,11 @@ fn a_route_to_a_port_the_service_does_not_have_is_not_resolved() {
     assert_eq!(c["reason"], "BackendNotFound", "{c:#}");
     assert!(c["message"].as_str().unwrap().contains("has no port 8000"), "{c:#}");
     assert_eq!(route_parent_condition(&w, "Accepted")["status"], "True");
+    let d = ok(&w.kubectl(&["-n", "kasten-io", "describe", "gateway", "k10-ilb"]));
+    assert!(
+        d.contains("Error GWCER104: HTTPRoute \"kasten-io/k10-ilb\" is misconfigured"),
+        "{d}"
+    );
     // Deleting the Service: BackendNotFound, naming it.
     w.patch(
         "httproute",
@@ -780,5 +785,36 @@ fn new_pods_behind_the_gateway_carry_the_neg_readiness_gate_which_opens_once_hea
             .unwrap()
             .contains("attached to BackendService \"gkegw1-"),
         "{gate:#}"
+    );
+}
+
+#[test]
+fn a_programmed_gateway_world_is_idle() {
+    // No test client needed: the controller must not keep rewriting what it wrote.
+    let cfg = SimConfig {
+        scenario: "gateway-wrong-port".into(),
+        lb_delay: Duration::from_millis(200),
+        ..SimConfig::default()
+    };
+    let sim = Sim::spawn(cfg, None).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let before = sim.world().controller_passes;
+    let rv = sim.world().resource_version;
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(
+        sim.world().controller_passes,
+        before,
+        "no pass without a write or a due timer"
+    );
+    assert_eq!(sim.world().resource_version, rv, "no write either");
+    let w = sim.world();
+    let gw = w.kube_get("Gateway", "kasten-io", "k10-ilb").unwrap();
+    let warned = w.kube_in_ns("Event", "kasten-io").into_iter().filter(|e| {
+        e["involvedObject"]["uid"] == gw["metadata"]["uid"] && e["message"].as_str().unwrap().contains("GWCER104")
+    });
+    assert_eq!(
+        warned.map(|e| e["count"].as_i64().unwrap()).collect::<Vec<_>>(),
+        [1],
+        "one translation warning"
     );
 }
