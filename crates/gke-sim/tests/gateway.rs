@@ -734,6 +734,17 @@ fn a_route_gateway_listeners_do_not_accept_says_why() {
     });
     let g = w.json(&["-n", "kasten-io", "get", "gateway", "k10-ilb"]);
     assert_eq!(listener(&g, "http")["attachedRoutes"], 0, "{g:#}");
+    let bss = ok(&w.gcloud(&[
+        "compute",
+        "backend-services",
+        "list",
+        "--regions=us-central1",
+        "--format=value(name)",
+    ]));
+    assert!(
+        !bss.contains("gkegw1-"),
+        "a backend service no route uses any more goes: {bss}"
+    );
     // A route in another namespace, while the listener allows only its own.
     let other = MANIFESTS
         .split("---")
@@ -816,5 +827,53 @@ fn a_programmed_gateway_world_is_idle() {
         warned.map(|e| e["count"].as_i64().unwrap()).collect::<Vec<_>>(),
         [1],
         "one translation warning"
+    );
+}
+
+#[test]
+fn an_ingress_and_a_gateway_share_the_negs_and_each_keeps_serving_when_the_other_goes() {
+    let Some(w) = World::start("healthy") else { return };
+    set_gateway_api(&w, "standard");
+    ok(&w.apply(MANIFESTS));
+    let g = w.wait_condition("k10-ilb", "Programmed", "True");
+    let gw_ip = g["status"]["addresses"][0]["value"].as_str().unwrap().to_string();
+    let ing = w.json(&["-n", "kasten-io", "get", "ingress", "k10-ingress"]);
+    let ing_ip = ing["status"]["loadBalancer"]["ingress"][0]["ip"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(gw_ip, ing_ip);
+    for ip in [&gw_ip, &ing_ip] {
+        let page = w.curl(&format!("http://{ip}/k10/"));
+        assert!(page.contains("HTTP/1.1 401"), "{ip}: {page}");
+    }
+    let negs = || ok(&w.gcloud(&["compute", "network-endpoint-groups", "list", "--format=value(name,id)"]));
+    let before = negs();
+    assert!(before.contains("k8s1-3f9c1a27-kasten-io-gateway-80-"), "{before}");
+    // The Gateway goes: the Ingress keeps its NEGs and serves.
+    ok(&w.kubectl(&["-n", "kasten-io", "delete", "gateway", "k10-ilb", "--wait=true"]));
+    assert_eq!(
+        negs(),
+        before,
+        "the Gateway's garbage collection leaves the NEGs the Ingress uses"
+    );
+    let page = w.curl(&format!("http://{ing_ip}/k10/"));
+    assert!(page.contains("HTTP/1.1 401"), "the Ingress still serves: {page}");
+    // The Gateway again, then the Ingress goes.
+    ok(&w.apply(MANIFESTS));
+    let g = w.wait_condition("k10-ilb", "Programmed", "True");
+    let gw_ip = g["status"]["addresses"][0]["value"].as_str().unwrap().to_string();
+    ok(&w.kubectl(&["-n", "kasten-io", "delete", "ingress", "k10-ingress", "--wait=true"]));
+    assert_eq!(
+        negs(),
+        before,
+        "the Ingress's garbage collection leaves the NEGs the Gateway uses"
+    );
+    let page = w.curl(&format!("http://{gw_ip}/k10/"));
+    assert!(page.contains("HTTP/1.1 401"), "the Gateway still serves: {page}");
+    let svc = w.json(&["-n", "kasten-io", "get", "service", "gateway"]);
+    assert!(
+        svc["metadata"]["annotations"]["cloud.google.com/neg-status"].is_string(),
+        "{svc:#}"
     );
 }
