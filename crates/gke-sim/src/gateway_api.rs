@@ -12,10 +12,13 @@ pub mod names;
 mod policies;
 pub mod printer;
 pub mod routes;
+mod validate;
 
 use std::time::Instant;
 
 use serde_json::{json, Value};
+
+pub use validate::validate;
 
 use crate::world::{ResDef, World};
 

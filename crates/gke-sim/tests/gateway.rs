@@ -314,6 +314,13 @@ fn kubectl_applies_gets_describes_and_deletes_each_kind() {
     ] {
         assert!(out.contains(created), "{out}");
     }
+    let bad = MANIFESTS
+        .split("---")
+        .next()
+        .unwrap()
+        .replace("  gatewayClassName: gke-l7-rilb\n", "");
+    let e = err(&w.apply(&bad.replace("name: k10-ilb,", "name: bad,")));
+    assert!(e.contains("spec.gatewayClassName: Required value"), "{e}");
     let again = ok(&w.apply(MANIFESTS));
     assert!(
         again.matches("unchanged").count() == 4,
@@ -639,7 +646,7 @@ fn gcp_gateway_policy_allow_global_access_reaches_the_forwarding_rule() {
         "True",
         "{p:#}"
     );
-    let h = w.json(&["-n", "kasten-io", "get", "healthcheckpolicy", "k10-ilb"]);
+    let h = w.json(&["-n", "kasten-io", "get", "healthcheckpolicy", "k10-ilb-health"]);
     assert_eq!(
         condition(&h["status"]["conditions"], "Attached")["reason"],
         "Attached",
