@@ -1341,6 +1341,9 @@ fn garbage_collect(w: &mut World, ns: &str, name: &str) {
         let n = neg_name(ns, &b.svc, sport);
         w.compute.backend_services.remove(&format!("{region}/{n}"));
         w.compute.health_checks.remove(&format!("{region}/{n}"));
+        if crate::gateway_api::uses_neg(w, &n) {
+            continue; // a Gateway's backend service still serves from these NEGs
+        }
         w.compute.negs.retain(|k, _| !k.ends_with(&format!("/{n}")));
         let mut s2 = svc;
         if let Some(a) = s2["metadata"]["annotations"].as_object_mut() {

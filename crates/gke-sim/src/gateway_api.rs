@@ -12,10 +12,13 @@ pub mod names;
 mod policies;
 pub mod printer;
 pub mod routes;
+mod validate;
 
 use std::time::Instant;
 
 use serde_json::{json, Value};
+
+pub use validate::validate;
 
 use crate::world::{ResDef, World};
 
@@ -119,6 +122,17 @@ pub fn next_due(w: &World) -> impl Iterator<Item = Instant> + '_ {
     w.gateway_memo
         .values()
         .filter_map(move |m| m.first_seen.map(|t| t + delay))
+}
+
+/// Does a backend service of a Gateway use the NEG `neg` (so the Ingress controller keeps it)?
+pub fn uses_neg(w: &World, neg: &str) -> bool {
+    let suffix = format!("/networkEndpointGroups/{neg}");
+    w.compute
+        .backend_services
+        .values()
+        .filter(|b| b["name"].as_str().is_some_and(names::is_gateway_name))
+        .flat_map(|b| b["backends"].as_array().cloned().unwrap_or_default())
+        .any(|b| b["group"].as_str().is_some_and(|g| g.ends_with(&suffix)))
 }
 
 /// (namespace, name) of every object of a kind.

@@ -449,7 +449,7 @@ fn validate(obj: &Value, rd: &ResDef) -> Result<(), String> {
                 }
             }
         }
-        _ => {}
+        _ => crate::gateway_api::validate(obj)?,
     }
     Ok(())
 }

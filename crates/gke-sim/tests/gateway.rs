@@ -314,6 +314,13 @@ fn kubectl_applies_gets_describes_and_deletes_each_kind() {
     ] {
         assert!(out.contains(created), "{out}");
     }
+    let bad = MANIFESTS
+        .split("---")
+        .next()
+        .unwrap()
+        .replace("  gatewayClassName: gke-l7-rilb\n", "");
+    let e = err(&w.apply(&bad.replace("name: k10-ilb,", "name: bad,")));
+    assert!(e.contains("spec.gatewayClassName: Required value"), "{e}");
     let again = ok(&w.apply(MANIFESTS));
     assert!(
         again.matches("unchanged").count() == 4,
@@ -463,6 +470,11 @@ fn a_route_to_a_port_the_service_does_not_have_is_not_resolved() {
     assert_eq!(c["reason"], "BackendNotFound", "{c:#}");
     assert!(c["message"].as_str().unwrap().contains("has no port 8000"), "{c:#}");
     assert_eq!(route_parent_condition(&w, "Accepted")["status"], "True");
+    let d = ok(&w.kubectl(&["-n", "kasten-io", "describe", "gateway", "k10-ilb"]));
+    assert!(
+        d.contains("Error GWCER104: HTTPRoute \"kasten-io/k10-ilb\" is misconfigured"),
+        "{d}"
+    );
     // Deleting the Service: BackendNotFound, naming it.
     w.patch(
         "httproute",
@@ -634,7 +646,7 @@ fn gcp_gateway_policy_allow_global_access_reaches_the_forwarding_rule() {
         "True",
         "{p:#}"
     );
-    let h = w.json(&["-n", "kasten-io", "get", "healthcheckpolicy", "k10-ilb"]);
+    let h = w.json(&["-n", "kasten-io", "get", "healthcheckpolicy", "k10-ilb-health"]);
     assert_eq!(
         condition(&h["status"]["conditions"], "Attached")["reason"],
         "Attached",
@@ -729,6 +741,17 @@ fn a_route_gateway_listeners_do_not_accept_says_why() {
     });
     let g = w.json(&["-n", "kasten-io", "get", "gateway", "k10-ilb"]);
     assert_eq!(listener(&g, "http")["attachedRoutes"], 0, "{g:#}");
+    let bss = ok(&w.gcloud(&[
+        "compute",
+        "backend-services",
+        "list",
+        "--regions=us-central1",
+        "--format=value(name)",
+    ]));
+    assert!(
+        !bss.contains("gkegw1-"),
+        "a backend service no route uses any more goes: {bss}"
+    );
     // A route in another namespace, while the listener allows only its own.
     let other = MANIFESTS
         .split("---")
@@ -780,5 +803,84 @@ fn new_pods_behind_the_gateway_carry_the_neg_readiness_gate_which_opens_once_hea
             .unwrap()
             .contains("attached to BackendService \"gkegw1-"),
         "{gate:#}"
+    );
+}
+
+#[test]
+fn a_programmed_gateway_world_is_idle() {
+    // No test client needed: the controller must not keep rewriting what it wrote.
+    let cfg = SimConfig {
+        scenario: "gateway-wrong-port".into(),
+        lb_delay: Duration::from_millis(200),
+        ..SimConfig::default()
+    };
+    let sim = Sim::spawn(cfg, None).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let before = sim.world().controller_passes;
+    let rv = sim.world().resource_version;
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(
+        sim.world().controller_passes,
+        before,
+        "no pass without a write or a due timer"
+    );
+    assert_eq!(sim.world().resource_version, rv, "no write either");
+    let w = sim.world();
+    let gw = w.kube_get("Gateway", "kasten-io", "k10-ilb").unwrap();
+    let warned = w.kube_in_ns("Event", "kasten-io").into_iter().filter(|e| {
+        e["involvedObject"]["uid"] == gw["metadata"]["uid"] && e["message"].as_str().unwrap().contains("GWCER104")
+    });
+    assert_eq!(
+        warned.map(|e| e["count"].as_i64().unwrap()).collect::<Vec<_>>(),
+        [1],
+        "one translation warning"
+    );
+}
+
+#[test]
+fn an_ingress_and_a_gateway_share_the_negs_and_each_keeps_serving_when_the_other_goes() {
+    let Some(w) = World::start("healthy") else { return };
+    set_gateway_api(&w, "standard");
+    ok(&w.apply(MANIFESTS));
+    let g = w.wait_condition("k10-ilb", "Programmed", "True");
+    let gw_ip = g["status"]["addresses"][0]["value"].as_str().unwrap().to_string();
+    let ing = w.json(&["-n", "kasten-io", "get", "ingress", "k10-ingress"]);
+    let ing_ip = ing["status"]["loadBalancer"]["ingress"][0]["ip"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(gw_ip, ing_ip);
+    for ip in [&gw_ip, &ing_ip] {
+        let page = w.curl(&format!("http://{ip}/k10/"));
+        assert!(page.contains("HTTP/1.1 401"), "{ip}: {page}");
+    }
+    let negs = || ok(&w.gcloud(&["compute", "network-endpoint-groups", "list", "--format=value(name,id)"]));
+    let before = negs();
+    assert!(before.contains("k8s1-3f9c1a27-kasten-io-gateway-80-"), "{before}");
+    // The Gateway goes: the Ingress keeps its NEGs and serves.
+    ok(&w.kubectl(&["-n", "kasten-io", "delete", "gateway", "k10-ilb", "--wait=true"]));
+    assert_eq!(
+        negs(),
+        before,
+        "the Gateway's garbage collection leaves the NEGs the Ingress uses"
+    );
+    let page = w.curl(&format!("http://{ing_ip}/k10/"));
+    assert!(page.contains("HTTP/1.1 401"), "the Ingress still serves: {page}");
+    // The Gateway again, then the Ingress goes.
+    ok(&w.apply(MANIFESTS));
+    let g = w.wait_condition("k10-ilb", "Programmed", "True");
+    let gw_ip = g["status"]["addresses"][0]["value"].as_str().unwrap().to_string();
+    ok(&w.kubectl(&["-n", "kasten-io", "delete", "ingress", "k10-ingress", "--wait=true"]));
+    assert_eq!(
+        negs(),
+        before,
+        "the Ingress's garbage collection leaves the NEGs the Gateway uses"
+    );
+    let page = w.curl(&format!("http://{gw_ip}/k10/"));
+    assert!(page.contains("HTTP/1.1 401"), "the Gateway still serves: {page}");
+    let svc = w.json(&["-n", "kasten-io", "get", "service", "gateway"]);
+    assert!(
+        svc["metadata"]["annotations"]["cloud.google.com/neg-status"].is_string(),
+        "{svc:#}"
     );
 }

@@ -97,6 +97,7 @@ fn sync(w: &mut World, key: &Key, gw: &Value) {
         }
         Ok(ip) => {
             let annotations = lb::build(w, key, gw, &valid, &attached, &ip);
+            route_warnings(w, key, gw, &attached);
             let was = is_true(&gw["status"]["conditions"], "Programmed");
             let gw = annotate(w, gw, annotations);
             write_status(w, &gw, &listeners, &attached, Ok(ip.clone()));
@@ -220,6 +221,29 @@ fn warn(w: &mut World, key: &Key, gw: &Value, msg: &str) {
     memo.last_warning = Some(msg.to_string());
     let full = format!("failed to sync Gateway \"{}/{}\": {msg}", key.0, key.1);
     w.event(gw, "Warning", "SYNC", &full, SOURCE);
+}
+
+/// A Warning `SYNC` on the Gateway, once, for each attached HTTPRoute with a backend that does not
+/// resolve (GKE's translation error `GWCER104`).
+fn route_warnings(w: &mut World, key: &Key, gw: &Value, attached: &[(Value, Vec<String>)]) {
+    for (route, _) in attached {
+        let Some((_, err)) = routes::unresolved(w, route) else {
+            continue;
+        };
+        let (rns, rname) = (meta_str(route, "namespace"), meta_str(route, "name"));
+        let msg = format!(
+            "failed to translate Gateway \"{}/{}\": Error GWCER104: HTTPRoute \"{rns}/{rname}\" is misconfigured, \
+             err: {err}",
+            key.0, key.1
+        );
+        let seen = w
+            .kube_in_ns("Event", &key.0)
+            .iter()
+            .any(|e| e["involvedObject"]["uid"] == gw["metadata"]["uid"] && e["message"] == json!(msg));
+        if !seen {
+            w.event(gw, "Warning", "SYNC", &msg, SOURCE);
+        }
+    }
 }
 
 fn annotate(w: &mut World, gw: &Value, annotations: Vec<(String, String)>) -> Value {

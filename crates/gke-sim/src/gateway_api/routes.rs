@@ -96,16 +96,19 @@ fn backend_refs(route: &Value) -> impl Iterator<Item = &Value> {
     rules.flat_map(|r| r["backendRefs"].as_array().into_iter().flatten())
 }
 
+/// The first backendRef of the route that does not resolve: the `ResolvedRefs` False reason and message.
+pub fn unresolved(w: &World, route: &Value) -> Option<(&'static str, String)> {
+    let ns = meta_str(route, "namespace");
+    backend_refs(route).find_map(|b| resolve(w, &ns, b).err())
+}
+
 /// The route's `ResolvedRefs` condition.
 fn resolved_refs(w: &World, route: &Value) -> Value {
-    let ns = meta_str(route, "namespace");
     let gen = route["metadata"]["generation"].as_i64().unwrap_or(1);
-    for b in backend_refs(route) {
-        if let Err((reason, msg)) = resolve(w, &ns, b) {
-            return cond("ResolvedRefs", false, reason, &msg, gen);
-        }
+    match unresolved(w, route) {
+        Some((reason, msg)) => cond("ResolvedRefs", false, reason, &msg, gen),
+        None => cond("ResolvedRefs", true, "ResolvedRefs", "", gen),
     }
-    cond("ResolvedRefs", true, "ResolvedRefs", "", gen)
 }
 
 /// The HTTPRoutes a Gateway has accepted, each with the names of the accepting listeners.

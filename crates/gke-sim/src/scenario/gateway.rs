@@ -1,6 +1,7 @@
 //! Gateway API scenarios (issue 11): the cluster's Gateway API channel on, and a `gke-l7-rilb`
-//! Gateway made as `kubectl kasten-ilb install --via gateway` makes it (Gateway, HTTPRoute and
-//! HealthCheckPolicy all named `<release>-ilb`), working or broken in one place.
+//! Gateway made as `kubectl kasten-ilb install --via gateway` makes it (Gateway and HTTPRoute
+//! `<release>-ilb`, HealthCheckPolicy `<release>-ilb-health`, the tool's labels), working or broken
+//! in one place.
 
 use serde_json::{json, Value};
 
@@ -78,19 +79,24 @@ fn name() -> String {
     format!("{RELEASE}-ilb")
 }
 
+/// The object's metadata as the plugin writes it (its managed-by label).
+fn metadata(name: &str) -> Value {
+    let labels = json!({"app.kubernetes.io/managed-by": "kubectl-kasten-ilb", "app.kubernetes.io/part-of": "k10"});
+    json!({"name": name, "namespace": NAMESPACE, "labels": labels})
+}
+
 /// The Gateway: class `gke-l7-rilb`, one HTTP listener on port 80.
 pub fn gateway() -> Value {
     json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
-           "metadata": {"name": name(), "namespace": NAMESPACE},
+           "metadata": metadata(&name()),
            "spec": {"gatewayClassName": "gke-l7-rilb",
-                    "listeners": [{"name": "http", "protocol": "HTTP", "port": 80,
-                                   "allowedRoutes": {"namespaces": {"from": "Same"}}}]}})
+                    "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}]}})
 }
 
 /// The HTTPRoute: `/<release>` (PathPrefix) to Service `gateway` on `port`.
 pub fn route(port: i64) -> Value {
     json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
-           "metadata": {"name": name(), "namespace": NAMESPACE},
+           "metadata": metadata(&name()),
            "spec": {"parentRefs": [{"name": name()}],
                     "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": format!("/{RELEASE}")}}],
                                "backendRefs": [{"name": "gateway", "port": port}]}]}})
@@ -99,7 +105,7 @@ pub fn route(port: i64) -> Value {
 /// The HealthCheckPolicy: the gateway's readinessProbe (HTTP `/healthz` on 8000).
 pub fn health_check_policy() -> Value {
     json!({"apiVersion": "networking.gke.io/v1", "kind": "HealthCheckPolicy",
-           "metadata": {"name": name(), "namespace": NAMESPACE},
+           "metadata": metadata(&format!("{}-health", name())),
            "spec": {"default": {"config": {"type": "HTTP",
                                             "httpHealthCheck": {"port": 8000, "requestPath": "/healthz"}}},
                     "targetRef": {"group": "", "kind": "Service", "name": "gateway"}}})

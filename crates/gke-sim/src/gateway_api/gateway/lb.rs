@@ -40,6 +40,7 @@ pub(super) fn build(
     let fw = firewall(w, &ports);
     let um = url_map(w, key, &by_host);
     let (tps, frs) = frontends(w, key, gw, listeners, &um, ip);
+    drop_unused_backends(w);
     let path = |coll: &str, n: &String| format!("/projects/{}/regions/{}/{coll}/{n}", w.project_number, w.region);
     let join = |coll: &str, ns: &[String]| ns.iter().map(|n| path(coll, n)).collect::<Vec<_>>().join(",");
     let bs: Vec<String> = backends.into_iter().collect();
@@ -192,6 +193,19 @@ pub(super) fn garbage_collect(w: &mut World, ns: &str, name: &str) {
         w.compute.target_proxies.remove(&k);
         w.compute.forwarding_rules.remove(&k);
     }
+    drop_unused_backends(w);
+    let others = w
+        .kube_in_ns("Gateway", "")
+        .iter()
+        .any(|g| g["spec"]["gatewayClassName"] == json!(super::RILB) && g["metadata"]["deletionTimestamp"].is_null());
+    if !others {
+        w.compute.firewalls.remove(&names::firewall(&w.network, &w.region));
+    }
+}
+
+/// Backend services (and health checks) of Gateways that no URL map uses any more go, then the NEGs
+/// nothing uses.
+fn drop_unused_backends(w: &mut World) {
     let used: BTreeSet<String> = w.compute.url_maps.values().flat_map(services_of).collect();
     let stale: Vec<String> = w
         .compute
@@ -210,13 +224,6 @@ pub(super) fn garbage_collect(w: &mut World, ns: &str, name: &str) {
         w.compute.health_checks.remove(&k);
     }
     drop_unused_negs(w);
-    let others = w
-        .kube_in_ns("Gateway", "")
-        .iter()
-        .any(|g| g["spec"]["gatewayClassName"] == json!(super::RILB) && g["metadata"]["deletionTimestamp"].is_null());
-    if !others {
-        w.compute.firewalls.remove(&names::firewall(&w.network, &w.region));
-    }
 }
 
 fn services_of(um: &Value) -> Vec<String> {
