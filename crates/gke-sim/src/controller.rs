@@ -1268,6 +1268,14 @@ fn ensure_l7_firewall(w: &mut World, ports: &BTreeSet<i64>) {
     {
         return;
     }
+    if crate::xpn::firewall_blocked(w) {
+        let ings: Vec<Value> = w
+            .kube_in_ns("Ingress", "")
+            .into_iter()
+            .filter(|i| classify(i) != Class::Ignored)
+            .collect();
+        return crate::xpn::raise(w, &ings, &name, &want);
+    }
     compute::firewall(w, &name, want);
 }
 

@@ -17,6 +17,7 @@ pub mod negs;
 pub mod permissions;
 pub mod proxy_subnet;
 pub mod service;
+pub mod xpn;
 
 /// The checks, in the order doctor runs and prints them.
 pub const ALL: &[fn(&Facts) -> Check] = &[
