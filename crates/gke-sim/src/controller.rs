@@ -711,8 +711,11 @@ fn check_frontend(w: &mut World, key: &(String, String), ing: &Value, class: Cla
     for t in ing["spec"]["tls"].as_array().into_iter().flatten() {
         let secret = t["secretName"].as_str().unwrap_or_default();
         if w.kube_get("Secret", &key.0, secret).is_none() {
-            let msg = format!("Could not find TLS certificate: secrets \"{secret}\" not found");
-            warn_if_new(w, key, ing, "Sync", &msg);
+            let msgs = crate::alb::missing_tls_secret(secret);
+            let last = w.ingress_memo.get(key).and_then(|m| m.last_warning.clone());
+            if !msgs.iter().any(|m| last.as_ref() == Some(m)) {
+                msgs.iter().for_each(|m| warn_once(w, key, ing, "Sync", m));
+            }
             return None;
         }
     }
@@ -755,6 +758,10 @@ fn ingress_ip(w: &mut World, key: &(String, String), ing: &Value, class: Class, 
         .filter(|ip| ip.starts_with("10.") == (class == Class::Internal));
     if let Some(sname) = &fe.static_name {
         match w.compute.addresses.get(&format!("{region}/{sname}")) {
+            Some(a) if crate::alb::in_proxy_only_subnet(w, a) => {
+                warn_if_new(w, key, ing, "Sync", &err(crate::alb::NOT_PRIVATE.into()));
+                return None;
+            }
             Some(a) => ip = a["address"].as_str().map(str::to_string),
             None => {
                 let msg = err(format!(

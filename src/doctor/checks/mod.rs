@@ -8,6 +8,7 @@ pub mod backends;
 pub mod cluster;
 pub mod context;
 pub mod e2e;
+pub mod event_fixes;
 pub mod events;
 pub mod firewall;
 pub mod health_check;
