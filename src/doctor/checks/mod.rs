@@ -15,6 +15,7 @@ pub mod health_check;
 pub mod ingress;
 pub mod k10;
 pub mod negs;
+pub mod netpol_fix;
 pub mod permissions;
 pub mod proxy_subnet;
 pub mod service;
