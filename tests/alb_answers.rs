@@ -188,3 +188,71 @@ fn a_subnet_patch_without_its_fingerprint_fails_with_412() {
     );
     assert_eq!(code, 200, "{body}");
 }
+
+#[test]
+fn http_and_https_on_one_static_ip_are_two_forwarding_rules() {
+    let w = TestWorld::start("fresh");
+    let vip = [
+        "--region=us-central1",
+        "--subnet=default",
+        "--purpose=SHARED_LOADBALANCER_VIP",
+    ];
+    let Some(o) = w.gcloud(&[&["compute", "addresses", "create", "k10-ip"][..], &vip].concat()) else {
+        return;
+    };
+    ok(&o);
+    w.sim.with_world(|w| {
+        w.kube_put(
+            serde_json::json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+            "metadata": {"name": "k10-tls", "namespace": "kasten-io"}, "data": {"tls.crt": "", "tls.key": ""}}),
+        );
+    });
+    let tls = ["--tls-secret", "k10-tls", "--host", "k10.corp.internal"];
+    ok(&w.run(&[&["install", "--yes", "--static-ip", "k10-ip"][..], &tls].concat()));
+    // Compute's view, one rule at a time with gcloud (gke-sim has no aggregated forwarding-rule list).
+    let names: Vec<String> = w
+        .sim
+        .world()
+        .compute
+        .forwarding_rules
+        .values()
+        .map(|r| r["name"].to_string())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    let describe = |name: &str| {
+        let name = name.trim_matches('"');
+        let args = [
+            "compute",
+            "forwarding-rules",
+            "describe",
+            name,
+            "--region=us-central1",
+            "--format=json",
+        ];
+        serde_json::from_str::<serde_json::Value>(&ok(&w.gcloud(&args).unwrap())).unwrap()
+    };
+    let rules: Vec<serde_json::Value> = names.iter().map(|n| describe(n)).collect();
+    let by_prefix = |p: &str| {
+        rules
+            .iter()
+            .find(|r| r["name"].as_str().unwrap().starts_with(p))
+            .unwrap()
+    };
+    let (http, https) = (by_prefix("k8s2-fr-"), by_prefix("k8s2-fs-"));
+    assert_eq!(
+        (http["portRange"].as_str(), https["portRange"].as_str()),
+        (Some("80-80"), Some("443-443"))
+    );
+    assert_eq!(http["IPAddress"], https["IPAddress"], "one address");
+    assert!(
+        http["target"].as_str().unwrap().contains("/targetHttpProxies/k8s2-tp-"),
+        "{http}"
+    );
+    assert!(
+        https["target"]
+            .as_str()
+            .unwrap()
+            .contains("/targetHttpsProxies/k8s2-ts-"),
+        "{https}"
+    );
+}

@@ -827,7 +827,9 @@ fn sync_frontend(
     let tp_obj = json!({"kind": "compute#targetHttpProxy", "name": tp, "urlMap": format!("{scope_url}/urlMaps/{um}"),
         "selfLink": format!("{scope_url}/targetHttpProxies/{tp}")});
     upsert(&mut w.compute.target_proxies, format!("{region}/{tp}"), tp_obj);
+    let both = internal && fe.allow_http && fe.tls;
     let port_range = match (fe.allow_http, fe.tls) {
+        (true, true) if internal => "80-80",
         (true, true) => "80-443",
         (true, false) => "80-80",
         (false, _) => "443-443",
@@ -843,6 +845,8 @@ fn sync_frontend(
         "selfLink": format!("{scope_url}/forwardingRules/{fr}"),
         "region": regional(w),
     });
+    let (fs, ts) = (frontend_name("fs", ns, name), frontend_name("ts", ns, name));
+    crate::alb::sync_https_rule(w, &region, &fr_obj, (um, &fs, &ts), both);
     if internal {
         w.compute.global_forwarding_rules.remove(fr);
         upsert(&mut w.compute.forwarding_rules, format!("{region}/{fr}"), fr_obj);
@@ -1298,7 +1302,7 @@ fn maybe_remove_l7_firewall(w: &mut World) {
 
 fn garbage_collect(w: &mut World, ns: &str, name: &str) {
     let region = w.region.clone();
-    for kind in ["um", "tp", "fr"] {
+    for kind in ["um", "tp", "fr", "ts", "fs"] {
         let n = frontend_name(kind, ns, name);
         let key = format!("{region}/{n}");
         w.compute.url_maps.remove(&key);
