@@ -27,6 +27,7 @@ pub mod plan;
 pub mod prepare;
 pub mod printer;
 pub mod render;
+pub mod shared_vpc;
 pub mod state;
 pub mod validate;
 pub mod verify;

@@ -40,6 +40,7 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
         p.note("dry run: nothing was changed");
         return Ok(exit::OK);
     }
+    crate::shared_vpc::check(b, &prepared.vpc, &plan).await?;
     if !confirm(&plan, a.yes, p)? {
         p.note("nothing was changed");
         return Ok(exit::FAILED);

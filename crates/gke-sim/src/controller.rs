@@ -715,8 +715,11 @@ fn check_frontend(w: &mut World, key: &(String, String), ing: &Value, class: Cla
     for t in ing["spec"]["tls"].as_array().into_iter().flatten() {
         let secret = t["secretName"].as_str().unwrap_or_default();
         if w.kube_get("Secret", &key.0, secret).is_none() {
-            let msg = format!("Could not find TLS certificate: secrets \"{secret}\" not found");
-            warn_if_new(w, key, ing, "Sync", &msg);
+            let msgs = crate::alb::missing_tls_secret(secret);
+            let last = w.ingress_memo.get(key).and_then(|m| m.last_warning.clone());
+            if !msgs.iter().any(|m| last.as_ref() == Some(m)) {
+                msgs.iter().for_each(|m| warn_once(w, key, ing, "Sync", m));
+            }
             return None;
         }
     }
@@ -756,6 +759,10 @@ fn ingress_ip(w: &mut World, key: &(String, String), ing: &Value, class: Class, 
         .filter(|ip| ip.starts_with("10.") == (class == Class::Internal));
     if let Some(sname) = &fe.static_name {
         match w.compute.addresses.get(&format!("{region}/{sname}")) {
+            Some(a) if crate::alb::in_proxy_only_subnet(w, a) => {
+                warn_if_new(w, key, ing, "Sync", &err(crate::alb::NOT_PRIVATE.into()));
+                return None;
+            }
             Some(a) => ip = a["address"].as_str().map(str::to_string),
             None => {
                 let msg = err(format!(
@@ -830,7 +837,9 @@ fn sync_frontend(
     let tp_obj = json!({"kind": "compute#targetHttpProxy", "name": tp, "urlMap": format!("{scope_url}/urlMaps/{um}"),
         "selfLink": format!("{scope_url}/targetHttpProxies/{tp}")});
     upsert(&mut w.compute.target_proxies, format!("{region}/{tp}"), tp_obj);
+    let both = internal && fe.allow_http && fe.tls;
     let port_range = match (fe.allow_http, fe.tls) {
+        (true, true) if internal => "80-80",
         (true, true) => "80-443",
         (true, false) => "80-80",
         (false, _) => "443-443",
@@ -846,6 +855,8 @@ fn sync_frontend(
         "selfLink": format!("{scope_url}/forwardingRules/{fr}"),
         "region": regional(w),
     });
+    let (fs, ts) = (frontend_name("fs", ns, name), frontend_name("ts", ns, name));
+    crate::alb::sync_https_rule(w, &region, &fr_obj, (um, &fs, &ts), both);
     if internal {
         w.compute.global_forwarding_rules.remove(fr);
         upsert(&mut w.compute.forwarding_rules, format!("{region}/{fr}"), fr_obj);
@@ -1290,6 +1301,14 @@ fn ensure_l7_firewall(w: &mut World, ports: &BTreeSet<i64>) {
     {
         return;
     }
+    if crate::xpn::firewall_blocked(w) {
+        let ings: Vec<Value> = w
+            .kube_in_ns("Ingress", "")
+            .into_iter()
+            .filter(|i| classify(i) != Class::Ignored)
+            .collect();
+        return crate::xpn::raise(w, &ings, &name, &want);
+    }
     compute::firewall(w, &name, want);
 }
 
@@ -1305,7 +1324,7 @@ fn maybe_remove_l7_firewall(w: &mut World) {
 
 fn garbage_collect(w: &mut World, ns: &str, name: &str) {
     let region = w.region.clone();
-    for kind in ["um", "tp", "fr"] {
+    for kind in ["um", "tp", "fr", "ts", "fs"] {
         let n = frontend_name(kind, ns, name);
         let key = format!("{region}/{n}");
         w.compute.url_maps.remove(&key);

@@ -18,6 +18,7 @@ mod delete;
 mod get;
 pub mod names;
 mod patch;
+pub mod protobuf;
 mod replace;
 
 pub fn status(code: u16, reason: &str, message: &str, details: Option<Value>) -> Response {
@@ -254,6 +255,13 @@ pub async fn handle(
     };
     let table = header("accept").contains("as=Table");
     let ctype = header("content-type");
+    if let Some(r) = protobuf::not_acceptable(&header("accept")) {
+        return r;
+    }
+    let body = match protobuf::request_body(&method, &ctype, body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let watching = query_param(&query, "watch").is_some_and(|w| w == "true" || w == "1");
     if let Err(denied) = authorize(&state.lock().unwrap(), &method, watching, &t) {
         return denied;

@@ -13,6 +13,7 @@
 // HTTP handlers return ready `Response`s as their error type: that is what an HTTP fake is for.
 #![allow(clippy::result_large_err)]
 
+pub mod alb;
 pub mod controller;
 pub mod data_plane;
 pub mod exec;
@@ -26,6 +27,7 @@ pub mod readiness;
 pub mod scenario;
 pub mod schema;
 pub mod world;
+pub mod xpn;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -312,6 +314,9 @@ pub async fn serve(cfg: SimConfig) -> anyhow::Result<(String, Shared, ServeFutur
     let base = format!("http://{addr}");
     let mut world = scenario::world(cfg, base.clone());
     world.access_token = format!("ya29.sim-{}", random_hex(40));
+    if let Some(x) = world.shared_vpc.as_mut() {
+        x.admin_token = format!("ya29.sim-netadmin-{}", random_hex(40));
+    }
     let shared: Shared = Arc::new(Mutex::new(world));
     let app = Router::new()
         .route("/api/v1/namespaces/{ns}/pods/{pod}/exec", any(exec::exec_handler))
@@ -379,8 +384,14 @@ async fn gate(State(state): State<Shared>, req: Request, next: axum::middleware:
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_string();
-        let token = state.lock().unwrap().access_token.clone();
-        if auth != format!("Bearer {token}") {
+        let (token, admin) = {
+            let w = state.lock().unwrap();
+            (
+                w.access_token.clone(),
+                xpn::is_admin_token(&w, auth.trim_start_matches("Bearer ")),
+            )
+        };
+        if auth != format!("Bearer {token}") && !admin {
             return google::google_error(
                 401,
                 "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
@@ -415,7 +426,12 @@ async fn dispatch(State(state): State<Shared>, req: Request) -> Response {
         return (StatusCode::OK, [("content-type", "application/json")], v.to_string()).into_response();
     }
     if is_google(&path) {
-        return google::handle(state, method, path, query, body).await;
+        let token = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let admin = xpn::is_admin_token(&state.lock().unwrap(), token.trim_start_matches("Bearer "));
+        return xpn::as_caller(admin, google::handle(state, method, path, query, body)).await;
     }
     let _ = Body::empty();
     kube_api::handle(state, method, path, query, headers, body).await

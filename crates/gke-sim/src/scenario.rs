@@ -5,6 +5,7 @@
 
 mod chart;
 mod gateway;
+mod shared_vpc;
 
 use serde_json::{json, Value};
 
@@ -93,6 +94,15 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "fresh, but the chart set secrets.tlsSecret: the gateway serves only HTTPS on 8000, probes scheme HTTPS",
     ),
     (
+        "shared-vpc",
+        "fresh, on a Shared VPC: `corp-vpc` belongs to host project kasten-net-host; you and GKE may change it",
+    ),
+    (
+        "shared-vpc-no-fw-permission",
+        "shared-vpc, but neither you nor GKE's service agent may write subnets or firewall rules in the host \
+         project (XPN events; a second token is its network admin)",
+    ),
+    (
         "backup-release",
         "fresh, but K10 is release `backup` (PREFIX_PATH /backup) with token auth and a \"Veeam Kasten\" page",
     ),
@@ -132,7 +142,10 @@ pub fn world(cfg: SimConfig, base_url: String) -> World {
 /// Put the scenario `w.cfg.scenario` into an empty world.
 pub fn build(w: &mut World) {
     let scenario = w.cfg.scenario.clone();
-    let custom_vpc = scenario == "custom-vpc";
+    let custom_vpc = matches!(
+        scenario.as_str(),
+        "custom-vpc" | "shared-vpc" | "shared-vpc-no-fw-permission"
+    );
     if custom_vpc {
         w.network = "corp-vpc".into();
     }
@@ -141,6 +154,8 @@ pub fn build(w: &mut World) {
     k10(w);
     match scenario.as_str() {
         "fresh" | "custom-vpc" => {}
+        "shared-vpc" => shared_vpc::build(w, true),
+        "shared-vpc-no-fw-permission" => shared_vpc::build(w, false),
         "healthy" => healthy(w),
         "no-proxy-subnet" => {
             // The recipe without its first step: firewall, containerPort and Ingress, no subnet.

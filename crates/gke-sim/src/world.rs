@@ -11,6 +11,7 @@ pub mod firewall;
 pub mod kube;
 pub mod resources;
 pub mod time;
+pub mod xpn;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -146,6 +147,8 @@ pub struct World {
     pub writes_seen: usize,
     /// The write being held open (`METHOD PATH`), once it is.
     pub holding: Option<String>,
+    /// Shared VPC: the host project that owns the network (`None`: the project owns it).
+    pub shared_vpc: Option<xpn::SharedVpc>,
 }
 
 pub const CLUSTER_UID: &str = "3f9c1a27b5d04e6f";
@@ -189,6 +192,7 @@ impl World {
             controller_passes: 0,
             writes_seen: 0,
             holding: None,
+            shared_vpc: None,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod backends;
 pub mod cluster;
 pub mod context;
 pub mod e2e;
+pub mod event_fixes;
 pub mod events;
 pub mod firewall;
 pub mod gateway;
@@ -17,10 +18,12 @@ pub mod health_policy;
 pub mod ingress;
 pub mod k10;
 pub mod negs;
+pub mod netpol_fix;
 pub mod permissions;
 pub mod proxy_subnet;
 pub mod route;
 pub mod service;
+pub mod xpn;
 
 /// The checks, in the order doctor runs and prints them.
 pub const ALL: &[fn(&Facts) -> Check] = &[
