@@ -27,6 +27,7 @@ pub mod prepare;
 pub mod printer;
 pub mod render;
 pub mod state;
+pub mod tls;
 pub mod validate;
 pub mod verify;
 

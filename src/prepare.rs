@@ -19,12 +19,16 @@ pub struct Prepared {
     pub hc: Option<HealthCheck>,
     pub bc: Option<DynamicObject>,
     pub plan: Plan,
+    /// What is where `--self-signed` writes its Secret (looked at only with `--self-signed`).
+    pub tls: plan::tls::Existing,
 }
 
 impl Prepared {
     /// The plan again, for other settings, from the same observations.
     pub fn replan(&self, settings: &Settings) -> anyhow::Result<Plan> {
-        plan::compute(&self.base, &self.vpc, self.hc.as_ref(), self.bc.as_ref(), settings)
+        let mut plan = plan::compute(&self.base, &self.vpc, self.hc.as_ref(), self.bc.as_ref(), settings)?;
+        plan::tls::insert(&mut plan, &self.base.k10, settings, &self.tls)?;
+        Ok(plan)
     }
 }
 
@@ -37,17 +41,50 @@ pub async fn prepare(g: &Global, settings: &Settings, p: &Printer) -> anyhow::Re
         state::backend_config(&base, &bc_name)
     );
     let (vpc, bc) = (vpc?, bc?);
-    let plan = plan::compute(&base, &vpc, hc.as_ref(), bc.as_ref(), settings)?;
+    let mut plan = plan::compute(&base, &vpc, hc.as_ref(), bc.as_ref(), settings)?;
     if let Some(ip) = &settings.static_ip {
         check_static_ip(&base, ip).await?;
     }
+    let tls = match settings.self_signed {
+        true => self_signed_secret(&base).await?,
+        false => plan::tls::Existing::Absent,
+    };
+    plan::tls::insert(&mut plan, &base.k10, settings, &tls)?;
     Ok(Prepared {
         base,
         vpc,
         hc,
         bc,
         plan,
+        tls,
     })
+}
+
+/// What is where `--self-signed` writes its Secret: who made it, and for which host.
+pub async fn self_signed_secret(b: &Base) -> anyhow::Result<plan::tls::Existing> {
+    let name = plan::tls::self_signed_name(&b.k10.release);
+    let api: kube::Api<Secret> = b.kube.api();
+    let found = b
+        .kube
+        .retry("read the TLS Secret", || api.get_opt(&name))
+        .await
+        .map_err(|e| crate::kube::explain(e, "reading the TLS Secret", &b.kube.server))?;
+    Ok(match found {
+        None => plan::tls::Existing::Absent,
+        Some(m) if is_ours(m.metadata.labels.as_ref()) => plan::tls::Existing::Ours {
+            host: m
+                .metadata
+                .annotations
+                .and_then(|a| a.get(plan::tls::HOST_ANNOTATION).cloned()),
+        },
+        Some(_) => plan::tls::Existing::NotOurs,
+    })
+}
+
+fn is_ours(labels: Option<&std::collections::BTreeMap<String, String>>) -> bool {
+    labels
+        .and_then(|l| l.get(state::MANAGED_BY_LABEL))
+        .is_some_and(|v| v == state::MANAGER)
 }
 
 /// `--tls-secret` names a Secret of type `kubernetes.io/tls` in K10's namespace: GKE makes the

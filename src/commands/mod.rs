@@ -6,6 +6,7 @@ pub mod doctor;
 pub mod export;
 pub mod install;
 pub mod status;
+pub mod tls_choice;
 pub mod uninstall;
 
 use crate::cli::{Cli, Command};
