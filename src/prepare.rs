@@ -71,12 +71,24 @@ pub async fn self_signed_secret(b: &Base) -> anyhow::Result<plan::tls::Existing>
         .map_err(|e| crate::kube::explain(e, "reading the TLS Secret", &b.kube.server))?;
     Ok(match found {
         None => plan::tls::Existing::Absent,
-        Some(m) if is_ours(m.metadata.labels.as_ref()) => plan::tls::Existing::Ours {
-            host: m
-                .metadata
-                .annotations
-                .and_then(|a| a.get(plan::tls::HOST_ANNOTATION).cloned()),
-        },
+        Some(s) if is_ours(s.metadata.labels.as_ref()) => {
+            let crt = s
+                .data
+                .as_ref()
+                .and_then(|d| d.get("tls.crt"))
+                .map(|c| c.0.clone())
+                .unwrap_or_default();
+            let now = jiff::Timestamp::now().as_second();
+            plan::tls::Existing::Ours {
+                host: s
+                    .metadata
+                    .annotations
+                    .and_then(|a| a.get(plan::tls::HOST_ANNOTATION).cloned()),
+                days_left: crate::tls::parse_pem(&crt)
+                    .ok()
+                    .map(|c| (c.not_after - now).div_euclid(86_400)),
+            }
+        }
         Some(_) => plan::tls::Existing::NotOurs,
     })
 }

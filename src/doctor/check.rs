@@ -21,6 +21,12 @@ pub enum CheckId {
     Negs,
     Backends,
     E2e,
+    // Security (issue 16).
+    Https,
+    Certificate,
+    Reach,
+    OpenFirewall,
+    Auth,
 }
 
 impl CheckId {
@@ -41,6 +47,11 @@ impl CheckId {
             CheckId::Negs => "negs",
             CheckId::Backends => "backends",
             CheckId::E2e => "e2e",
+            CheckId::Https => "https",
+            CheckId::Certificate => "certificate",
+            CheckId::Reach => "reach",
+            CheckId::OpenFirewall => "open-firewall",
+            CheckId::Auth => "auth",
         }
     }
 
@@ -61,6 +72,11 @@ impl CheckId {
             CheckId::Negs => "NEGs",
             CheckId::Backends => "Backend health",
             CheckId::E2e => "In-cluster curl",
+            CheckId::Https => "HTTPS",
+            CheckId::Certificate => "Certificate",
+            CheckId::Reach => "Who can reach it",
+            CheckId::OpenFirewall => "Open firewall",
+            CheckId::Auth => "K10 auth",
         }
     }
 
@@ -86,6 +102,7 @@ impl CheckId {
                 Negs,
                 Backends,
             ],
+            Auth => &[K10],
             _ => &[],
         }
     }

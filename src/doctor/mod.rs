@@ -7,6 +7,9 @@ pub mod check;
 pub mod checks;
 pub mod observe;
 pub mod render;
+pub mod security;
+#[cfg(test)]
+mod security_tests;
 #[cfg(test)]
 mod tests;
 

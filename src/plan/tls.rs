@@ -28,8 +28,12 @@ pub enum Existing {
     /// Not looked for (no `--self-signed`), or not there.
     #[default]
     Absent,
-    /// Install's own, for this host (from [`HOST_ANNOTATION`]).
-    Ours { host: Option<String> },
+    /// Install's own, for this host (from [`HOST_ANNOTATION`]), with the days its certificate has
+    /// left (None: unreadable).
+    Ours {
+        host: Option<String>,
+        days_left: Option<i64>,
+    },
     /// A Secret of that name that install did not make.
     NotOurs,
 }
@@ -68,7 +72,25 @@ pub fn step(k: &K10, s: &Settings, found: &Existing) -> anyhow::Result<Option<St
             command,
             change(false),
         ),
-        Existing::Ours { host: Some(h) } if h == host => TLS.noop(target, "exists as wanted (made by install)"),
+        Existing::Ours {
+            host: Some(h),
+            days_left: Some(d),
+        } if h == host && *d >= crate::tls::EXPIRY_WARN_DAYS => {
+            TLS.noop(target, format!("exists as wanted (made by install; {d} more day(s))"))
+        }
+        Existing::Ours {
+            host: Some(h),
+            days_left,
+        } if h == host => TLS.update(
+            target,
+            match days_left {
+                Some(d) if *d <= 0 => "renews install's certificate: it has expired".to_string(),
+                Some(d) => format!("renews install's certificate: it expires in {d} day(s)"),
+                None => "renews install's certificate: its tls.crt cannot be read".to_string(),
+            },
+            command,
+            change(true),
+        ),
         Existing::Ours { .. } => TLS.update(
             target,
             format!("install's certificate is for another host: a new key and certificate for {host}"),
@@ -136,11 +158,16 @@ mod tests {
     fn self_signed_makes_reuses_or_remakes_install_s_own_secret() {
         let k = Observed::fresh().k10;
         let host = Some("k10.corp.internal");
-        let ours = |h: &str| Existing::Ours { host: Some(h.into()) };
+        let ours = |h: &str, d: i64| Existing::Ours {
+            host: Some(h.into()),
+            days_left: Some(d),
+        };
         let cases = [
             (Existing::Absent, Some(Action::Create)),
-            (ours("k10.corp.internal"), Some(Action::NoOp)),
-            (ours("old.corp.internal"), Some(Action::Update)),
+            (ours("k10.corp.internal", 300), Some(Action::NoOp)),
+            (ours("k10.corp.internal", 13), Some(Action::Update)),
+            (ours("k10.corp.internal", -2), Some(Action::Update)),
+            (ours("old.corp.internal", 300), Some(Action::Update)),
         ];
         for (found, want) in cases {
             let got = step(&k, &settings(host, true), &found).unwrap().map(|s| s.action);

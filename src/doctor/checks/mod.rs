@@ -4,18 +4,23 @@
 use super::{Check, Facts};
 
 pub mod address;
+pub mod auth;
 pub mod backends;
+pub mod certificate;
 pub mod cluster;
 pub mod context;
 pub mod e2e;
 pub mod events;
 pub mod firewall;
 pub mod health_check;
+pub mod https;
 pub mod ingress;
 pub mod k10;
 pub mod negs;
+pub mod open_firewall;
 pub mod permissions;
 pub mod proxy_subnet;
+pub mod reach;
 pub mod service;
 
 /// The checks, in the order doctor runs and prints them.
@@ -34,4 +39,9 @@ pub const ALL: &[fn(&Facts) -> Check] = &[
     negs::check,
     backends::check,
     e2e::check,
+    https::check,
+    certificate::check,
+    reach::check,
+    open_firewall::check,
+    auth::check,
 ];
