@@ -26,24 +26,7 @@ fn pem_fingerprint(pem: &str) -> String {
 }
 
 fn base64_decode(s: &str) -> Vec<u8> {
-    let val = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        _ => 63,
-    };
-    let bytes: Vec<u8> = s.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=').collect();
-    let mut out = vec![];
-    for chunk in bytes.chunks(4) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, c)| n | u32::from(val(*c)) << (18 - 6 * i));
-        let take = chunk.len() - 1;
-        out.extend_from_slice(&n.to_be_bytes()[1..1 + take]);
-    }
-    out
+    gke_sim::certs::base64_decode(s)
 }
 
 /// The fingerprint the summary printed.
@@ -194,4 +177,194 @@ fn self_signed_refuses_a_secret_install_did_not_make() {
     assert_eq!(o.status.code(), Some(64), "{}", both(&o));
     assert!(stderr(&o).contains("--tls-secret k10-ilb-tls"), "{}", stderr(&o));
     assert_eq!(w.fingerprint(), before);
+}
+
+/// doctor in `scenario`: the check `id`, with the whole report on failure.
+fn doctor_check(scenario: &str, id: &str) -> (TestWorld, Value) {
+    let w = TestWorld::start(scenario);
+    let (_, v) = doctor_report(&w, &[]);
+    let c = check_of(&v, id).clone();
+    (w, c)
+}
+
+#[test]
+fn an_expired_certificate_fails_and_kubectl_shows_the_same_certificate() {
+    let (w, c) = doctor_check("tls-expired", "certificate");
+    assert_eq!(c["result"], "FAIL", "{c}");
+    assert!(c["finding"].as_str().unwrap().contains("EXPIRED 3 day(s) ago"), "{c}");
+    assert!(c["hint"].as_str().unwrap().contains("create secret tls k10-tls"), "{c}");
+    let fp = c["evidence"][0]["sha256"].as_str().unwrap().to_string();
+    if let Some(k) = w.kubectl(&[
+        "-n",
+        "kasten-io",
+        "get",
+        "secret",
+        "k10-tls",
+        "-o",
+        "jsonpath={.data.tls\\.crt}",
+    ]) {
+        let pem = String::from_utf8(base64_decode(&stdout(&k))).unwrap();
+        assert_eq!(pem_fingerprint(&pem), fp, "doctor read the certificate kubectl shows");
+    }
+    // Served HTTPS only: no HTTP warning.
+    let (_, v) = doctor_report(&w, &[]);
+    assert_eq!(check_of(&v, "https")["result"], "PASS", "{v}");
+}
+
+#[test]
+fn an_expiring_certificate_and_one_for_another_name_warn() {
+    let (_, c) = doctor_check("tls-expiring", "certificate");
+    assert_eq!(c["result"], "WARN", "{c}");
+    assert!(c["finding"].as_str().unwrap().contains("expires in"), "{c}");
+    let (_, c) = doctor_check("tls-wrong-name", "certificate");
+    assert_eq!(c["result"], "WARN", "{c}");
+    let f = c["finding"].as_str().unwrap();
+    assert!(
+        f.contains("other.corp.internal") && f.contains("not for the Ingress's host k10.corp.internal"),
+        "{c}"
+    );
+    let (_, c) = doctor_check("tls-good", "certificate");
+    assert_eq!(c["result"], "PASS", "{c}");
+}
+
+#[test]
+fn a_rule_opening_8000_to_the_internet_is_named_and_gcloud_sees_it() {
+    let (w, c) = doctor_check("open-firewall", "open-firewall");
+    assert_eq!(c["result"], "WARN", "{c}");
+    assert!(
+        c["finding"]
+            .as_str()
+            .unwrap()
+            .contains("`allow-dashboard-anywhere` (0.0.0.0/0)"),
+        "{c}"
+    );
+    if let Some(o) = w.gcloud(&[
+        "compute",
+        "firewall-rules",
+        "describe",
+        "allow-dashboard-anywhere",
+        "--format=json",
+    ]) {
+        let r: Value = serde_json::from_slice(&ok_bytes(&o)).unwrap();
+        assert_eq!(r["sourceRanges"], serde_json::json!(["0.0.0.0/0"]));
+    }
+    let (_, c) = doctor_check("healthy", "open-firewall");
+    assert_eq!(c["result"], "PASS", "{c}");
+}
+
+#[test]
+fn reach_names_the_peered_network_and_every_region_with_global_access() {
+    let (w, c) = doctor_check("peered-vpc", "reach");
+    assert_eq!(c["result"], "PASS", "{c}");
+    assert!(
+        c["finding"]
+            .as_str()
+            .unwrap()
+            .contains("through peering also shared (peering `to-shared-services`)"),
+        "{c}"
+    );
+    if let Some(o) = w.gcloud(&[
+        "compute",
+        "networks",
+        "peerings",
+        "list",
+        "--network=default",
+        "--format=json",
+    ]) {
+        assert!(stdout(&o).contains("to-shared-services"), "{}", both(&o));
+    }
+    let (w, c) = doctor_check("global-access", "reach");
+    assert_eq!(c["result"], "WARN", "{c}");
+    let f = c["finding"].as_str().unwrap();
+    assert!(
+        f.contains("has global access") && f.contains("europe-west1") && f.contains("us-east1"),
+        "{c}"
+    );
+    assert!(c["hint"].as_str().unwrap().contains("--no-allow-global-access"), "{c}");
+    let fr = c["evidence"]["globalAccess"][0].as_str().unwrap().to_string();
+    if let Some(o) = w.gcloud(&[
+        "compute",
+        "forwarding-rules",
+        "describe",
+        &fr,
+        "--region=us-central1",
+        "--format=json",
+    ]) {
+        let r: Value = serde_json::from_slice(&ok_bytes(&o)).unwrap();
+        assert_eq!(r["allowGlobalAccess"], true);
+    }
+    let (_, c) = doctor_check("healthy", "reach");
+    assert_eq!(c["result"], "PASS", "{c}");
+    assert!(c["finding"].as_str().unwrap().contains("us-central1 only"), "{c}");
+}
+
+#[test]
+fn http_with_basic_auth_warns_and_the_hint_repairs_it() {
+    let (w, c) = doctor_check("healthy", "https");
+    assert_eq!(c["result"], "WARN", "{c}");
+    let hint = c["hint"].as_str().unwrap();
+    // The recipe's Ingress: patch it with a TLS Secret (the scenario's own certificate helper makes one).
+    let cmd = hint.trim_matches('`').replace("TLS_SECRET", "k10-tls");
+    w.sim.with_world(|w| {
+        let made = gke_sim::certs::make(&["k10.corp.internal"], -1, 90);
+        w.kube_put(gke_sim::certs::tls_secret("kasten-io", "k10-tls", &made));
+    });
+    let args = shell_words(&cmd);
+    assert_eq!(args[0], "kubectl", "{cmd}");
+    let argv: Vec<&str> = args[1..].iter().map(String::as_str).collect();
+    let Some(o) = w.kubectl(&argv) else { return };
+    ok(&o);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, v) = doctor_report(&w, &[]);
+        if check_of(&v, "https")["result"] == "PASS" {
+            assert_eq!(check_of(&v, "certificate")["result"], "PASS", "{v}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{v}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
+
+#[test]
+fn k10_auth_names_the_method_and_the_chart_check() {
+    let (_, c) = doctor_check("healthy", "auth");
+    assert_eq!(c["result"], "PASS", "{c}");
+    assert!(c["finding"].as_str().unwrap().starts_with("basic (htpasswd)"), "{c}");
+    let (_, c) = doctor_check("backup-release", "auth");
+    assert!(c["finding"].as_str().unwrap().starts_with("token"), "{c}");
+    let w = TestWorld::start("no-auth");
+    let (_, v) = doctor_report(&w, &[]);
+    let c = check_of(&v, "auth");
+    assert_eq!(c["result"], "WARN", "{c}");
+    assert!(c["finding"].as_str().unwrap().contains("authEnabled.check"), "{c}");
+}
+
+fn ok_bytes(o: &std::process::Output) -> Vec<u8> {
+    ok(o);
+    o.stdout.clone()
+}
+
+/// Split a command line the way a POSIX shell does for single-quoted words (enough for hints).
+fn shell_words(s: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quoted, mut any) = (vec![], String::new(), false, false);
+    for ch in s.chars() {
+        match ch {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            ' ' if !quoted => {
+                if any || !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                any = false;
+            }
+            c => cur.push(c),
+        }
+    }
+    if any || !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }

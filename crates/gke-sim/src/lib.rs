@@ -13,6 +13,7 @@
 // HTTP handlers return ready `Response`s as their error type: that is what an HTTP fake is for.
 #![allow(clippy::result_large_err)]
 
+pub mod certs;
 pub mod controller;
 pub mod data_plane;
 pub mod exec;
