@@ -272,6 +272,12 @@ pub struct PlanArgs {
     /// TLS Secret for HTTPS (HTTP and HTTPS together need --static-ip on GKE)
     #[arg(long, value_name = "SECRET")]
     pub tls_secret: Option<String>,
+    /// Make a self-signed certificate for --host, kept in a kubernetes.io/tls Secret install owns
+    #[arg(long, conflicts_with = "tls_secret")]
+    pub self_signed: bool,
+    /// Serve HTTPS only, no HTTP (with --tls-secret or --self-signed)
+    #[arg(long)]
+    pub https_only: bool,
     /// Expose a K10 that has no authentication configured (the K10 chart refuses this)
     #[arg(long)]
     pub allow_unauthenticated: bool,

@@ -498,6 +498,7 @@ impl Vpc {
                 name: NETWORK.into(),
                 self_link: format!("{COMPUTE}/global/networks/{NETWORK}"),
                 auto_create_subnetworks: Some(true),
+                ..Default::default()
             }),
             subnets: vec![
                 subnet("us-central1", "default", "10.128.0.0/20"),
@@ -679,6 +680,7 @@ impl crate::doctor::Facts {
             health: Ok(health(&["HEALTHY"])),
             backend_config: None,
             curl: Some(Ok((page(200, K10_PAGE), page(200, K10_PAGE)))),
+            security: Default::default(),
         }
     }
 

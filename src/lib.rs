@@ -29,6 +29,7 @@ pub mod printer;
 pub mod render;
 pub mod shared_vpc;
 pub mod state;
+pub mod tls;
 pub mod validate;
 pub mod verify;
 

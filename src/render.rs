@@ -27,7 +27,7 @@ pub fn ingress_body(k: &K10, name: &str, path: &str, s: &Settings) -> Value {
         rule["host"] = json!(h);
     }
     let mut spec = json!({"rules": [rule]});
-    if let Some(t) = &s.tls_secret {
+    if let Some(t) = s.certificate_secret(&k.release) {
         spec["tls"] = json!([{"hosts": [s.host.clone().unwrap_or_default()], "secretName": t}]);
     }
     let labels = json!({MANAGED_BY_LABEL: MANAGER, "app.kubernetes.io/part-of": "k10"});
@@ -103,6 +103,8 @@ pub fn manifests(k: &K10, plan: &Plan, out: Output) -> anyhow::Result<String> {
             tls_secret: None,
             proxy_range: None,
             allow_unauthenticated: true,
+            self_signed: false,
+            no_http: false,
         };
         docs.push(frontend_body(k, &plan.frontend, &plan.path, &s));
     }
@@ -140,6 +142,8 @@ mod tests {
             tls_secret: None,
             proxy_range: None,
             allow_unauthenticated: false,
+            self_signed: false,
+            no_http: false,
         }
     }
 

@@ -4,6 +4,7 @@
 mod cloud;
 mod cluster;
 pub mod gateway;
+pub mod tls;
 pub mod verify;
 pub mod wait;
 
@@ -59,5 +60,6 @@ pub async fn one(b: &Base, plan: &Plan, step: &Step, p: &Printer, deadline: Inst
         Change::EnableGatewayApi { body } => gateway::enable(b, body, p, deadline).await,
         Change::CreateObject { body } => gateway::create(b, body, p).await,
         Change::PatchObject { body, patch } => gateway::patch(b, body, patch, p).await,
+        Change::TlsSecret { name, host, replace } => tls::self_signed_secret(b, name, host, *replace, p).await,
     }
 }

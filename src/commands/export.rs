@@ -83,7 +83,7 @@ fn frontend_values(plan: &Plan, settings: &Settings) -> Value {
             if let Some(h) = &settings.host {
                 ingress["host"] = json!(h);
             }
-            if let Some(t) = &settings.tls_secret {
+            if let Some(t) = &plan.certificate {
                 ingress["tls"] = json!({"enabled": true, "secretName": t});
             }
             json!({"ingress": ingress})

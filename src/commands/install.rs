@@ -32,6 +32,7 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
     }
     let curl_pod = find_curl_pod(b, a.probe_pod.as_deref()).await?;
     let (plan, settings) = choose_range(&prepared, a, &settings, p)?;
+    let (plan, settings) = super::tls_choice::choose(&prepared, a, plan, settings, p).await?;
     show(&prepared, &plan, a.output, p);
     if a.dry_run {
         if a.output != Output::Table {
@@ -87,7 +88,8 @@ async fn finish(
     let ip = apply::wait::address(b, &plan.frontend, p, deadline).await?;
     match apply::verify::all(b, plan, &ip, p, deadline, curl_pod).await {
         Ok(()) => {
-            p.out(&summary(plan, &plan.url(&ip), started.elapsed()));
+            let security = super::tls_choice::summary(prepared, plan).await;
+            p.out(&summary(plan, &plan.url(&ip), &security, started.elapsed()));
             Ok(exit::OK)
         }
         Err(e) => {
@@ -286,7 +288,7 @@ fn unverified(plan: &Plan, url: &str) -> String {
     out
 }
 
-fn summary(plan: &Plan, url: &str, took: Duration) -> String {
+fn summary(plan: &Plan, url: &str, security: &str, took: Duration) -> String {
     let made: Vec<String> = plan
         .steps
         .iter()
@@ -299,7 +301,7 @@ fn summary(plan: &Plan, url: &str, took: Duration) -> String {
         .filter(|s| matches!(s.action, Action::Reuse | Action::NoOp))
         .map(|s| format!("  {:<8} {}", s.action.to_string(), s.target))
         .collect();
-    let mut out = format!("\nK10 dashboard (inside the VPC only): {url}\n");
+    let mut out = format!("\nK10 dashboard (inside the VPC only): {url}\n{security}");
     if !made.is_empty() {
         out.push_str(&format!("Changed:\n{}\n", made.join("\n")));
     }

@@ -7,6 +7,7 @@ pub mod export;
 pub mod install;
 pub mod migrate;
 pub mod status;
+pub mod tls_choice;
 pub mod uninstall;
 
 use crate::cli::{Cli, Command};

@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{Secret, Service};
 use k8s_openapi::api::networking::v1::Ingress;
-use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::Api;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -27,6 +27,8 @@ enum Removal {
     Frontend(Frontend),
     /// An HTTPRoute or policy of Gateway mode.
     GatewayObject(Kind, String),
+    /// The Secret of `install --self-signed` (by its label).
+    TlsSecret(String),
     BackendConfig(String),
     ServiceAnnotations(Vec<String>),
     ContainerPort {
@@ -42,6 +44,7 @@ impl Removal {
         match self {
             Removal::Frontend(f) => (f.kind().into(), f.resource()),
             Removal::GatewayObject(k, n) => (k.name().into(), k.resource(n)),
+            Removal::TlsSecret(n) => ("TLS certificate".into(), format!("secret/{n}")),
             Removal::BackendConfig(n) => ("BackendConfig".into(), format!("backendconfig/{n}")),
             Removal::ServiceAnnotations(a) => (
                 "Service annotations".into(),
@@ -109,8 +112,23 @@ async fn look(g: &Global, a: &UninstallArgs, p: &Printer) -> anyhow::Result<(Bas
     let vpc = state::vpc(&b).await?;
     let bc_name = crate::plan::backend_config_name(&b.k10.release);
     let bc = state::backend_config(&b, &bc_name).await?;
-    let (plan, kept) = removals(&b, &vpc, bc.as_ref(), a.delete_proxy_subnet);
+    let (mut plan, kept) = removals(&b, &vpc, bc.as_ref(), a.delete_proxy_subnet);
+    let secrets = owned_secrets(&b).await?;
+    let at = plan.iter().take_while(|r| matches!(r, Removal::Frontend(_))).count();
+    plan.splice(at..at, secrets.into_iter().map(Removal::TlsSecret));
     Ok((b, plan, kept))
+}
+
+/// The Secrets install made (`--self-signed`), by their label; names only are used.
+async fn owned_secrets(b: &Base) -> anyhow::Result<Vec<String>> {
+    let api: Api<Secret> = b.kube.api();
+    let lp = ListParams::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGER}"));
+    let list = b
+        .kube
+        .retry("list secrets", || api.list_metadata(&lp))
+        .await
+        .map_err(|e| explain(e, "listing install's Secrets", &b.kube.server))?;
+    Ok(list.items.into_iter().filter_map(|m| m.metadata.name).collect())
 }
 
 fn same(a: &[Removal], b: &[Removal]) -> bool {
@@ -266,6 +284,7 @@ async fn remove(b: &Base, r: &Removal, p: &Printer, deadline: Instant) -> anyhow
     match r {
         Removal::Frontend(f) => remove_frontend(b, f, p, deadline).await,
         Removal::GatewayObject(k, name) => crate::apply::gateway::delete(b, *k, name, p, deadline).await,
+        Removal::TlsSecret(name) => remove_secret(b, name, p).await,
         Removal::BackendConfig(name) => remove_backend_config(b, name, p).await,
         Removal::ServiceAnnotations(keys) => remove_annotations(b, keys, p).await.map(|()| true),
         Removal::ContainerPort { container, port } => {
@@ -279,6 +298,16 @@ async fn remove(b: &Base, r: &Removal, p: &Printer, deadline: Instant) -> anyhow
             delete_gcp(b, &url, "deleting the firewall rule", deadline).await
         }
         Removal::ProxySubnet(name) => remove_proxy_subnet(b, name, p, deadline).await,
+    }
+}
+
+async fn remove_secret(b: &Base, name: &str, p: &Printer) -> anyhow::Result<bool> {
+    p.status("Deleting", &format!("secret/{name}"));
+    let (api, dp): (Api<Secret>, _) = (b.kube.api(), DeleteParams::default());
+    match b.kube.retry("delete secret", || api.delete(name, &dp)).await {
+        Ok(_) => Ok(true),
+        Err(e) if is_not_found(&e) => Ok(false),
+        Err(e) => Err(explain(e, "deleting the TLS Secret", &b.kube.server)),
     }
 }
 

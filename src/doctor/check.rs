@@ -25,6 +25,12 @@ pub enum CheckId {
     HealthPolicy,
     Gateway,
     Route,
+    // Security (issue 16).
+    Https,
+    Certificate,
+    Reach,
+    OpenFirewall,
+    Auth,
 }
 
 impl CheckId {
@@ -49,6 +55,11 @@ impl CheckId {
             CheckId::HealthPolicy => "health-check-policy",
             CheckId::Gateway => "gateway",
             CheckId::Route => "http-route",
+            CheckId::Https => "https",
+            CheckId::Certificate => "certificate",
+            CheckId::Reach => "reach",
+            CheckId::OpenFirewall => "open-firewall",
+            CheckId::Auth => "auth",
         }
     }
 
@@ -73,6 +84,11 @@ impl CheckId {
             CheckId::HealthPolicy => "HealthCheckPolicy",
             CheckId::Gateway => "Gateway",
             CheckId::Route => "HTTPRoute",
+            CheckId::Https => "HTTPS",
+            CheckId::Certificate => "Certificate",
+            CheckId::Reach => "Who can reach it",
+            CheckId::OpenFirewall => "Open firewall",
+            CheckId::Auth => "K10 auth",
         }
     }
 
@@ -102,6 +118,7 @@ impl CheckId {
                 Gateway,
                 Route,
             ],
+            Auth => &[K10],
             _ => gateway_depends_on(self),
         }
     }

@@ -9,6 +9,9 @@ pub mod checks;
 mod gateway_tests;
 pub mod observe;
 pub mod render;
+pub mod security;
+#[cfg(test)]
+mod security_tests;
 #[cfg(test)]
 mod tests;
 

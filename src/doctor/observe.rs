@@ -95,6 +95,8 @@ pub struct Facts {
     pub backend_config: Option<Value>,
     /// None: not run (`--no-exec`, K10 not found, or no address).
     pub curl: Option<Curl>,
+    /// What the security checks read (certificates served, forwarding rules, the time).
+    pub security: super::security::Security,
 }
 
 impl Facts {
@@ -138,7 +140,8 @@ pub async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<F
     let k10 = first.k10_error.is_none().then_some(&b.k10);
     let backend = backend_name(b, k10).await;
     let backend = backend.as_deref();
-    let (vpc, hc, bs, negs, health, backend_config, curl) = tokio::join!(
+    let ingresses = b.seen.gateway_ingresses();
+    let (vpc, hc, bs, negs, health, backend_config, curl, security) = tokio::join!(
         state::vpc(b),
         health_check(b, backend),
         backend_service(b, backend),
@@ -146,6 +149,7 @@ pub async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<F
         health(b, k10, backend),
         backend_config(b, k10),
         curl(b, k10, a),
+        super::security::gather(b, &ingresses),
     );
     Ok(Facts {
         context: b.kube.context.clone(),
@@ -157,6 +161,7 @@ pub async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<F
         health,
         backend_config,
         curl,
+        security,
         seen: first.base.seen,
         k10_error: first.k10_error,
         denied_kube: first.denied_kube,

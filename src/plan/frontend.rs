@@ -68,7 +68,7 @@ pub fn adoptable<'a>(seen: &'a Observed, s: &Settings) -> Option<&'a Ingress> {
         || s.path.is_some()
         || s.static_ip.is_some()
         || s.host.is_some()
-        || s.tls_secret.is_some();
+        || s.has_certificate();
     if asked || !Frontend::installed(seen).is_empty() {
         return None;
     }
@@ -99,9 +99,10 @@ pub fn choose(seen: &Observed, s: &Settings) -> anyhow::Result<(Frontend, String
     }
     let name = s.ingress_name.clone().unwrap_or_else(|| format!("{}-ilb", k.release));
     let path = dashboard_path(k, s.path.as_deref())?;
-    if s.tls_secret.is_some() && s.host.is_none() {
+    if s.has_certificate() && s.host.is_none() {
+        let flag = if s.self_signed { "--self-signed" } else { "--tls-secret" };
         return Err(error::usage(
-            "--tls-secret needs --host (the certificate's host name)",
+            format!("{flag} needs --host (the certificate's host name)"),
             "pass --host k10.example.internal",
         ));
     }

@@ -956,6 +956,10 @@ pub(crate) fn upsert(map: &mut BTreeMap<String, Value>, key: String, mut v: Valu
         v["id"] = old["id"].clone();
         v["creationTimestamp"] = old["creationTimestamp"].clone();
         v["fingerprint"] = old["fingerprint"].clone();
+        // Global access set outside the controller (gcloud) is kept: the Ingress has no say in it.
+        if old["allowGlobalAccess"] == json!(true) {
+            v["allowGlobalAccess"] = json!(true);
+        }
     } else {
         v["id"] = json!(format!(
             "{}",

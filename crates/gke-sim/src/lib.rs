@@ -14,6 +14,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod alb;
+pub mod certs;
 pub mod controller;
 pub mod data_plane;
 pub mod exec;

@@ -6,6 +6,7 @@
 mod chart;
 mod gateway;
 mod shared_vpc;
+mod security;
 
 use serde_json::{json, Value};
 
@@ -105,6 +106,32 @@ pub const SCENARIOS: &[(&str, &str)] = &[
     (
         "backup-release",
         "fresh, but K10 is release `backup` (PREFIX_PATH /backup) with token auth and a \"Veeam Kasten\" page",
+    ),
+    // Issue 16: doctor's security checks (scenario/security.rs).
+    (
+        "tls-expired",
+        "healthy, served HTTPS only for k10.corp.internal with a certificate that expired 3 days ago",
+    ),
+    (
+        "tls-expiring",
+        "healthy, served HTTPS only for k10.corp.internal with a certificate that expires in 5 days",
+    ),
+    (
+        "tls-wrong-name",
+        "healthy, served HTTPS only for k10.corp.internal with a certificate for other.corp.internal",
+    ),
+    (
+        "tls-good",
+        "healthy, served HTTPS only for k10.corp.internal with a certificate valid 300 more days",
+    ),
+    ("open-firewall", "healthy, plus a rule that opens tcp:8000 to 0.0.0.0/0"),
+    (
+        "peered-vpc",
+        "healthy, and VPC default is peered with network shared of project shared-services",
+    ),
+    (
+        "global-access",
+        "healthy, and someone turned on global access on the load balancer's forwarding rule",
     ),
 ];
 
@@ -250,6 +277,7 @@ pub fn build(w: &mut World) {
             }
         }
         "scale" => scale(w),
+        name if security::build(w, name) => {}
         "https-gateway" => chart::https_gateway(w),
         "backup-release" => {
             chart::token_auth(w);

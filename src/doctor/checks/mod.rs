@@ -4,7 +4,9 @@
 use super::{Check, Facts};
 
 pub mod address;
+pub mod auth;
 pub mod backends;
+pub mod certificate;
 pub mod cluster;
 pub mod context;
 pub mod e2e;
@@ -15,12 +17,15 @@ pub mod gateway;
 pub mod gateway_api;
 pub mod health_check;
 pub mod health_policy;
+pub mod https;
 pub mod ingress;
 pub mod k10;
 pub mod negs;
 pub mod netpol_fix;
+pub mod open_firewall;
 pub mod permissions;
 pub mod proxy_subnet;
+pub mod reach;
 pub mod route;
 pub mod service;
 pub mod xpn;
@@ -41,6 +46,11 @@ pub const ALL: &[fn(&Facts) -> Check] = &[
     negs::check,
     backends::check,
     e2e::check,
+    https::check,
+    certificate::check,
+    reach::check,
+    open_firewall::check,
+    auth::check,
 ];
 
 /// Gateway mode's checks, in order: the Ingress checks give way to the Gateway API's.
@@ -58,6 +68,11 @@ pub const GATEWAY: &[fn(&Facts) -> Check] = &[
     negs::check,
     backends::check,
     e2e::check,
+    https::check,
+    certificate::check,
+    reach::check,
+    open_firewall::check,
+    auth::check,
 ];
 
 /// The checks for the setup at hand: Gateway mode's when a Gateway serves the dashboard and no
