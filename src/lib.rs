@@ -18,6 +18,7 @@ pub mod error;
 pub mod firewall;
 #[cfg(test)]
 mod fixtures;
+pub mod fleet;
 pub mod gcp;
 pub mod http_log;
 pub mod kube;

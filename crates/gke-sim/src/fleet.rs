@@ -90,7 +90,7 @@ pub fn cluster_name(i: usize) -> String {
 /// Context names of the extra rows (with [`FleetConfig::extras`]).
 pub const EXPIRED_CONTEXT: &str = "gke_kasten-fleet-prod_us-central1-a_stale";
 pub const NON_GKE_CONTEXT: &str = "kind-dev";
-pub const UNREACHABLE_CONTEXT: &str = "gke_kasten-fleet-prod_us-central1-a_decommissioned";
+pub const UNREACHABLE_CONTEXT: &str = "onprem-decommissioned";
 /// A second name for cluster 0 (same cluster and user entries).
 pub const ALIAS_CONTEXT: &str = "prod-alias";
 
