@@ -337,3 +337,39 @@ fn kubectl_works_against_the_contexts_of_a_fleet() {
         both(&o)
     );
 }
+
+#[test]
+fn status_over_a_fleet_gives_a_row_per_cluster() {
+    let w = FleetWorld::start(2, Duration::ZERO);
+    let junit = w.home.path().join("status.xml");
+    let o = w.run(&[
+        "status",
+        "--contexts",
+        "fleet-001$,^kind-",
+        "-o",
+        "json",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
+    // The scenarios' Ingresses were made by hand: status has nothing of its own to show (exit 2).
+    assert_eq!(o.status.code(), Some(2), "{}", both(&o));
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", both(&o)));
+    let rows = rows(&doc);
+    assert_eq!(rows.len(), 2, "{doc:#}");
+    assert_error(
+        &rows,
+        &context_of(1),
+        "no Ingress of kubectl-kasten-ilb",
+        "kubectl kasten-ilb install",
+    );
+    assert_error(
+        &rows,
+        NON_GKE_CONTEXT,
+        "does not look like a GKE cluster",
+        "get-credentials",
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let x = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("invalid JUnit XML: {e}\n{xml}"));
+    assert_eq!(x.root_element().attribute("name"), Some("kubectl kasten-ilb status"));
+    assert_eq!(x.descendants().filter(|n| n.has_tag_name("testcase")).count(), 2);
+}

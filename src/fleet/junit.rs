@@ -1,6 +1,6 @@
 //! The JUnit XML report for CI dashboards: a test suite per cluster, a test case per check (a FAIL
 //! is a `<failure>` with the finding and the hint, a SKIP is `<skipped>`), and for a cluster that
-//! could not be checked one `<error>` test case.
+//! could not be checked one `<error>` test case; with `status`, one test case per cluster.
 
 use std::fmt::Write;
 
@@ -51,7 +51,7 @@ fn case(out: &mut String, suite: &str, c: &Check) {
     };
 }
 
-fn suite(out: &mut String, r: &Row) {
+fn suite(out: &mut String, r: &Row, command: &str) {
     let name = escape(&r.context);
     let secs = r.elapsed.as_secs_f64();
     match &r.outcome {
@@ -69,6 +69,19 @@ fn suite(out: &mut String, r: &Row) {
             );
             checks.iter().for_each(|c| case(out, &r.context, c));
         }
+        Checked::Status { problem, .. } => {
+            let failed = usize::from(problem.is_some());
+            let _ = writeln!(
+                out,
+                "  <testsuite name=\"{name}\" tests=\"1\" failures=\"{failed}\" errors=\"0\" skipped=\"0\" \
+                 time=\"{secs:.3}\">"
+            );
+            let body = match problem {
+                Some(p) => format!("><failure type=\"FAIL\" message=\"{}\"/></testcase>", escape(p)),
+                None => "/>".into(),
+            };
+            let _ = writeln!(out, "    <testcase classname=\"{name}\" name=\"status\"{body}");
+        }
         Checked::Error { message, hint, .. } => {
             let _ = writeln!(
                 out,
@@ -77,7 +90,7 @@ fn suite(out: &mut String, r: &Row) {
             let hint = hint.as_deref().map(|h| format!("hint: {h}")).unwrap_or_default();
             let _ = writeln!(
                 out,
-                "    <testcase classname=\"{name}\" name=\"doctor\"><error type=\"ERROR\" message=\"{}\">{}</error>\
+                "    <testcase classname=\"{name}\" name=\"{command}\"><error type=\"ERROR\" message=\"{}\">{}</error>\
                  </testcase>",
                 escape(message),
                 escape(&hint)
@@ -87,8 +100,8 @@ fn suite(out: &mut String, r: &Row) {
     out.push_str("  </testsuite>\n");
 }
 
-/// The whole report.
-pub fn report(rows: &[Row]) -> String {
+/// The whole report of `command` (`doctor` or `status`).
+pub fn report(rows: &[Row], command: &str) -> String {
     let tests: usize = rows.iter().map(tests).sum();
     let failures: usize = rows.iter().map(failures).sum();
     let errors = rows
@@ -98,9 +111,10 @@ pub fn report(rows: &[Row]) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"kubectl kasten-ilb doctor\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">"
+        "<testsuites name=\"kubectl kasten-ilb {command}\" tests=\"{tests}\" failures=\"{failures}\" \
+         errors=\"{errors}\">"
     );
-    rows.iter().for_each(|r| suite(&mut out, r));
+    rows.iter().for_each(|r| suite(&mut out, r, command));
     out.push_str("</testsuites>\n");
     out
 }
@@ -108,13 +122,14 @@ pub fn report(rows: &[Row]) -> String {
 fn tests(r: &Row) -> usize {
     match &r.outcome {
         Checked::Report { checks, .. } => checks.len(),
-        Checked::Error { .. } => 1,
+        Checked::Status { .. } | Checked::Error { .. } => 1,
     }
 }
 
 fn failures(r: &Row) -> usize {
     match &r.outcome {
         Checked::Report { checks, .. } => checks.iter().filter(|c| c.is_fail()).count(),
+        Checked::Status { problem, .. } => usize::from(problem.is_some()),
         Checked::Error { .. } => 0,
     }
 }

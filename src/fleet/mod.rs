@@ -70,7 +70,9 @@ impl Verdict {
 pub enum Checked {
     /// Doctor ran: its checks, and its report (the single-cluster JSON document).
     Report { checks: Vec<Check>, doc: Value },
-    /// Doctor could not run: why, the fix, and the exit status single doctor would have given.
+    /// Status ran: its document, and the first thing wrong (drift, no address, unhealthy backends).
+    Status { doc: Value, problem: Option<String> },
+    /// The command could not run: why, the fix, and the exit status it would have given alone.
     Error {
         message: String,
         hint: Option<String>,
@@ -97,6 +99,8 @@ impl Row {
             Checked::Report { checks, .. } if checks.iter().any(Check::is_fail) => Verdict::Fail,
             Checked::Report { checks, .. } if checks.iter().any(|c| c.result == Outcome::Warn) => Verdict::Warn,
             Checked::Report { .. } => Verdict::Pass,
+            Checked::Status { problem: Some(_), .. } => Verdict::Fail,
+            Checked::Status { problem: None, .. } => Verdict::Pass,
         }
     }
 
@@ -117,6 +121,7 @@ impl Row {
                 .iter()
                 .find(|c| c.is_fail())
                 .map(|c| (c.title().to_string(), c.text(), c.hint.clone())),
+            Checked::Status { problem, .. } => problem.clone().map(|p| ("status".into(), p, None)),
         }
     }
 }

@@ -35,7 +35,7 @@ fn row_cells(r: &Row) -> Vec<(String, Tone)> {
     let (what, finding, _) = r.first_problem().unwrap_or_default();
     let problem = match what.as_str() {
         "" => String::new(),
-        "error" => finding,
+        "error" | "status" => finding,
         w => format!("{w}: {finding}"),
     };
     vec![
@@ -89,11 +89,11 @@ pub fn table(p: &Printer, rows: &[Row]) -> String {
 
 fn cluster_doc(r: &Row) -> Value {
     let (report, error) = match &r.outcome {
-        Checked::Report { doc, .. } => (doc.clone(), Value::Null),
+        Checked::Report { doc, .. } | Checked::Status { doc, .. } => (doc.clone(), Value::Null),
         Checked::Error { message, hint, .. } => (Value::Null, json!({"message": message, "hint": hint})),
     };
     let first_fail = match &r.outcome {
-        Checked::Report { .. } => r
+        Checked::Report { .. } | Checked::Status { .. } => r
             .first_problem()
             .map(|(check, finding, hint)| json!({"check": check, "finding": finding, "hint": hint})),
         Checked::Error { .. } => None,

@@ -9,6 +9,7 @@ use futures::StreamExt;
 use super::contexts::Target;
 use super::{Checked, FleetArgs, Mode, Row};
 use crate::cli::{DoctorArgs, Global};
+use crate::commands::status;
 use crate::doctor::{self, render, Facts};
 use crate::error::{self, exit};
 use crate::gcp::quota::Quota;
@@ -150,4 +151,35 @@ pub async fn doctor_one(t: Target, g: &Global, a: &DoctorArgs, p: &Printer, gcp:
         aliases: t.aliases,
         elapsed: start.elapsed(),
     }
+}
+
+/// Status on one cluster of the fleet.
+pub async fn status_one(t: Target, g: &Global, p: &Printer, gcp: Gcp) -> Row {
+    let start = Instant::now();
+    let g = for_context(g, &t.context);
+    let r = match &t.missing_exec {
+        Some(cmd) => Err(missing_plugin(&t.context, cmd)),
+        None => status_of(&g, p, gcp).await,
+    };
+    match r {
+        Ok((cluster, r)) => Row {
+            cluster: Some(cluster),
+            mode: Mode::Ingress,
+            outcome: Checked::Status {
+                doc: r.doc,
+                problem: r.problem,
+            },
+            context: t.context,
+            aliases: t.aliases,
+            elapsed: start.elapsed(),
+        },
+        Err(e) => error_row(t.context, t.aliases, &e, start.elapsed()),
+    }
+}
+
+async fn status_of(g: &Global, p: &Printer, gcp: Gcp) -> anyhow::Result<(String, status::Report)> {
+    let kube = crate::kube::connect(g, p).await?;
+    let b = crate::state::base_with(kube, gcp, g).await?;
+    let (r, _, _) = status::report(&b).await?;
+    Ok((b.cluster.path(), r))
 }

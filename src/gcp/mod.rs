@@ -235,7 +235,10 @@ impl Gcp {
         }
         let r = self.attempt(method, url, body).await;
         if let (Some(q), Err(a)) = (&self.quota, &r) {
-            if a.err.downcast_ref::<GcpError>().is_some_and(|e| e.status == 429) {
+            if a.err
+                .downcast_ref::<GcpError>()
+                .is_some_and(|e| quota::is_rate_limited(e.status, &e.reason))
+            {
                 q.back_off(url, a.retry_after.unwrap_or(Duration::from_secs(1))).await;
             }
         }
@@ -307,7 +310,7 @@ impl Gcp {
             method: method.to_string(),
             path,
         };
-        let retryable = status == 429 || (500..600).contains(&status) && status != 501;
+        let retryable = quota::is_rate_limited(status, &err.reason) || (500..600).contains(&status) && status != 501;
         Err(Attempt {
             err: anyhow::Error::new(err),
             retryable,

@@ -12,10 +12,18 @@ use reqwest::Method;
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
-/// Requests per second per project, and the burst: below Compute Engine's default read quota
-/// (1,500 a minute per project and region is the smallest of its read limits).
-pub const PER_SECOND: f64 = 20.0;
-pub const BURST: f64 = 100.0;
+/// Requests per second per project, and the burst. Compute Engine's rate quotas are per project
+/// and counted per minute ("1,500 requests/minute" per project for reads and for lists, the
+/// defaults of its read and list groups, https://cloud.google.com/compute/api-quota): a sustained
+/// 25 a second, with a burst well inside one minute's allowance.
+pub const PER_SECOND: f64 = 25.0;
+pub const BURST: f64 = 250.0;
+
+/// A rate-limit answer: 429, or the 403 `rateLimitExceeded` that Compute Engine sends when a
+/// project exceeds a rate quota ("you receive a 403 error with the reason rateLimitExceeded").
+pub fn is_rate_limited(status: u16, reason: &str) -> bool {
+    status == 429 || (status == 403 && matches!(reason, "rateLimitExceeded" | "userRateLimitExceeded"))
+}
 
 /// A token bucket, and when a 429 said to come back.
 struct Bucket {
@@ -152,6 +160,8 @@ mod tests {
             "https://c/compute/v1/projects/p/zones/z/instances/i"
         ));
         assert_eq!(project_of("https://c/token"), None);
+        assert!(is_rate_limited(429, "") && is_rate_limited(403, "rateLimitExceeded"));
+        assert!(!is_rate_limited(403, "forbidden"));
     }
 
     #[tokio::test]
