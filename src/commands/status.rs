@@ -220,6 +220,16 @@ pub struct Report {
     pub problem: Option<String>,
 }
 
+/// What is wrong, first: drift, then no address, then backends that are not all HEALTHY.
+fn first_problem(drift: &[String], has_ip: bool, (healthy, total): (usize, usize)) -> Option<String> {
+    match (drift.first(), has_ip) {
+        (Some(d), _) => Some(format!("drift: {d}")),
+        (None, false) => Some("no address yet".into()),
+        (None, true) if total == 0 || healthy < total => Some(format!("backends {healthy}/{total} HEALTHY")),
+        _ => None,
+    }
+}
+
 /// Read and judge one cluster (the front end, NEGs, backend health, events, drift).
 pub async fn report(b: &Base) -> anyhow::Result<(Report, Frontend, (String, String))> {
     let f = frontend(b)?;
@@ -270,12 +280,7 @@ pub async fn report(b: &Base) -> anyhow::Result<(Report, Frontend, (String, Stri
         "events": evs, "drift": drift,
     });
     let screen = table(b, &f, url.as_deref(), &negs, (healthy, total), &events, &drift);
-    let problem = match (drift.first(), &f.ip) {
-        (Some(d), _) => Some(format!("drift: {d}")),
-        (None, None) => Some("no address yet".into()),
-        (None, Some(_)) if total == 0 || healthy < total => Some(format!("backends {healthy}/{total} HEALTHY")),
-        _ => None,
-    };
+    let problem = first_problem(&drift, f.ip.is_some(), (healthy, total));
     let code = if problem.is_none() { exit::OK } else { exit::FAILED };
     let rvs = (
         f.resource_version,
