@@ -235,7 +235,7 @@ fn parse_any_duration(s: &str) -> Result<Duration, String> {
     Duration::try_from(d).map_err(|_| format!("`{s}` is negative: a duration is 0s or more"))
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = parse_any_duration(s)?;
     if d.is_zero() {
         return Err("the timeout must be more than 0s".into());
@@ -369,6 +369,8 @@ pub struct DoctorArgs {
     /// Pod (with curl) to run the in-cluster check from
     #[arg(long, value_name = "POD")]
     pub probe_pod: Option<String>,
+    #[command(flatten)]
+    pub fleet: crate::fleet::FleetArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -396,8 +398,10 @@ pub struct StatusArgs {
     #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: Output,
     /// Refresh on every change of the Ingress or Service gateway (a watch), until interrupted
-    #[arg(short = 'w', long)]
+    #[arg(short = 'w', long, conflicts_with_all = ["all_contexts", "contexts"])]
     pub watch: bool,
+    #[command(flatten)]
+    pub fleet: crate::fleet::FleetArgs,
 }
 
 #[derive(Args, Debug, Clone)]

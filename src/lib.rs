@@ -19,6 +19,7 @@ pub mod firewall;
 #[cfg(test)]
 mod fixtures;
 pub mod gateway;
+pub mod fleet;
 pub mod gcp;
 pub mod http_log;
 pub mod kube;

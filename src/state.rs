@@ -131,6 +131,11 @@ pub fn ingress_ip(i: &Ingress) -> Option<String> {
 pub async fn base(g: &Global, printer: &Printer) -> anyhow::Result<Base> {
     let kube = crate::kube::connect(g, printer).await?;
     let gcp = Gcp::new(printer)?;
+    base_with(kube, gcp, g).await
+}
+
+/// [`base`] through clients made by the caller (a fleet shares one Google client).
+pub async fn base_with(kube: Kube, gcp: Gcp, g: &Global) -> anyhow::Result<Base> {
     let nodes_api: Api<Node> = Api::all(kube.client.clone());
     let ing_api: Api<Ingress> = kube.api();
     let lp = ListParams::default();

@@ -13,6 +13,7 @@ use crate::cli::{DoctorArgs, Global};
 use crate::discover::{self, K10};
 use crate::gcp::model::{BackendService, GroupHealth, HealthCheck, HealthStatus, NetworkEndpointGroup};
 use crate::gcp::Gcp;
+use crate::kube::Kube;
 use crate::plan;
 use crate::printer::Printer;
 use crate::state::{self, ingress_ip, Base, Vpc, BACKEND_CONFIG};
@@ -135,7 +136,14 @@ impl Facts {
 
 /// Read everything, concurrently, in two rounds.
 pub async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts> {
-    let first = first_round(g, p).await?;
+    let kube = crate::kube::connect(g, p).await?;
+    let gcp = Gcp::new(p)?;
+    gather_with(kube, gcp, g, a).await
+}
+
+/// [`gather`] through clients made by the caller (a fleet shares one Google client).
+pub async fn gather_with(kube: Kube, gcp: Gcp, g: &Global, a: &DoctorArgs) -> anyhow::Result<Facts> {
+    let first = first_round(kube, gcp, g).await?;
     let b = &first.base;
     let k10 = first.k10_error.is_none().then_some(&b.k10);
     let backend = backend_name(b, k10).await;
@@ -179,9 +187,7 @@ struct FirstRound {
 }
 
 /// Round 1: the cluster, K10, nodes, ingresses, events, permissions.
-async fn first_round(g: &Global, p: &Printer) -> anyhow::Result<FirstRound> {
-    let kube = crate::kube::connect(g, p).await?;
-    let gcp = Gcp::new(p)?;
+async fn first_round(kube: Kube, gcp: Gcp, g: &Global) -> anyhow::Result<FirstRound> {
     let nodes_api: Api<Node> = Api::all(kube.client.clone());
     let ing_api: Api<Ingress> = kube.api();
     let ev_api: Api<Event> = kube.api();

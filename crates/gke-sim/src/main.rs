@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::builder::PossibleValuesParser;
 use clap::Parser;
+use gke_sim::fleet::{FleetConfig, FleetSim};
 use gke_sim::{scenario::all_scenarios, Sim, SimConfig};
 
 #[derive(Parser, Debug)]
@@ -44,6 +45,13 @@ struct Args {
     /// Directory for the kubeconfig, ADC file and gcloud config (default: beside the env file)
     #[arg(long)]
     state_dir: Option<PathBuf>,
+    /// Serve a fleet of N clusters across a few projects and regions, one kubeconfig context each
+    /// (healthy and broken ones by index, plus unreachable, non-GKE, expired and duplicate contexts)
+    #[arg(long, value_name = "N", conflicts_with = "scenario")]
+    clusters: Option<usize>,
+    /// With --clusters: leave out the unreachable, non-GKE, expired and duplicate contexts
+    #[arg(long, requires = "clusters")]
+    no_fleet_extras: bool,
     /// List the scenarios and exit
     #[arg(long)]
     list_scenarios: bool,
@@ -90,8 +98,22 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|| "gke-sim".into())
         ))
     });
-    let sim = Sim::spawn(cfg, Some(dir))?;
-    sim.write_env_file(&args.env_file)?;
+    let stop: Box<dyn FnOnce()> = match args.clusters {
+        Some(n) => {
+            let fc = FleetConfig {
+                clusters: n,
+                extras: !args.no_fleet_extras,
+            };
+            let fleet = FleetSim::spawn(cfg, fc, Some(dir))?;
+            fleet.write_env_file(&args.env_file)?;
+            Box::new(move || fleet.stop())
+        }
+        None => {
+            let sim = Sim::spawn(cfg, Some(dir))?;
+            sim.write_env_file(&args.env_file)?;
+            Box::new(move || sim.stop())
+        }
+    };
     println!("ready");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async {
@@ -102,6 +124,6 @@ fn main() -> anyhow::Result<()> {
         }
         anyhow::Ok(())
     })?;
-    sim.stop();
+    stop();
     Ok(())
 }
