@@ -18,8 +18,8 @@ pub mod error;
 pub mod firewall;
 #[cfg(test)]
 mod fixtures;
-pub mod gateway;
 pub mod fleet;
+pub mod gateway;
 pub mod gcp;
 pub mod http_log;
 pub mod kube;

@@ -91,6 +91,11 @@ fn policy_name(seen: &Observed, gateway: &str) -> String {
 
 /// The plan in Gateway mode: preconditions, then one function per step, in the order applied.
 pub fn compute(seen: &Observed, vpc: &Vpc, s: &Settings, o: &Options) -> anyhow::Result<Plan> {
+    // `--self-signed` serves the Secret install makes, like `--tls-secret` (the TLS step is plan::tls's).
+    let s = &Settings {
+        tls_secret: s.certificate_secret(&seen.k10.release),
+        ..s.clone()
+    };
     let port = preconditions(seen, s)?;
     let mut notes = Notes::default();
     let api = enable(seen);
@@ -120,6 +125,7 @@ pub fn compute(seen: &Observed, vpc: &Vpc, s: &Settings, o: &Options) -> anyhow:
         strategy: s.health_check,
         warnings: notes.warnings,
         https: s.tls_secret.is_some(),
+        certificate: s.tls_secret.clone(),
         host: s.host.clone(),
     })
 }

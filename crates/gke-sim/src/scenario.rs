@@ -5,8 +5,8 @@
 
 mod chart;
 mod gateway;
-mod shared_vpc;
 mod security;
+mod shared_vpc;
 
 use serde_json::{json, Value};
 
