@@ -108,6 +108,7 @@ pub fn manifests(k: &K10, plan: &Plan, out: Output) -> anyhow::Result<String> {
         };
         docs.push(frontend_body(k, &plan.frontend, &plan.path, &s));
     }
+    docs.extend(gateway::kept(k, plan));
     Ok(match out {
         Output::Json => serde_json::to_string_pretty(&json!({"apiVersion": "v1", "kind": "List", "items": docs}))?,
         _ => docs

@@ -145,7 +145,7 @@ pub fn enable(seen: &Observed) -> Step {
              (a cluster update, no node changes)",
             gateway::enable_command(c),
             Change::EnableGatewayApi {
-                body: body::enable_body(),
+                body: body::enable_body(c),
             },
         ),
     }

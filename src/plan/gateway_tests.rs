@@ -47,7 +47,8 @@ fn fresh_cluster_enables_gateway_api_then_creates_the_objects() {
         )
     );
     assert!(matches!(&api.change, Change::EnableGatewayApi { body }
-        if body["update"]["desiredGatewayApiConfig"]["channel"] == "CHANNEL_STANDARD"));
+        if body["update"]["desiredGatewayApiConfig"]["channel"] == "CHANNEL_STANDARD"
+            && body["name"] == "projects/kasten-demo/locations/us-central1-a/clusters/kasten-demo"));
     assert_eq!(p.frontend, Frontend::Gateway { name: "k10-ilb".into() });
     // No Deployment change in Gateway mode.
     assert!(p
@@ -138,6 +139,16 @@ fn https_gateway_gets_an_https_health_check() {
 fn a_second_run_is_all_noop_and_drift_is_an_update() {
     let p = plan_of(&Observed::gateway_installed(), &args());
     assert!(p.is_noop(), "{:?}", actions(&p));
+    // export --format yaml still lists every object of the setup.
+    let yaml = crate::render::manifests(&Observed::gateway_installed().k10, &p, crate::cli::Output::Yaml).unwrap();
+    for kind in [
+        "kind: Gateway",
+        "kind: HTTPRoute",
+        "kind: HealthCheckPolicy\n",
+        "name: k10-ilb-health",
+    ] {
+        assert!(yaml.contains(kind), "{kind} not in {yaml}");
+    }
     let drifted = Observed::gateway_installed().edit_gateway_object(Kind::HttpRoute, "k10-ilb", |r| {
         r["spec"]["rules"][0]["backendRefs"][0]["port"] = json!(8000);
     });

@@ -85,7 +85,32 @@ pub fn gcp_policy_body(k: &K10, gateway: &str) -> Value {
     object(Kind::GcpGatewayPolicy, k, gateway, spec)
 }
 
-/// The Container API request body of `gcloud container clusters update C --gateway-api=standard`.
-pub fn enable_body() -> Value {
-    json!({"update": {"desiredGatewayApiConfig": {"channel": crate::gateway::CHANNEL_STANDARD}}})
+/// The Container API request body of `gcloud container clusters update C --gateway-api=standard`
+/// (as gcloud sends it: the cluster's name, and the update).
+pub fn enable_body(c: &crate::discover::ClusterInfo) -> Value {
+    json!({"name": c.path(), "update": {"desiredGatewayApiConfig": {"channel": crate::gateway::CHANNEL_STANDARD}}})
+}
+
+/// The manifests of the Gateway mode objects the plan keeps (NoOp, Reuse), as install writes them
+/// without the optional settings, so `export --format yaml` lists every object of the setup.
+pub fn kept(k: &K10, plan: &crate::plan::Plan) -> Vec<Value> {
+    use crate::plan::{gateway as steps, Action};
+    let crate::plan::Frontend::Gateway { name: gateway } = &plan.frontend else {
+        return vec![];
+    };
+    let s = Settings::from_args(&crate::cli::PlanArgs::default()).expect("the defaults are valid");
+    let kept = plan
+        .steps
+        .iter()
+        .filter(|st| matches!(st.action, Action::NoOp | Action::Reuse));
+    kept.filter_map(|st| {
+        let name = st.target.split_once('/')?.1;
+        match st.id {
+            id if id == steps::GATEWAY.id => Some(gateway_body(k, name, &s)),
+            id if id == steps::ROUTE.id => Some(route_body(k, name, gateway, &plan.path, &s)),
+            id if id == steps::HEALTH_POLICY.id => Some(health_policy_body(k, name, plan.container_port)),
+            _ => None,
+        }
+    })
+    .collect()
 }
