@@ -379,6 +379,13 @@ fn is_collection(rest: &[&str]) -> bool {
     }
 }
 
+/// Worlds built from one scenario hold the same Compute data (names do not depend on the
+/// cluster's), so a project's Compute lists are read from the first world of each scenario.
+fn one_per_scenario(ms: Vec<&Member>) -> Vec<&Member> {
+    let mut seen = std::collections::BTreeSet::new();
+    ms.into_iter().filter(|m| seen.insert(m.scenario.as_str())).collect()
+}
+
 /// The route and the log target of a request.
 fn route<'a>(f: &'a Fleet, method: &Method, path: &str) -> (Route<'a>, String) {
     if path == "/token" {
@@ -405,7 +412,7 @@ fn route<'a>(f: &'a Fleet, method: &Method, path: &str) -> (Route<'a>, String) {
         }
         ["v1", "projects", p, ..] => (Route::One(f.in_project(p)), format!("project:{p}")),
         ["compute", "v1", "projects", p, rest @ ..] if method == Method::GET && is_collection(rest) => {
-            (Route::Merge(f.in_project(p)), format!("project:{p}"))
+            (Route::Merge(one_per_scenario(f.in_project(p))), format!("project:{p}"))
         }
         ["compute", "v1", "projects", p, ..] => (Route::One(f.in_project(p)), format!("project:{p}")),
         _ => (Route::NotFound, "unknown".into()),
