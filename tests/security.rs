@@ -368,3 +368,84 @@ fn shell_words(s: &str) -> Vec<String> {
     }
     out
 }
+
+#[test]
+fn a_regional_ssl_certificate_is_read_like_gcloud_lists_it() {
+    let (w, c) = doctor_check("tls-regional-cert", "certificate");
+    assert_eq!(c["result"], "WARN", "{c}");
+    assert!(
+        c["finding"]
+            .as_str()
+            .unwrap()
+            .contains("sslCertificate k10-regional (k10.corp.internal) expires in"),
+        "{c}"
+    );
+    assert!(
+        c["hint"]
+            .as_str()
+            .unwrap()
+            .contains("gcloud compute ssl-certificates create k10-regional-new"),
+        "{c}"
+    );
+    let (_, v) = doctor_report(&w, &[]);
+    assert_eq!(check_of(&v, "e2e")["result"], "PASS", "curl went over HTTPS: {v}");
+    let Some(o) = w.gcloud(&[
+        "compute",
+        "ssl-certificates",
+        "list",
+        "--regions=us-central1",
+        "--format=json",
+    ]) else {
+        return;
+    };
+    let list: Value = serde_json::from_slice(&ok_bytes(&o)).unwrap();
+    assert_eq!(list[0]["name"], "k10-regional", "{list}");
+    assert_eq!(
+        list[0]["subjectAlternativeNames"],
+        serde_json::json!(["k10.corp.internal"])
+    );
+    assert!(
+        list[0].get("privateKey").is_none(),
+        "Compute never returns the key: {list}"
+    );
+    // insert (schema-checked, the names and expiry read from the certificate) and delete, with gcloud.
+    let made = gke_sim::certs::make(&["new.corp.internal"], -1, 30);
+    let dir = tempfile::tempdir().unwrap();
+    let (crt, key) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
+    std::fs::write(&crt, &made.cert_pem).unwrap();
+    std::fs::write(&key, &made.key_pem).unwrap();
+    let (crt, key) = (crt.display().to_string(), key.display().to_string());
+    let create = [
+        "compute",
+        "ssl-certificates",
+        "create",
+        "k10-new",
+        "--region=us-central1",
+    ];
+    let o = w.gcloud(
+        &[
+            &create[..],
+            &[&format!("--certificate={crt}"), &format!("--private-key={key}")],
+        ]
+        .concat(),
+    );
+    ok(&o.unwrap());
+    let c = w.sim.world().compute.ssl_certificates["us-central1/k10-new"].clone();
+    assert_eq!(c["subjectAlternativeNames"], serde_json::json!(["new.corp.internal"]));
+    ok(&w
+        .gcloud(&[
+            "compute",
+            "ssl-certificates",
+            "delete",
+            "k10-new",
+            "--region=us-central1",
+            "--quiet",
+        ])
+        .unwrap());
+    assert!(!w
+        .sim
+        .world()
+        .compute
+        .ssl_certificates
+        .contains_key("us-central1/k10-new"));
+}
