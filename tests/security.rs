@@ -449,3 +449,51 @@ fn a_regional_ssl_certificate_is_read_like_gcloud_lists_it() {
         .ssl_certificates
         .contains_key("us-central1/k10-new"));
 }
+
+#[test]
+fn curl_through_the_https_frontend_needs_k_for_a_self_signed_certificate() {
+    let w = TestWorld::start("tls-good");
+    let pod = "catalog-svc-19xh3b65kf-7tu7j";
+    let resolve = "k10.corp.internal:443:10.128.0.100";
+    let url = "https://k10.corp.internal/k10/";
+    let curl = |extra: &[&str]| {
+        let mut a = vec![
+            "-n",
+            "kasten-io",
+            "exec",
+            pod,
+            "--",
+            "curl",
+            "-sS",
+            "--resolve",
+            resolve,
+        ];
+        a.extend_from_slice(extra);
+        a.push(url);
+        w.kubectl(&a)
+    };
+    let Some(o) = curl(&[]) else { return };
+    assert_eq!(o.status.code(), Some(60), "{}", both(&o));
+    assert!(
+        stderr(&o).contains("SSL certificate problem: self-signed certificate"),
+        "{}",
+        both(&o)
+    );
+    let o = curl(&["-k", "-o", "/dev/null", "-w", "%{http_code} %{ssl_verify_result}"]).unwrap();
+    assert_eq!(ok(&o).trim(), "401 18");
+    // Plain HTTP is off (allow-http: "false"): nothing listens on port 80.
+    let a = [
+        "-n",
+        "kasten-io",
+        "exec",
+        pod,
+        "--",
+        "curl",
+        "-sS",
+        "-m",
+        "5",
+        "http://10.128.0.100/k10/",
+    ];
+    let o = w.kubectl(&a).unwrap();
+    assert_eq!(o.status.code(), Some(28), "{}", both(&o));
+}
