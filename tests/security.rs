@@ -368,3 +368,132 @@ fn shell_words(s: &str) -> Vec<String> {
     }
     out
 }
+
+#[test]
+fn a_regional_ssl_certificate_is_read_like_gcloud_lists_it() {
+    let (w, c) = doctor_check("tls-regional-cert", "certificate");
+    assert_eq!(c["result"], "WARN", "{c}");
+    assert!(
+        c["finding"]
+            .as_str()
+            .unwrap()
+            .contains("sslCertificate k10-regional (k10.corp.internal) expires in"),
+        "{c}"
+    );
+    assert!(
+        c["hint"]
+            .as_str()
+            .unwrap()
+            .contains("gcloud compute ssl-certificates create k10-regional-new"),
+        "{c}"
+    );
+    let (_, v) = doctor_report(&w, &[]);
+    assert_eq!(check_of(&v, "e2e")["result"], "PASS", "curl went over HTTPS: {v}");
+    let Some(o) = w.gcloud(&[
+        "compute",
+        "ssl-certificates",
+        "list",
+        "--regions=us-central1",
+        "--format=json",
+    ]) else {
+        return;
+    };
+    let list: Value = serde_json::from_slice(&ok_bytes(&o)).unwrap();
+    assert_eq!(list[0]["name"], "k10-regional", "{list}");
+    assert_eq!(
+        list[0]["subjectAlternativeNames"],
+        serde_json::json!(["k10.corp.internal"])
+    );
+    assert!(
+        list[0].get("privateKey").is_none(),
+        "Compute never returns the key: {list}"
+    );
+    // insert (schema-checked, the names and expiry read from the certificate) and delete, with gcloud.
+    let made = gke_sim::certs::make(&["new.corp.internal"], -1, 30);
+    let dir = tempfile::tempdir().unwrap();
+    let (crt, key) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
+    std::fs::write(&crt, &made.cert_pem).unwrap();
+    std::fs::write(&key, &made.key_pem).unwrap();
+    let (crt, key) = (crt.display().to_string(), key.display().to_string());
+    let create = [
+        "compute",
+        "ssl-certificates",
+        "create",
+        "k10-new",
+        "--region=us-central1",
+    ];
+    let o = w.gcloud(
+        &[
+            &create[..],
+            &[&format!("--certificate={crt}"), &format!("--private-key={key}")],
+        ]
+        .concat(),
+    );
+    ok(&o.unwrap());
+    let c = w.sim.world().compute.ssl_certificates["us-central1/k10-new"].clone();
+    assert_eq!(c["subjectAlternativeNames"], serde_json::json!(["new.corp.internal"]));
+    ok(&w
+        .gcloud(&[
+            "compute",
+            "ssl-certificates",
+            "delete",
+            "k10-new",
+            "--region=us-central1",
+            "--quiet",
+        ])
+        .unwrap());
+    assert!(!w
+        .sim
+        .world()
+        .compute
+        .ssl_certificates
+        .contains_key("us-central1/k10-new"));
+}
+
+#[test]
+fn curl_through_the_https_frontend_needs_k_for_a_self_signed_certificate() {
+    let w = TestWorld::start("tls-good");
+    let pod = "catalog-svc-19xh3b65kf-7tu7j";
+    let resolve = "k10.corp.internal:443:10.128.0.100";
+    let url = "https://k10.corp.internal/k10/";
+    let curl = |extra: &[&str]| {
+        let mut a = vec![
+            "-n",
+            "kasten-io",
+            "exec",
+            pod,
+            "--",
+            "curl",
+            "-sS",
+            "--resolve",
+            resolve,
+        ];
+        a.extend_from_slice(extra);
+        a.push(url);
+        w.kubectl(&a)
+    };
+    let Some(o) = curl(&[]) else { return };
+    assert_eq!(o.status.code(), Some(60), "{}", both(&o));
+    assert!(
+        stderr(&o).contains("SSL certificate problem: self-signed certificate"),
+        "{}",
+        both(&o)
+    );
+    let o = curl(&["-k", "-o", "/dev/null", "-w", "%{http_code} %{ssl_verify_result}"]).unwrap();
+    assert_eq!(ok(&o).trim(), "401 18");
+    // Plain HTTP is off (allow-http: "false"): nothing listens on port 80.
+    let a = [
+        "-n",
+        "kasten-io",
+        "exec",
+        pod,
+        "--",
+        "curl",
+        "-sS",
+        "-m",
+        "5",
+        "http://10.128.0.100/k10/",
+    ];
+    let o = w.kubectl(&a).unwrap();
+    assert_eq!(o.status.code(), Some(28), "{}", both(&o));
+}

@@ -91,7 +91,8 @@ fn http_with_basic_or_token_auth_warns_with_a_command_that_adds_tls() {
     // The recipe's Ingress is not install's: a TLS Secret and a patch of that Ingress.
     let hint = run(&Facts::healthy(), CheckId::Https).hint.unwrap();
     let want = "`kubectl -n kasten-io patch ingress k10-ingress -p '{\"metadata\":{\"annotations\":\
-                {\"kubernetes.io/ingress.allow-http\":\"false\"}},\"spec\":{\"tls\":[{\"secretName\":\"TLS_SECRET\"}]}}'`";
+                {\"kubernetes.io/ingress.allow-http\":\"false\"}},\
+                \"spec\":{\"tls\":[{\"secretName\":\"TLS_SECRET\"}]}}'`";
     assert_eq!(hint, want);
 }
 
@@ -210,7 +211,10 @@ fn reach_names_the_vpc_peered_networks_and_with_global_access_every_region() {
     );
     assert_eq!(
         c.hint.as_deref(),
-        Some("`gcloud compute forwarding-rules update k8s2-fr-abc --region=us-central1 --no-allow-global-access --project=kasten-demo`")
+        Some(
+            "`gcloud compute forwarding-rules update k8s2-fr-abc --region=us-central1 --no-allow-global-access \
+             --project=kasten-demo`"
+        )
     );
 }
 

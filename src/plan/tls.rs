@@ -72,31 +72,10 @@ pub fn step(k: &K10, s: &Settings, found: &Existing) -> anyhow::Result<Option<St
             command,
             change(false),
         ),
-        Existing::Ours {
-            host: Some(h),
-            days_left: Some(d),
-        } if h == host && *d >= crate::tls::EXPIRY_WARN_DAYS => {
-            TLS.noop(target, format!("exists as wanted (made by install; {d} more day(s))"))
-        }
-        Existing::Ours {
-            host: Some(h),
-            days_left,
-        } if h == host => TLS.update(
-            target,
-            match days_left {
-                Some(d) if *d <= 0 => "renews install's certificate: it has expired".to_string(),
-                Some(d) => format!("renews install's certificate: it expires in {d} day(s)"),
-                None => "renews install's certificate: its tls.crt cannot be read".to_string(),
-            },
-            command,
-            change(true),
-        ),
-        Existing::Ours { .. } => TLS.update(
-            target,
-            format!("install's certificate is for another host: a new key and certificate for {host}"),
-            command,
-            change(true),
-        ),
+        Existing::Ours { host: h, days_left } => match renewal(h.as_deref(), *days_left, host) {
+            None => TLS.noop(target, "exists as wanted (made by install)"),
+            Some(why) => TLS.update(target, why, command, change(true)),
+        },
         Existing::NotOurs => {
             return Err(error::usage(
                 format!(
@@ -106,6 +85,21 @@ pub fn step(k: &K10, s: &Settings, found: &Existing) -> anyhow::Result<Option<St
             ))
         }
     }))
+}
+
+/// Why install's own certificate must be made again, or None when it can stay.
+fn renewal(made_for: Option<&str>, days_left: Option<i64>, host: &str) -> Option<String> {
+    if made_for != Some(host) {
+        return Some(format!(
+            "install's certificate is for another host: a new key and certificate for {host}"
+        ));
+    }
+    match days_left {
+        Some(d) if d >= crate::tls::EXPIRY_WARN_DAYS => None,
+        Some(d) if d <= 0 => Some("renews install's certificate: it has expired".into()),
+        Some(d) => Some(format!("renews install's certificate: it expires in {d} day(s)")),
+        None => Some("renews install's certificate: its tls.crt cannot be read".into()),
+    }
 }
 
 /// Put the step (if any) before the front end that serves it.

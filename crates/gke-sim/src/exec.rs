@@ -170,6 +170,7 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
     let mut fail = false;
     let mut head = false;
     let mut include = false;
+    let mut insecure = false;
     let mut out_null = false;
     let mut write_out = None;
     let mut url = None;
@@ -228,6 +229,7 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
                 "fail" => fail = true,
                 "head" => head = true,
                 "include" => include = true,
+                "insecure" => insecure = true,
                 _ => {}
             }
         } else if let Some(short) = a.strip_prefix('-') {
@@ -238,6 +240,7 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
                     'f' => fail = true,
                     'I' => head = true,
                     'i' => include = true,
+                    'k' => insecure = true,
                     _ => {}
                 }
             }
@@ -288,6 +291,12 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
         Ok(r) => r,
         Err((c, m)) => return err(c, m),
     };
+    // Every certificate a load balancer serves here is self-signed (gke-sim has no CA): curl refuses
+    // it unless told not to verify (-k), and reports X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT (18).
+    let verify = lb_tls(w, &connect, scheme).then_some(18);
+    if verify.is_some() && !insecure {
+        return err(60, "SSL certificate problem: self-signed certificate".into());
+    }
     let reason = match code {
         200 => "OK",
         301 => "Moved Permanently",
@@ -318,6 +327,7 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
         stdout.push_str(&body);
     }
     if let Some(wo) = write_out {
+        let wo = wo.replace("%{ssl_verify_result}", &verify.unwrap_or(0).to_string());
         stdout.push_str(&wo.replace("%{http_code}", &code.to_string()).replace("\\n", "\n"));
     }
     ExecResult {
@@ -326,4 +336,14 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
         exit: Some(0),
         start_error: None,
     }
+}
+
+/// An HTTPS request to a load balancer's address (its certificate is what curl verifies).
+fn lb_tls(w: &World, addr: &str, scheme: &str) -> bool {
+    scheme == "https"
+        && w.compute
+            .forwarding_rules
+            .values()
+            .chain(w.compute.global_forwarding_rules.values())
+            .any(|f| f["IPAddress"].as_str() == Some(addr))
 }

@@ -124,6 +124,10 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "tls-good",
         "healthy, served HTTPS only for k10.corp.internal with a certificate valid 300 more days",
     ),
+    (
+        "tls-regional-cert",
+        "healthy, served HTTPS only with regional SSL certificate k10-regional (pre-shared-cert), expiring in 10 days",
+    ),
     ("open-firewall", "healthy, plus a rule that opens tcp:8000 to 0.0.0.0/0"),
     (
         "peered-vpc",

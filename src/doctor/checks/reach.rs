@@ -19,26 +19,7 @@ pub fn check(f: &Facts) -> Check {
         Err(e) => return Check::skip(id, format!("the forwarding rules could not be listed: {e}")),
     };
     let c = f.cluster();
-    let vpc = f.vpc.as_ref().ok();
-    let peers: Vec<String> = vpc
-        .and_then(|v| v.network.as_ref())
-        .map(|n| {
-            n.peerings
-                .iter()
-                .filter(|p| p.state == "ACTIVE")
-                .map(|p| format!("{} (peering `{}`)", short(&p.network), p.name))
-                .collect()
-        })
-        .unwrap_or_default();
-    let regions: BTreeSet<&str> = vpc
-        .map(|v| {
-            v.subnets
-                .iter()
-                .map(|s| short(&s.region))
-                .filter(|r| !r.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
+    let (peers, regions) = (peers(f), regions(f));
     let global: Vec<&str> = frs
         .iter()
         .filter(|r| r.allow_global_access == Some(true))
@@ -71,4 +52,31 @@ pub fn check(f: &Facts) -> Check {
         c.region, c.r.project
     ))
     .evidence(ev)
+}
+
+/// The VPC's ACTIVE peerings: `network (peering `name`)`.
+fn peers(f: &Facts) -> Vec<String> {
+    let network = f.vpc.as_ref().ok().and_then(|v| v.network.as_ref());
+    network
+        .map(|n| {
+            n.peerings
+                .iter()
+                .filter(|p| p.state == "ACTIVE")
+                .map(|p| format!("{} (peering `{}`)", short(&p.network), p.name))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The regions where the VPC has subnets.
+fn regions(f: &Facts) -> BTreeSet<&str> {
+    let vpc = f.vpc.as_ref().ok();
+    vpc.map(|v| {
+        v.subnets
+            .iter()
+            .map(|s| short(&s.region))
+            .filter(|r| !r.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
 }

@@ -8,6 +8,7 @@ mod load_balancing;
 mod negs;
 mod networks;
 mod operations;
+mod ssl_certificates;
 mod subnetworks;
 
 use axum::http::Method;
@@ -84,6 +85,7 @@ pub(super) fn compute(w: &mut World, method: Method, rest: &str, query: &str, bo
         "addresses" if method == Method::GET => load_balancing::handle(w, &req),
         "addresses" => addresses::handle(w, &req),
         "instances" => instances::handle(w, &req),
+        "sslCertificates" => ssl_certificates::handle(w, &req),
         "operations" => operations::handle(w, &req),
         _ => load_balancing::handle(w, &req),
     }
@@ -121,6 +123,7 @@ fn authorize(w: &World, method: &Method, project: &str, segs: &[&str]) -> Result
         (Some(&"regions"), "healthChecks") => "regionHealthChecks",
         (Some(&"regions"), "urlMaps") => "regionUrlMaps",
         (Some(&"regions"), "targetHttpProxies") => "regionTargetHttpProxies",
+        (Some(&"regions"), "sslCertificates") => "regionSslCertificates",
         (Some(&"global"), "forwardingRules") => "globalForwardingRules",
         (_, c) => c,
     };

@@ -18,6 +18,7 @@ pub fn build(w: &mut World, name: &str) -> bool {
         "tls-expiring" => https(w, &[HOST], -300, 5),
         "tls-wrong-name" => https(w, &["other.corp.internal"], -1, 300),
         "tls-good" => https(w, &[HOST], -1, 300),
+        "tls-regional-cert" => regional(w),
         "open-firewall" => {
             super::healthy(w);
             crate::world::compute::firewall(
@@ -46,6 +47,34 @@ pub fn build(w: &mut World, name: &str) -> bool {
         _ => return false,
     }
     true
+}
+
+/// The recipe's working state, served HTTPS only for `HOST` with regional SSL certificate
+/// `k10-regional` (named by `ingress.gcp.kubernetes.io/pre-shared-cert`), expiring in 10 days.
+fn regional(w: &mut World) {
+    super::healthy_infra(w);
+    super::add_container_port(w);
+    let made = certs::make(&[HOST], -80, 10);
+    let region = w.region.clone();
+    let link = format!("{}/sslCertificates/k10-regional", w.region_url(&region));
+    let id = w.new_id();
+    let not_after = time::OffsetDateTime::now_utc().unix_timestamp() + 10 * 86_400;
+    w.compute.ssl_certificates.insert(
+        format!("{region}/k10-regional"),
+        json!({"kind": "compute#sslCertificate", "id": id, "name": "k10-regional", "type": "SELF_MANAGED",
+            "certificate": made.cert_pem, "privateKey": made.key_pem, "subjectAlternativeNames": [HOST],
+            "expireTime": crate::world::rfc3339(not_after - 1_795_000_000), "region": w.region_url(&region),
+            "selfLink": link, "creationTimestamp": crate::world::rfc3339(-86_400 * 80)}),
+    );
+    w.kube_put(json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": {"name": "k10-ingress", "namespace": NAMESPACE, "annotations": {
+            "kubernetes.io/ingress.class": "gce-internal", "kubernetes.io/ingress.allow-http": "false",
+            "ingress.gcp.kubernetes.io/pre-shared-cert": "k10-regional"}},
+        "spec": {"rules": [{"host": HOST, "http": {"paths": [{"path": "/k10/", "pathType": "Prefix",
+            "backend": {"service": {"name": "gateway", "port": {"number": 80}}}}]}}]},
+    }));
+    crate::controller::settle(w);
 }
 
 /// The recipe's working state, served HTTPS only for `HOST` from TLS Secret `k10-tls` holding a
