@@ -497,3 +497,19 @@ fn curl_through_the_https_frontend_needs_k_for_a_self_signed_certificate() {
     let o = w.kubectl(&a).unwrap();
     assert_eq!(o.status.code(), Some(28), "{}", both(&o));
 }
+
+#[test]
+fn export_and_dry_run_name_the_secret_but_never_carry_a_key() {
+    let w = TestWorld::start("fresh");
+    let before = w.fingerprint();
+    let values = ok(&w.run(&["export", "--format", "helm-values", "--self-signed", "--host", HOST]));
+    assert!(
+        values.contains("the TLS Secret `k10-ilb-tls` for k10.corp.internal: a key is never exported"),
+        "{values}"
+    );
+    assert!(values.contains("secretName: k10-ilb-tls"), "{values}");
+    let yaml = ok(&w.run(&["install", "--dry-run", "-o", "yaml", "--self-signed", "--host", HOST]));
+    assert!(yaml.contains("secretName: k10-ilb-tls"), "{yaml}");
+    assert!(!yaml.contains("tls.key") && !yaml.contains("PRIVATE KEY"), "{yaml}");
+    assert_eq!(w.fingerprint(), before, "export and --dry-run change nothing");
+}

@@ -150,6 +150,11 @@ fn not_expressible(plan: &Plan) -> Vec<String> {
                     keys.join(", ")
                 ))
             }
+            // The key is made by install only: no manifest or values file carries one.
+            Change::TlsSecret { name, host, .. } => notes.push(format!(
+                "the TLS Secret `{name}` for {host}: a key is never exported; make it with `kubectl kasten-ilb install \
+                 --self-signed --host {host}` or `kubectl create secret tls {name} --cert=tls.crt --key=tls.key`"
+            )),
             Change::CreateSubnet { .. }
             | Change::PromoteSubnet { .. }
             | Change::CreateFirewall { .. }
