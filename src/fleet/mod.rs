@@ -28,7 +28,7 @@ use crate::error::exit;
 pub enum Mode {
     /// A gce-internal Ingress routes to Service gateway.
     Ingress,
-    /// A Gateway API route (the Gateway mode of issue 11 reports itself here).
+    /// A `gke-l7-rilb` Gateway serves the dashboard (doctor's Gateway mode).
     Gateway,
     /// Neither yet.
     None,

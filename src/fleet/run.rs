@@ -115,9 +115,11 @@ pub fn for_context(g: &Global, context: &str) -> Global {
     g
 }
 
-/// How the dashboard is exposed (the seam for Gateway mode: it reports [`Mode::Gateway`] here).
+/// How the dashboard is exposed: the Ingress, a Gateway (doctor's Gateway mode), or nothing.
 pub fn mode(f: &Facts) -> Mode {
-    if f.ingresses().is_empty() {
+    if crate::doctor::checks::gateway::mode(f) {
+        Mode::Gateway
+    } else if f.ingresses().is_empty() {
         Mode::None
     } else {
         Mode::Ingress
