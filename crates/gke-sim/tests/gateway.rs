@@ -884,3 +884,30 @@ fn an_ingress_and_a_gateway_share_the_negs_and_each_keeps_serving_when_the_other
         "{svc:#}"
     );
 }
+
+#[test]
+fn without_the_proxy_range_rule_backends_stay_healthy_but_requests_through_the_gateway_fail() {
+    let Some((w, g)) = World::programmed("gateway-healthy") else {
+        return;
+    };
+    let ip = g["status"]["addresses"][0]["value"].as_str().unwrap().to_string();
+    assert!(w.curl(&format!("http://{ip}/k10/")).contains("HTTP/1.1 401"));
+    ok(&w.gcloud(&[
+        "compute",
+        "firewall-rules",
+        "delete",
+        "allow-kasten-gateway-connection",
+        "--quiet",
+    ]));
+    let page = w.curl(&format!("http://{ip}/k10/"));
+    assert!(
+        page.contains("HTTP/1.1 503") && page.contains("upstream connect error"),
+        "{page}"
+    );
+    let bs = g["metadata"]["annotations"]["networking.gke.io/backend-services"]
+        .as_str()
+        .unwrap();
+    let bs = bs.rsplit('/').next().unwrap();
+    let health = ok(&w.gcloud(&["compute", "backend-services", "get-health", bs, "--region=us-central1"]));
+    assert!(health.contains("HEALTHY") && !health.contains("UNHEALTHY"), "{health}");
+}
