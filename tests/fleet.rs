@@ -158,8 +158,9 @@ fn a_mixed_fleet_gives_the_right_row_for_each_cluster_json_and_junit() {
     let doc: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", both(&o)));
     assert_eq!(doc["schemaVersion"], 1);
     let rows = rows(&doc);
+    // Healthy clusters WARN only for K10's basic auth over HTTP (doctor's `https` check).
     for i in [0, 1, 3, 5, 7, 9] {
-        assert_row(&rows, &context_of(i), "PASS", None);
+        assert_row(&rows, &context_of(i), "WARN", None);
     }
     assert_row(&rows, &context_of(2), "FAIL", Some("Firewall"));
     assert_row(&rows, &context_of(4), "FAIL", Some("K10"));
@@ -186,7 +187,8 @@ fn a_mixed_fleet_gives_the_right_row_for_each_cluster_json_and_junit() {
     // Each report is single doctor's, and the fleet is sorted worst first.
     let healthy = &rows[&context_of(1)]["report"];
     assert_eq!(healthy["context"], context_of(1));
-    assert_eq!(healthy["summary"]["pass"], 14, "{healthy:#}");
+    assert_eq!(healthy["summary"]["pass"], 17, "{healthy:#}");
+    assert_eq!(healthy["summary"]["warn"], 1, "{healthy:#}");
     let verdicts: Vec<&str> = doc["clusters"]
         .as_array()
         .unwrap()
@@ -211,7 +213,9 @@ fn assert_junit(xml: &str, rows: &BTreeMap<String, Value>) {
     let suite = |ctx: &str| *suites.iter().find(|s| s.attribute("name") == Some(ctx)).expect(ctx);
     // One test case per check; a FAIL carries its finding and hint.
     let fw = suite(&context_of(2));
-    assert_eq!(fw.children().filter(|n| n.has_tag_name("testcase")).count(), 14);
+    let checks = rows[&context_of(2)]["report"]["checks"].as_array().unwrap().len();
+    assert_eq!(checks, 19, "the chain's 14 checks and the 5 security checks");
+    assert_eq!(fw.children().filter(|n| n.has_tag_name("testcase")).count(), checks);
     let failure = fw.descendants().find(|n| n.has_tag_name("failure")).expect("a failure");
     assert!(failure.attribute("message").unwrap().contains("tcp:80"));
     assert!(failure.text().unwrap().contains("gcloud compute firewall-rules create"));
@@ -262,7 +266,7 @@ fn the_table_is_worst_first_with_a_summary_and_contexts_are_picked_by_regex() {
     assert!(at(NON_GKE_CONTEXT) < at(&context_of(2)) && at(&context_of(2)) < at(&context_of(1)));
     assert!(!out.contains(&context_of(0)) && !out.contains(&context_of(3)), "{out}");
     assert!(
-        out.contains("Summary: 3 clusters: 1 PASS, 0 WARN, 1 FAIL, 1 ERROR"),
+        out.contains("Summary: 3 clusters: 0 PASS, 1 WARN, 1 FAIL, 1 ERROR"),
         "{out}"
     );
     assert!(out.contains(&format!(
@@ -359,7 +363,7 @@ fn status_over_a_fleet_gives_a_row_per_cluster() {
     assert_error(
         &rows,
         &context_of(1),
-        "no Ingress of kubectl-kasten-ilb",
+        "no Ingress or Gateway of kubectl-kasten-ilb",
         "kubectl kasten-ilb install",
     );
     assert_error(

@@ -185,3 +185,14 @@ async fn status_of(g: &Global, p: &Printer, gcp: Gcp) -> anyhow::Result<(String,
     let (r, _, _) = status::report(&b).await?;
     Ok((b.cluster.path(), r))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mode_column_follows_doctors_mode() {
+        assert_eq!(mode(&Facts::healthy()), Mode::Ingress);
+        assert_eq!(mode(&Facts::gateway_healthy()), Mode::Gateway);
+    }
+}
