@@ -164,6 +164,10 @@ pub enum Command {
         after_help = "Examples:\n  kubectl kasten-ilb export --format helm-values > k10-ilb-values.yaml\n  kubectl kasten-ilb export --format gcloud > gcp-side.sh\n  kubectl kasten-ilb export --format yaml > k10-ilb.yaml"
     )]
     Export(ExportArgs),
+    /// Move the dashboard between an Ingress and a Gateway without losing it (both answer meanwhile)
+    #[command(after_help = "Examples:\n  kubectl kasten-ilb migrate --to gateway\n  \
+                      kubectl kasten-ilb migrate --to ingress --yes")]
+    Migrate(MigrateArgs),
     /// Run install and doctor against a built-in simulated GKE project (no cloud account needed)
     #[cfg(feature = "demo")]
     Demo(DemoArgs),
@@ -231,7 +235,7 @@ fn parse_any_duration(s: &str) -> Result<Duration, String> {
     Duration::try_from(d).map_err(|_| format!("`{s}` is negative: a duration is 0s or more"))
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = parse_any_duration(s)?;
     if d.is_zero() {
         return Err("the timeout must be more than 0s".into());
@@ -268,9 +272,47 @@ pub struct PlanArgs {
     /// TLS Secret for HTTPS (HTTP and HTTPS together need --static-ip on GKE)
     #[arg(long, value_name = "SECRET")]
     pub tls_secret: Option<String>,
+    /// Make a self-signed certificate for --host, kept in a kubernetes.io/tls Secret install owns
+    #[arg(long, conflicts_with = "tls_secret")]
+    pub self_signed: bool,
+    /// Serve HTTPS only, no HTTP (with --tls-secret or --self-signed)
+    #[arg(long)]
+    pub https_only: bool,
     /// Expose a K10 that has no authentication configured (the K10 chart refuses this)
     #[arg(long)]
     pub allow_unauthenticated: bool,
+    /// What exposes the dashboard: a gce-internal Ingress, or a Gateway (GKE Gateway API, gke-l7-rilb)
+    #[arg(long, value_enum, default_value = "ingress")]
+    pub via: Via,
+    /// Gateway mode: reachable from every region of the VPC (GCPGatewayPolicy allowGlobalAccess)
+    #[arg(long)]
+    pub global_access: bool,
+}
+
+/// What exposes the gateway on the internal load balancer.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Via {
+    /// A gce-internal Ingress (GKE Ingress, the default)
+    #[default]
+    Ingress,
+    /// A Gateway of class gke-l7-rilb with an HTTPRoute and a HealthCheckPolicy (GKE Gateway API)
+    Gateway,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MigrateArgs {
+    /// Where to move the dashboard: to a Gateway, or back to an Ingress
+    #[arg(long, value_enum)]
+    pub to: Via,
+    /// Delete the old front end without asking (required when stdin is not a terminal)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Pod (with curl) to run the in-cluster check from (default: a K10 pod that has curl)
+    #[arg(long, value_name = "POD")]
+    pub probe_pod: Option<String>,
+    /// Deadline for the whole migration (e.g. 90s, 15m)
+    #[arg(long, default_value = "15m", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -327,6 +369,8 @@ pub struct DoctorArgs {
     /// Pod (with curl) to run the in-cluster check from
     #[arg(long, value_name = "POD")]
     pub probe_pod: Option<String>,
+    #[command(flatten)]
+    pub fleet: crate::fleet::FleetArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -354,8 +398,10 @@ pub struct StatusArgs {
     #[arg(short = 'o', long, value_enum, default_value = "table")]
     pub output: Output,
     /// Refresh on every change of the Ingress or Service gateway (a watch), until interrupted
-    #[arg(short = 'w', long)]
+    #[arg(short = 'w', long, conflicts_with_all = ["all_contexts", "contexts"])]
     pub watch: bool,
+    #[command(flatten)]
+    pub fleet: crate::fleet::FleetArgs,
 }
 
 #[derive(Args, Debug, Clone)]

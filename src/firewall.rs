@@ -116,16 +116,19 @@ pub fn evaluate(rules: &[Firewall], network: &str, src: &Ipv4Net, port: u16, t: 
     }
 }
 
+/// An enabled INGRESS rule of `network` that applies to the cluster.
+fn enabled_on(f: &Firewall, network: &str, t: &Target) -> bool {
+    same_network(f, network)
+        && !f.disabled
+        && f.direction.as_deref().unwrap_or("INGRESS") == "INGRESS"
+        && applies_to(f, t)
+}
+
 /// Enabled rules that open `port` to the whole internet on the cluster.
 pub fn open_to_world(rules: &[Firewall], network: &str, port: u16, t: &Target) -> Vec<String> {
     rules
         .iter()
-        .filter(|f| {
-            same_network(f, network)
-                && !f.disabled
-                && f.direction.as_deref().unwrap_or("INGRESS") == "INGRESS"
-                && applies_to(f, t)
-        })
+        .filter(|f| enabled_on(f, network, t))
         .filter(|f| f.source_ranges.iter().any(|r| r == "0.0.0.0/0") && port_matches(&f.allowed, port))
         .map(|f| f.name.clone())
         .collect()
@@ -164,6 +167,33 @@ pub fn wrong_port_rules(rules: &[Firewall], network: &str, src: &Ipv4Net, port: 
                     })
                     .collect(),
             )
+        })
+        .collect()
+}
+
+/// Enabled allow rules that open `port` on the cluster to a source range that `allowed` does not
+/// contain: `(rule, [those ranges])`.
+pub fn wider_than(
+    rules: &[Firewall],
+    network: &str,
+    port: u16,
+    t: &Target,
+    allowed: &[Ipv4Net],
+) -> Vec<(String, Vec<String>)> {
+    rules
+        .iter()
+        .filter(|f| enabled_on(f, network, t) && port_matches(&f.allowed, port))
+        .filter_map(|f| {
+            let wide: Vec<String> = f
+                .source_ranges
+                .iter()
+                .filter(|r| {
+                    r.parse::<Ipv4Net>()
+                        .map_or(true, |n| !allowed.iter().any(|a| a.contains(&n)))
+                })
+                .cloned()
+                .collect();
+            (!wide.is_empty()).then(|| (f.name.clone(), wide))
         })
         .collect()
 }

@@ -248,6 +248,7 @@ impl Observed {
             k10: k10(),
             nodes: nodes(),
             ingresses: vec![ingress()],
+            gateway: Default::default(),
         }
     }
 
@@ -497,6 +498,7 @@ impl Vpc {
                 name: NETWORK.into(),
                 self_link: format!("{COMPUTE}/global/networks/{NETWORK}"),
                 auto_create_subnetworks: Some(true),
+                ..Default::default()
             }),
             subnets: vec![
                 subnet("us-central1", "default", "10.128.0.0/20"),
@@ -678,6 +680,7 @@ impl crate::doctor::Facts {
             health: Ok(health(&["HEALTHY"])),
             backend_config: None,
             curl: Some(Ok((page(200, K10_PAGE), page(200, K10_PAGE)))),
+            security: Default::default(),
         }
     }
 
@@ -739,6 +742,106 @@ impl crate::doctor::Facts {
         crate::doctor::Facts {
             backend_config: Some(backend_config(name, health_check)),
             ..self.observed(|o| o.with_backend_config(&raw))
+        }
+    }
+}
+
+// ---------------------------------------------------------------- Gateway mode
+
+pub const GATEWAY_IP: &str = "10.128.0.101";
+
+/// A Gateway API object as the cluster returns it (install's labels; `status` as given).
+pub fn gateway_object(body: Value, status: Value) -> kube::api::DynamicObject {
+    let mut b = body;
+    b["status"] = status;
+    b["metadata"]["uid"] = json!(format!("uid-{}", b["metadata"]["name"].as_str().unwrap_or_default()));
+    from_json(b)
+}
+
+fn condition(t: &str, status: &str, reason: &str, message: &str) -> Value {
+    json!({"type": t, "status": status, "reason": reason, "message": message})
+}
+
+/// Gateway `k10-ilb` Accepted, Programmed at [`GATEWAY_IP`], its HTTP listener resolved.
+pub fn programmed_gateway() -> kube::api::DynamicObject {
+    let s = crate::plan::Settings::from_args(&crate::cli::PlanArgs::default()).expect("defaults");
+    let body = crate::render::gateway::gateway_body(&k10(), "k10-ilb", &s);
+    gateway_object(
+        body,
+        json!({"conditions": [condition("Accepted", "True", "Accepted", ""),
+                              condition("Programmed", "True", "Programmed", "")],
+               "addresses": [{"type": "IPAddress", "value": GATEWAY_IP}],
+               "listeners": [{"name": "http", "conditions": [condition("ResolvedRefs", "True", "ResolvedRefs", "")]}]}),
+    )
+}
+
+/// HTTPRoute `k10-ilb`: /k10 -> gateway:80, accepted by Gateway k10-ilb.
+pub fn accepted_route() -> kube::api::DynamicObject {
+    let s = crate::plan::Settings::from_args(&crate::cli::PlanArgs::default()).expect("defaults");
+    let body = crate::render::gateway::route_body(&k10(), "k10-ilb", "k10-ilb", "/k10/", &s);
+    gateway_object(
+        body,
+        json!({"parents": [{"parentRef": {"name": "k10-ilb"}, "controllerName": "networking.gke.io/gateway",
+            "conditions": [condition("Accepted", "True", "Accepted", ""),
+                           condition("ResolvedRefs", "True", "ResolvedRefs", "")]}]}),
+    )
+}
+
+/// HealthCheckPolicy `k10-ilb-health`: HTTP /healthz on 8000, on Service gateway.
+pub fn health_policy() -> kube::api::DynamicObject {
+    gateway_object(
+        crate::render::gateway::health_policy_body(&k10(), "k10-ilb-health", 8000),
+        Value::Null,
+    )
+}
+
+pub fn gateway_class() -> kube::api::DynamicObject {
+    from_json(
+        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
+        "metadata": {"name": "gke-l7-rilb"}, "spec": {"controllerName": "networking.gke.io/gateway"}}),
+    )
+}
+
+impl Observed {
+    /// Gateway API enabled (CHANNEL_STANDARD) and its classes served; no Gateway yet.
+    pub fn with_gateway_api(mut self) -> Self {
+        self.cluster.raw.network_config.gateway_api_config.channel = "CHANNEL_STANDARD".into();
+        self.gateway.served = true;
+        self.gateway.classes = vec![gateway_class()];
+        self
+    }
+
+    /// install --via gateway done: no Ingress, the Gateway, route and policy in place and working.
+    pub fn gateway_installed() -> Observed {
+        let mut o = Observed::healthy().without_ingresses().with_gateway_api();
+        o.gateway.gateways = vec![programmed_gateway()];
+        o.gateway.routes = vec![accepted_route()];
+        o.gateway.health_policies = vec![health_policy()];
+        o
+    }
+
+    /// Edit one Gateway API object (by kind and name) as JSON.
+    pub fn edit_gateway_object(mut self, kind: crate::gateway::Kind, name: &str, f: impl FnOnce(&mut Value)) -> Self {
+        let list = match kind {
+            crate::gateway::Kind::GatewayClass => &mut self.gateway.classes,
+            crate::gateway::Kind::Gateway => &mut self.gateway.gateways,
+            crate::gateway::Kind::HttpRoute => &mut self.gateway.routes,
+            crate::gateway::Kind::HealthCheckPolicy => &mut self.gateway.health_policies,
+            crate::gateway::Kind::GcpGatewayPolicy => &mut self.gateway.gcp_policies,
+        };
+        if let Some(o) = list.iter_mut().find(|o| o.metadata.name.as_deref() == Some(name)) {
+            *o = edit(o, f);
+        }
+        self
+    }
+}
+
+impl crate::doctor::Facts {
+    /// A working Gateway setup, as doctor reads it.
+    pub fn gateway_healthy() -> Self {
+        crate::doctor::Facts {
+            seen: Observed::gateway_installed(),
+            ..Self::healthy()
         }
     }
 }

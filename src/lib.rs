@@ -18,6 +18,8 @@ pub mod error;
 pub mod firewall;
 #[cfg(test)]
 mod fixtures;
+pub mod fleet;
+pub mod gateway;
 pub mod gcp;
 pub mod http_log;
 pub mod kube;
@@ -26,7 +28,9 @@ pub mod plan;
 pub mod prepare;
 pub mod printer;
 pub mod render;
+pub mod shared_vpc;
 pub mod state;
+pub mod tls;
 pub mod validate;
 pub mod verify;
 

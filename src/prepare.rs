@@ -5,10 +5,11 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::DynamicObject;
 
 use crate::cli::Global;
+use crate::cli::Via;
 use crate::error;
 use crate::gcp::context;
 use crate::gcp::model::{Address, HealthCheck};
-use crate::plan::{self, Plan, Settings};
+use crate::plan::{self, gateway, Plan, Settings};
 use crate::printer::Printer;
 use crate::state::{self, Base, Vpc};
 
@@ -19,17 +20,39 @@ pub struct Prepared {
     pub hc: Option<HealthCheck>,
     pub bc: Option<DynamicObject>,
     pub plan: Plan,
+    /// Ingress or Gateway mode, and Gateway mode's options.
+    pub opts: gateway::Options,
+    /// What is where `--self-signed` writes its Secret (looked at only with `--self-signed`).
+    pub tls: plan::tls::Existing,
 }
 
 impl Prepared {
     /// The plan again, for other settings, from the same observations.
     pub fn replan(&self, settings: &Settings) -> anyhow::Result<Plan> {
-        plan::compute(&self.base, &self.vpc, self.hc.as_ref(), self.bc.as_ref(), settings)
+        let mut plan = match self.opts.via {
+            Via::Ingress => plan::compute(&self.base, &self.vpc, self.hc.as_ref(), self.bc.as_ref(), settings)?,
+            Via::Gateway => gateway::compute(&self.base, &self.vpc, settings, &self.opts)?,
+        };
+        plan::tls::insert(&mut plan, &self.base.k10, settings, &self.tls)?;
+        Ok(plan)
     }
 }
 
 pub async fn prepare(g: &Global, settings: &Settings, p: &Printer) -> anyhow::Result<Prepared> {
-    let base = state::base(g, p).await?;
+    prepare_with(g, settings, &gateway::Options::default(), p).await
+}
+
+/// As [`prepare`], in the mode `opts` asks for (Gateway mode also reads the Gateway API objects).
+pub async fn prepare_with(
+    g: &Global,
+    settings: &Settings,
+    opts: &gateway::Options,
+    p: &Printer,
+) -> anyhow::Result<Prepared> {
+    let mut base = state::base(g, p).await?;
+    if opts.via == Via::Gateway {
+        base = state::with_gateway_api(base).await?;
+    }
     let bc_name = plan::backend_config_name(&base.k10.release);
     let (vpc, hc, bc) = tokio::join!(
         state::vpc(&base),
@@ -37,17 +60,66 @@ pub async fn prepare(g: &Global, settings: &Settings, p: &Printer) -> anyhow::Re
         state::backend_config(&base, &bc_name)
     );
     let (vpc, bc) = (vpc?, bc?);
-    let plan = plan::compute(&base, &vpc, hc.as_ref(), bc.as_ref(), settings)?;
+    let mut plan = match opts.via {
+        Via::Ingress => plan::compute(&base, &vpc, hc.as_ref(), bc.as_ref(), settings)?,
+        Via::Gateway => gateway::compute(&base, &vpc, settings, opts)?,
+    };
     if let Some(ip) = &settings.static_ip {
         check_static_ip(&base, ip).await?;
     }
+    let tls = match settings.self_signed {
+        true => self_signed_secret(&base).await?,
+        false => plan::tls::Existing::Absent,
+    };
+    plan::tls::insert(&mut plan, &base.k10, settings, &tls)?;
     Ok(Prepared {
         base,
         vpc,
         hc,
         bc,
         plan,
+        opts: *opts,
+        tls,
     })
+}
+
+/// What is where `--self-signed` writes its Secret: who made it, and for which host.
+pub async fn self_signed_secret(b: &Base) -> anyhow::Result<plan::tls::Existing> {
+    let name = plan::tls::self_signed_name(&b.k10.release);
+    let api: kube::Api<Secret> = b.kube.api();
+    let found = b
+        .kube
+        .retry("read the TLS Secret", || api.get_opt(&name))
+        .await
+        .map_err(|e| crate::kube::explain(e, "reading the TLS Secret", &b.kube.server))?;
+    Ok(match found {
+        None => plan::tls::Existing::Absent,
+        Some(s) if is_ours(s.metadata.labels.as_ref()) => {
+            let crt = s
+                .data
+                .as_ref()
+                .and_then(|d| d.get("tls.crt"))
+                .map(|c| c.0.clone())
+                .unwrap_or_default();
+            let now = jiff::Timestamp::now().as_second();
+            plan::tls::Existing::Ours {
+                host: s
+                    .metadata
+                    .annotations
+                    .and_then(|a| a.get(plan::tls::HOST_ANNOTATION).cloned()),
+                days_left: crate::tls::parse_pem(&crt)
+                    .ok()
+                    .map(|c| (c.not_after - now).div_euclid(86_400)),
+            }
+        }
+        Some(_) => plan::tls::Existing::NotOurs,
+    })
+}
+
+fn is_ours(labels: Option<&std::collections::BTreeMap<String, String>>) -> bool {
+    labels
+        .and_then(|l| l.get(state::MANAGED_BY_LABEL))
+        .is_some_and(|v| v == state::MANAGER)
 }
 
 /// `--tls-secret` names a Secret of type `kubernetes.io/tls` in K10's namespace: GKE makes the

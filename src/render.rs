@@ -1,6 +1,8 @@
 //! Manifests, rendered from plain data: the objects and patches install writes, and the
 //! `--dry-run -o yaml` / `export --format yaml` documents. Pure: install, plan and export use it.
 
+pub mod gateway;
+
 use serde_json::{json, Value};
 
 use crate::cli::Output;
@@ -25,7 +27,7 @@ pub fn ingress_body(k: &K10, name: &str, path: &str, s: &Settings) -> Value {
         rule["host"] = json!(h);
     }
     let mut spec = json!({"rules": [rule]});
-    if let Some(t) = &s.tls_secret {
+    if let Some(t) = s.certificate_secret(&k.release) {
         spec["tls"] = json!([{"hosts": [s.host.clone().unwrap_or_default()], "secretName": t}]);
     }
     let labels = json!({MANAGED_BY_LABEL: MANAGER, "app.kubernetes.io/part-of": "k10"});
@@ -40,6 +42,7 @@ pub fn ingress_body(k: &K10, name: &str, path: &str, s: &Settings) -> Value {
 pub fn frontend_body(k: &K10, f: &Frontend, path: &str, s: &Settings) -> Value {
     match f {
         Frontend::Ingress { name } => ingress_body(k, name, path, s),
+        Frontend::Gateway { name } => gateway::gateway_body(k, name, s),
     }
 }
 
@@ -78,7 +81,10 @@ pub fn manifests(k: &K10, plan: &Plan, out: Output) -> anyhow::Result<String> {
     let mut docs: Vec<Value> = vec![];
     for s in &plan.steps {
         match &s.change {
-            Change::BackendConfig { body, .. } | Change::CreateFrontend { body } => docs.push(body.clone()),
+            Change::BackendConfig { body, .. }
+            | Change::CreateFrontend { body }
+            | Change::CreateObject { body }
+            | Change::PatchObject { body, .. } => docs.push(body.clone()),
             Change::AnnotateService { patch } => docs.push(json!({"apiVersion": "v1", "kind": "Service",
                 "metadata": {"name": "gateway", "namespace": k.namespace,
                     "annotations": patch["metadata"]["annotations"]}})),
@@ -97,9 +103,12 @@ pub fn manifests(k: &K10, plan: &Plan, out: Output) -> anyhow::Result<String> {
             tls_secret: None,
             proxy_range: None,
             allow_unauthenticated: true,
+            self_signed: false,
+            no_http: false,
         };
         docs.push(frontend_body(k, &plan.frontend, &plan.path, &s));
     }
+    docs.extend(gateway::kept(k, plan));
     Ok(match out {
         Output::Json => serde_json::to_string_pretty(&json!({"apiVersion": "v1", "kind": "List", "items": docs}))?,
         _ => docs
@@ -134,6 +143,8 @@ mod tests {
             tls_secret: None,
             proxy_range: None,
             allow_unauthenticated: false,
+            self_signed: false,
+            no_http: false,
         }
     }
 

@@ -59,6 +59,8 @@ pub struct Observed {
     pub k10: K10,
     pub nodes: Vec<Node>,
     pub ingresses: Vec<Ingress>,
+    /// The Gateway API objects (read only where a command needs them: see [`with_gateway_api`]).
+    pub gateway: crate::gateway::GatewayApi,
 }
 
 /// A Kubernetes context plus the GKE cluster behind it: the clients, and what was observed
@@ -129,6 +131,11 @@ pub fn ingress_ip(i: &Ingress) -> Option<String> {
 pub async fn base(g: &Global, printer: &Printer) -> anyhow::Result<Base> {
     let kube = crate::kube::connect(g, printer).await?;
     let gcp = Gcp::new(printer)?;
+    base_with(kube, gcp, g).await
+}
+
+/// [`base`] through clients made by the caller (a fleet shares one Google client).
+pub async fn base_with(kube: Kube, gcp: Gcp, g: &Global) -> anyhow::Result<Base> {
     let nodes_api: Api<Node> = Api::all(kube.client.clone());
     let ing_api: Api<Ingress> = kube.api();
     let lp = ListParams::default();
@@ -146,10 +153,17 @@ pub async fn base(g: &Global, printer: &Printer) -> anyhow::Result<Base> {
             k10: k10?,
             nodes,
             ingresses,
+            gateway: Default::default(),
         },
         kube,
         gcp,
     })
+}
+
+/// Read the Gateway API objects into `b.gateway` (absent CRDs: nothing served, not an error).
+pub async fn with_gateway_api(mut b: Base) -> anyhow::Result<Base> {
+    b.seen.gateway = crate::gateway::observe(&b.kube).await?;
+    Ok(b)
 }
 
 /// GCP state of the VPC around the cluster.

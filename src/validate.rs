@@ -178,6 +178,14 @@ pub fn plan_args(a: &PlanArgs) -> Result<(), Rejected> {
             )
         })?;
     }
+    if a.https_only && a.tls_secret.is_none() && !a.self_signed {
+        return Err(Rejected::new(
+            "--https-only",
+            "true",
+            "HTTPS needs a certificate".to_string(),
+            "add --self-signed (a certificate for --host) or --tls-secret SECRET",
+        ));
+    }
     if let Some(ip) = &a.static_ip {
         gce_name(ip).map_err(|r| {
             Rejected::new(

@@ -232,7 +232,9 @@ impl Endpoint {
     /// From an Ingress: HTTPS when it has TLS and HTTP is switched off; its first rule's host.
     pub fn of(i: &k8s_openapi::api::networking::v1::Ingress, ip: &str) -> Endpoint {
         let j = serde_json::to_value(i).unwrap_or_default();
-        let tls = j["spec"]["tls"].as_array().is_some_and(|t| !t.is_empty());
+        // A TLS Secret, or regional SSL certificates named by `pre-shared-cert`.
+        let tls = j["spec"]["tls"].as_array().is_some_and(|t| !t.is_empty())
+            || j["metadata"]["annotations"]["ingress.gcp.kubernetes.io/pre-shared-cert"].is_string();
         let http_off = j["metadata"]["annotations"]["kubernetes.io/ingress.allow-http"] == "false";
         Endpoint {
             https: tls && http_off,

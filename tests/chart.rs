@@ -14,13 +14,17 @@ fn check<'a>(v: &'a Value, id: &str) -> &'a Value {
     check_of(v, id)
 }
 
+/// The security checks (issue 16) judge posture, not the chain: HTTP with basic or token auth is a
+/// WARN there, and with no certificate there is none to check.
+const POSTURE: [&str; 2] = ["https", "certificate"];
+
 fn assert_all_pass(w: &TestWorld) -> Value {
     let (code, v) = doctor(w);
     let not_pass: Vec<&Value> = v["checks"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|c| c["result"] != "PASS")
+        .filter(|c| c["result"] != "PASS" && !POSTURE.iter().any(|id| c["id"] == *id))
         .collect();
     assert!(
         not_pass.is_empty(),

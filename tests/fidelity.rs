@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::hints::*;
 use common::*;
 use gke_sim::ControllerFirewall::{self, Code, Docs};
 use serde_json::{json, Value};
@@ -68,16 +69,6 @@ fn doctor(w: &TestWorld) -> (i32, Value) {
     doctor_report(w, &[])
 }
 
-fn fails(v: &Value) -> Vec<Value> {
-    v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|c| c["result"] == "FAIL")
-        .cloned()
-        .collect()
-}
-
 /// The address of the internal Ingress to K10 (the recipe's `k10-ingress` or install's).
 fn ingress_ip(w: &TestWorld) -> String {
     let ings = w.sim.world().kube_in_ns("Ingress", "kasten-io");
@@ -97,24 +88,7 @@ fn ingress_ip(w: &TestWorld) -> String {
 /// `curl` through the real `kubectl exec` in a K10 pod that has curl: (HTTP code, body). None
 /// when kubectl is not installed.
 fn in_cluster_curl(w: &TestWorld, path: &str) -> Option<(u16, String)> {
-    let url = format!("http://{}{path}", ingress_ip(w));
-    let o = w.kubectl(&[
-        "-n",
-        "kasten-io",
-        "exec",
-        "deployment/catalog-svc",
-        "-c",
-        "catalog-svc",
-        "--",
-        "curl",
-        "-s",
-        "-w",
-        "\\n%{http_code}",
-        &url,
-    ])?;
-    let out = ok(&o);
-    let (body, code) = out.trim_end().rsplit_once('\n').expect("the code after the body");
-    Some((code.parse().expect("a code"), body.to_string()))
+    curl_in_cluster(w, &format!("http://{}{path}", ingress_ip(w)))
 }
 
 /// What K10 answers a request without credentials in these worlds: they have basic auth, so its
@@ -181,34 +155,6 @@ fn doctor_agrees_with_the_in_cluster_curl_in_every_firewall_world_and_mode() {
     }
 }
 
-/// Split a command as a POSIX shell would for the plain words and quotes doctor's hints use.
-fn words(cmd: &str) -> Vec<String> {
-    let (mut out, mut cur, mut quote, mut any) = (vec![], String::new(), None, false);
-    for c in cmd.chars() {
-        match (quote, c) {
-            (None, '\'' | '"') => (quote, any) = (Some(c), true),
-            (Some(q), c) if c == q => quote = None,
-            (None, c) if c.is_whitespace() => {
-                if any {
-                    out.push(std::mem::take(&mut cur));
-                }
-                any = false;
-            }
-            (_, c) => (cur, any) = (cur + &c.to_string(), true),
-        }
-    }
-    if any {
-        out.push(cur);
-    }
-    out
-}
-
-/// The first command in backquotes of a hint.
-fn first_command(hint: &str) -> Option<String> {
-    let rest = hint.split_once('`')?.1;
-    Some(rest.split_once('`')?.0.to_string())
-}
-
 /// Follow doctor: run the first command of the FAIL's hint with the real client, at most three
 /// rounds; then doctor exits 0 and the dashboard answers from inside the cluster.
 fn follow_hints(w: &TestWorld, case: &str) {
@@ -220,16 +166,8 @@ fn follow_hints(w: &TestWorld, case: &str) {
         let f = fails(&v);
         assert!(!f.is_empty(), "{case} round {round}: exit {exit} without a FAIL");
         let hint = f[0]["hint"].as_str().unwrap_or_default();
-        let cmd = first_command(hint).unwrap_or_else(|| panic!("{case}: no command in the hint: {hint}"));
-        let argv = words(&cmd);
-        let o = match argv[0].as_str() {
-            "gcloud" => w.gcloud(&argv[1..].iter().map(String::as_str).collect::<Vec<_>>()),
-            "kubectl" if argv.get(1).map(String::as_str) == Some("kasten-ilb") => plugin_via_kubectl(w, &argv[1..]),
-            "kubectl" => w.kubectl(&argv[1..].iter().map(String::as_str).collect::<Vec<_>>()),
-            other => panic!("{case}: the hint's command is not gcloud or kubectl: {other}"),
-        };
-        let Some(o) = o else { return };
-        assert!(o.status.success(), "{case}: `{cmd}` failed: {}", both(&o));
+        let Some(o) = run_hint(w, case, hint) else { return };
+        assert!(o.status.success(), "{case}: `{hint}` failed: {}", both(&o));
         // Let GKE's controller act on the change (lb_delay is 300 ms in tests).
         std::thread::sleep(std::time::Duration::from_millis(1200));
     }
@@ -238,27 +176,6 @@ fn follow_hints(w: &TestWorld, case: &str) {
     let (code, page) = in_cluster_curl(w, "/k10/").expect("kubectl ran above");
     assert_eq!(code, K10_CODE, "{case}: {page}");
     assert!(page.contains(K10_ANSWER), "{case}: {page}");
-}
-
-/// `kubectl kasten-ilb ...` through the real kubectl, which finds the plugin on PATH; install is
-/// confirmed with `--yes`, as the user answers its question.
-fn plugin_via_kubectl(w: &TestWorld, args: &[String]) -> Option<std::process::Output> {
-    which("kubectl")?;
-    let dir = std::path::Path::new(BIN).parent().unwrap().display().to_string();
-    let mut args: Vec<String> = args.to_vec();
-    if args.get(1).map(String::as_str) == Some("install") {
-        args.push("--yes".into());
-    }
-    let mut envs = w.envs();
-    envs.retain(|(k, _)| k != "PATH");
-    let path = format!("{dir}:{}", std::env::var("PATH").unwrap_or_default());
-    let o = std::process::Command::new("kubectl")
-        .env_clear()
-        .envs(envs)
-        .env("PATH", path)
-        .args(&args)
-        .output();
-    Some(o.expect("kubectl runs"))
 }
 
 /// The worlds of one broken link each (besides the firewall's), in the `docs` world.

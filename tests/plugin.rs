@@ -7,7 +7,7 @@ use common::*;
 
 fn path_with_plugin() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(BIN, dir.path().join("kubectl-kasten_ilb")).unwrap();
+    install_executable(BIN.as_ref(), &dir.path().join("kubectl-kasten_ilb"));
     let path = format!("{}:{}", dir.path().display(), std::env::var("PATH").unwrap_or_default());
     (dir, path)
 }

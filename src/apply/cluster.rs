@@ -106,6 +106,7 @@ pub async fn create_frontend(
 ) -> anyhow::Result<()> {
     match f {
         Frontend::Ingress { name } => create_ingress(b, name, body, p, deadline).await,
+        Frontend::Gateway { .. } => super::gateway::create(b, body, p).await,
     }
 }
 
@@ -183,6 +184,10 @@ async fn create_ingress(b: &Base, name: &str, body: &Value, p: &Printer, deadlin
 pub async fn update_frontend(b: &Base, f: &Frontend, patch: &Value, p: &Printer) -> anyhow::Result<()> {
     match f {
         Frontend::Ingress { name } => update_ingress(b, name, patch, p).await,
+        Frontend::Gateway { name } => {
+            let body = serde_json::json!({"kind": "Gateway", "metadata": {"name": name}});
+            super::gateway::patch(b, &body, patch, p).await
+        }
     }
 }
 

@@ -3,6 +3,8 @@
 
 mod cloud;
 mod cluster;
+pub mod gateway;
+pub mod tls;
 pub mod verify;
 pub mod wait;
 
@@ -55,5 +57,9 @@ pub async fn one(b: &Base, plan: &Plan, step: &Step, p: &Printer, deadline: Inst
         Change::AnnotateService { patch } => cluster::annotate_service(b, patch, p).await,
         Change::CreateFrontend { body } => cluster::create_frontend(b, &plan.frontend, body, p, deadline).await,
         Change::UpdateFrontend { patch } => cluster::update_frontend(b, &plan.frontend, patch, p).await,
+        Change::EnableGatewayApi { body } => gateway::enable(b, body, p, deadline).await,
+        Change::CreateObject { body } => gateway::create(b, body, p).await,
+        Change::PatchObject { body, patch } => gateway::patch(b, body, patch, p).await,
+        Change::TlsSecret { name, host, replace } => tls::self_signed_secret(b, name, host, *replace, p).await,
     }
 }

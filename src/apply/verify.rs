@@ -25,8 +25,11 @@ pub async fn all(
 ) -> anyhow::Result<()> {
     let prog = p.progress("waiting for NEGs and healthy backends");
     let (neg, prog) = negs(b, prog, deadline).await?;
-    let prog = healthy(b, &neg, prog, deadline).await?;
-    let ep = endpoint(b, &plan.frontend, ip).await;
+    let prog = healthy(b, &plan.frontend, &neg, prog, deadline).await?;
+    let mut ep = endpoint(b, &plan.frontend, ip).await;
+    if matches!(plan.frontend, Frontend::Gateway { .. }) {
+        ep.host = plan.host.clone();
+    }
     answers(b, plan, &ep, &pod, prog, deadline).await
 }
 
@@ -67,15 +70,33 @@ async fn negs(b: &Base, mut prog: Progress, deadline: Instant) -> anyhow::Result
     }
 }
 
-/// Wait until every backend of the NEG's backend service is HEALTHY.
-async fn healthy(b: &Base, neg: &str, mut prog: Progress, deadline: Instant) -> anyhow::Result<Progress> {
-    loop {
-        let h = verify::backend_health(b, neg)
+/// The backend service of the front end: the NEG's name for an Ingress; for a Gateway, the
+/// `gkegw1-` one GKE's Gateway controller made (None until it has).
+async fn backend_of(b: &Base, f: &Frontend, neg: &str) -> anyhow::Result<Option<String>> {
+    match f {
+        Frontend::Ingress { .. } => Ok(Some(neg.to_string())),
+        Frontend::Gateway { .. } => Ok(crate::gateway::backend_service(b)
             .await
-            .map_err(|e| context(e, "reading backend health"))?;
-        let (healthy, total) = verify::healthy_count(&h);
+            .map_err(|e| context(e, "listing backend services"))?
+            .map(|bs| bs.name)),
+    }
+}
+
+/// Wait until every backend of the front end's backend service is HEALTHY.
+async fn healthy(b: &Base, f: &Frontend, neg: &str, mut prog: Progress, deadline: Instant) -> anyhow::Result<Progress> {
+    loop {
+        let (healthy, total, name) = match backend_of(b, f, neg).await? {
+            Some(bs) => {
+                let h = verify::backend_health(b, &bs)
+                    .await
+                    .map_err(|e| context(e, "reading backend health"))?;
+                let (healthy, total) = verify::healthy_count(&h);
+                (healthy, total, bs)
+            }
+            None => (0, 0, "(not made yet)".into()),
+        };
         if total > 0 && healthy == total {
-            prog.println(&format!("backend {neg}: {healthy}/{total} HEALTHY"));
+            prog.println(&format!("backend {name}: {healthy}/{total} HEALTHY"));
             return Ok(prog);
         }
         if Instant::now() >= deadline {
@@ -85,7 +106,9 @@ async fn healthy(b: &Base, neg: &str, mut prog: Progress, deadline: Instant) -> 
                 "run `kubectl kasten-ilb doctor`: it checks the firewall and the health check path",
             ));
         }
-        prog.set(&format!("waiting for healthy backends: {healthy}/{total} HEALTHY"));
+        prog.set(&format!(
+            "waiting for healthy backends of {name}: {healthy}/{total} HEALTHY"
+        ));
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
@@ -98,6 +121,8 @@ async fn endpoint(b: &Base, f: &Frontend, ip: &str) -> Endpoint {
         host: None,
     };
     match f {
+        // Its HTTP listener serves every host; the route matches `--host` when one is set.
+        Frontend::Gateway { .. } => plain,
         Frontend::Ingress { name } => {
             let ing: Api<Ingress> = b.kube.api();
             match ing.get_opt(name).await {

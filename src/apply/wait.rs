@@ -48,21 +48,32 @@ pub async fn rollout(b: &Base, port: i32, p: &Printer, deadline: Instant) -> any
 pub async fn address(b: &Base, f: &Frontend, p: &Printer, deadline: Instant) -> anyhow::Result<String> {
     match f {
         Frontend::Ingress { name } => ingress_address(b, name, p, deadline).await,
+        Frontend::Gateway { name } => super::gateway::address(b, name, p, deadline).await,
     }
 }
 
 /// The controller's events about one object, each printed once; remembers the last warning.
-struct EventLog {
+pub(super) struct EventLog {
     kind: &'static str,
     name: String,
     /// The object's uid once known: events of an earlier object of the same name are not shown.
-    uid: Option<String>,
+    pub(super) uid: Option<String>,
     seen: BTreeSet<(String, i32)>,
     last_warning: Option<String>,
 }
 
 impl EventLog {
-    async fn print_new(&mut self, b: &Base, prog: &Progress) {
+    pub(super) fn new(kind: &'static str, name: &str) -> EventLog {
+        EventLog {
+            kind,
+            name: name.to_string(),
+            uid: None,
+            seen: BTreeSet::new(),
+            last_warning: None,
+        }
+    }
+
+    pub(super) async fn print_new(&mut self, b: &Base, prog: &Progress) {
         for e in state::events_for(&b.kube, self.kind, &self.name, self.uid.as_deref()).await {
             let key = (e.metadata.name.clone().unwrap_or_default(), e.count.unwrap_or(1));
             if self.seen.insert(key) {

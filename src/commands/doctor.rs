@@ -12,6 +12,9 @@ pub use crate::doctor::render::render_table;
 pub use crate::doctor::{Check, CheckId};
 
 pub async fn run(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<u8> {
+    if a.fleet.is_fleet() {
+        return crate::fleet::command::doctor(g, a, p).await;
+    }
     let facts = doctor::gather(g, a, p).await?;
     let checks = doctor::evaluate(&facts);
     match a.output {

@@ -4,18 +4,25 @@
 
 use serde_json::{json, Value};
 
-use crate::cli::{ExportArgs, ExportFormat, Global, Output};
+use crate::cli::{ExportArgs, ExportFormat, Global, Output, Via};
 use crate::discover;
 use crate::error::exit;
-use crate::plan::{Action, Change, Frontend, Plan, Settings, FIREWALL, PROXY_SUBNET};
-use crate::prepare::prepare;
+use crate::plan::{gateway, Action, Change, Frontend, Plan, Settings, FIREWALL, PROXY_SUBNET};
+use crate::prepare::prepare_with;
 use crate::printer::Printer;
 use crate::render;
 use crate::state::{Base, ADDED_ANNOTATIONS, ALLOW_HTTP, CLASS_ANNOTATION, STATIC_IP};
 
 pub async fn run(g: &Global, a: &ExportArgs, p: &Printer) -> anyhow::Result<u8> {
     let settings = Settings::from_args(&a.plan)?;
-    let prepared = prepare(g, &settings, p).await?;
+    let opts = gateway::Options::from_args(&a.plan)?;
+    if opts.via == Via::Gateway && a.format == ExportFormat::HelmValues {
+        return Err(crate::error::usage(
+            "the K10 chart has no values for a Gateway: --via gateway exports manifests and gcloud commands",
+            "use `kubectl kasten-ilb export --via gateway --format yaml` (and `--format gcloud`)",
+        ));
+    }
+    let prepared = prepare_with(g, &settings, &opts, p).await?;
     let (b, plan) = (&prepared.base, &prepared.plan);
     let out = match a.format {
         ExportFormat::Yaml => render::manifests(&b.k10, plan, Output::Yaml)?,
@@ -36,7 +43,7 @@ fn gcloud_script(b: &Base, plan: &Plan) -> String {
     for step in plan
         .steps
         .iter()
-        .filter(|s| s.id == PROXY_SUBNET.id || s.id == FIREWALL.id)
+        .filter(|s| [gateway::GATEWAY_API.id, PROXY_SUBNET.id, FIREWALL.id].contains(&s.id))
     {
         match (&step.command, step.action) {
             (Some(cmd), Action::Create | Action::Update) => {
@@ -76,11 +83,12 @@ fn frontend_values(plan: &Plan, settings: &Settings) -> Value {
             if let Some(h) = &settings.host {
                 ingress["host"] = json!(h);
             }
-            if let Some(t) = &settings.tls_secret {
+            if let Some(t) = &plan.certificate {
                 ingress["tls"] = json!({"enabled": true, "secretName": t});
             }
             json!({"ingress": ingress})
         }
+        Frontend::Gateway { .. } => json!({}), // refused in `run`: the chart has no Gateway values
     }
 }
 
@@ -142,6 +150,11 @@ fn not_expressible(plan: &Plan) -> Vec<String> {
                     keys.join(", ")
                 ))
             }
+            // The key is made by install only: no manifest or values file carries one.
+            Change::TlsSecret { name, host, .. } => notes.push(format!(
+                "the TLS Secret `{name}` for {host}: a key is never exported; make it with `kubectl kasten-ilb install \
+                 --self-signed --host {host}` or `kubectl create secret tls {name} --cert=tls.crt --key=tls.key`"
+            )),
             Change::CreateSubnet { .. }
             | Change::PromoteSubnet { .. }
             | Change::CreateFirewall { .. }

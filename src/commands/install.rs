@@ -8,7 +8,7 @@ use crate::cli::{Global, InstallArgs, Output};
 use crate::error::{self, exit};
 use crate::lock;
 use crate::plan::{self, Action, Plan, Settings};
-use crate::prepare::{prepare, Prepared};
+use crate::prepare::{prepare_with, Prepared};
 use crate::printer::{Printer, Tone};
 use crate::render;
 use crate::state::Base;
@@ -24,13 +24,15 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
             "use `kubectl kasten-ilb install --dry-run -o yaml`",
         ));
     }
-    let prepared = prepare(g, &settings, p).await?;
+    let opts = plan::gateway::Options::from_args(&a.plan)?;
+    let prepared = prepare_with(g, &settings, &opts, p).await?;
     let b = &prepared.base;
     if let Some(secret) = &settings.tls_secret {
         crate::prepare::check_tls_secret(b, secret).await?;
     }
     let curl_pod = find_curl_pod(b, a.probe_pod.as_deref()).await?;
     let (plan, settings) = choose_range(&prepared, a, &settings, p)?;
+    let (plan, settings) = super::tls_choice::choose(&prepared, a, plan, settings, p).await?;
     show(&prepared, &plan, a.output, p);
     if a.dry_run {
         if a.output != Output::Table {
@@ -39,6 +41,7 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
         p.note("dry run: nothing was changed");
         return Ok(exit::OK);
     }
+    crate::shared_vpc::check(b, &prepared.vpc, &plan).await?;
     if !confirm(&plan, a.yes, p)? {
         p.note("nothing was changed");
         return Ok(exit::FAILED);
@@ -54,7 +57,7 @@ pub async fn run(g: &Global, a: &InstallArgs, p: &Printer) -> anyhow::Result<u8>
     };
     let held = lock::acquire(&b.kube, "install", wait).await?;
     let result = async {
-        let fresh = prepare(g, &settings, p).await?;
+        let fresh = prepare_with(g, &settings, &opts, p).await?;
         if steps_of(&fresh.plan) != steps_of(&plan) {
             p.warn("the cluster or project changed since the plan above was made; this is the plan now:");
             show(&fresh, &fresh.plan, a.output, p);
@@ -85,7 +88,8 @@ async fn finish(
     let ip = apply::wait::address(b, &plan.frontend, p, deadline).await?;
     match apply::verify::all(b, plan, &ip, p, deadline, curl_pod).await {
         Ok(()) => {
-            p.out(&summary(plan, &plan.url(&ip), started.elapsed()));
+            let security = super::tls_choice::summary(prepared, plan).await;
+            p.out(&summary(plan, &plan.url(&ip), &security, started.elapsed()));
             Ok(exit::OK)
         }
         Err(e) => {
@@ -111,7 +115,7 @@ fn steps_of(plan: &Plan) -> Vec<(String, String)> {
 }
 
 /// The pod that runs curl for the in-cluster check; install stops before any change without one.
-async fn find_curl_pod(b: &Base, probe_pod: Option<&str>) -> anyhow::Result<(String, Option<String>)> {
+pub(crate) async fn find_curl_pod(b: &Base, probe_pod: Option<&str>) -> anyhow::Result<(String, Option<String>)> {
     if let Some(pod) = verify::curl_pod(b, probe_pod).await? {
         return Ok(pod);
     }
@@ -168,7 +172,7 @@ fn choose_range(
 
 /// The context, the plan, its warnings, the equivalent commands and the diffs (on stderr when
 /// stdout carries manifests).
-fn show(prepared: &Prepared, plan: &Plan, output: Output, p: &Printer) {
+pub(crate) fn show(prepared: &Prepared, plan: &Plan, output: Output, p: &Printer) {
     let to_stdout = output == Output::Table;
     let show = |s: &str| if to_stdout { p.out(s) } else { p.err(s) };
     show(&describe(&prepared.base, plan));
@@ -191,7 +195,7 @@ fn show(prepared: &Prepared, plan: &Plan, output: Output, p: &Printer) {
 }
 
 /// Whether to apply: yes when nothing is written, or with --yes, or when the user agrees.
-fn confirm(plan: &Plan, yes: bool, p: &Printer) -> anyhow::Result<bool> {
+pub(crate) fn confirm(plan: &Plan, yes: bool, p: &Printer) -> anyhow::Result<bool> {
     let writes = plan
         .steps
         .iter()
@@ -284,7 +288,7 @@ fn unverified(plan: &Plan, url: &str) -> String {
     out
 }
 
-fn summary(plan: &Plan, url: &str, took: Duration) -> String {
+fn summary(plan: &Plan, url: &str, security: &str, took: Duration) -> String {
     let made: Vec<String> = plan
         .steps
         .iter()
@@ -297,7 +301,7 @@ fn summary(plan: &Plan, url: &str, took: Duration) -> String {
         .filter(|s| matches!(s.action, Action::Reuse | Action::NoOp))
         .map(|s| format!("  {:<8} {}", s.action.to_string(), s.target))
         .collect();
-    let mut out = format!("\nK10 dashboard (inside the VPC only): {url}\n");
+    let mut out = format!("\nK10 dashboard (inside the VPC only): {url}\n{security}");
     if !made.is_empty() {
         out.push_str(&format!("Changed:\n{}\n", made.join("\n")));
     }

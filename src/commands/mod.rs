@@ -5,7 +5,9 @@ pub mod demo;
 pub mod doctor;
 pub mod export;
 pub mod install;
+pub mod migrate;
 pub mod status;
+pub mod tls_choice;
 pub mod uninstall;
 
 use crate::cli::{Cli, Command};
@@ -22,6 +24,7 @@ pub async fn run(cli: Cli, p: &Printer) -> anyhow::Result<u8> {
         Command::Uninstall(a) => uninstall::run(&cli.global, a, p).await,
         Command::Status(a) => status::run(&cli.global, a, p).await,
         Command::Export(a) => export::run(&cli.global, a, p).await,
+        Command::Migrate(a) => migrate::run(&cli.global, a, p).await,
         #[cfg(feature = "demo")]
         Command::Demo(a) => demo::run(&cli.global, a, p).await,
         Command::Completion(_) => unreachable!("handled in main"),

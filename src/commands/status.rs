@@ -8,6 +8,7 @@ use k8s_openapi::api::networking::v1::Ingress;
 
 use crate::cli::{Global, Output, StatusArgs};
 use crate::error::{self, exit};
+use crate::gateway::{self, Kind};
 use crate::gcp::model::{short, NetworkEndpointGroup};
 use crate::plan::{self, Frontend};
 use crate::printer::Printer;
@@ -15,6 +16,9 @@ use crate::state::{self, Base, Vpc, ADDED_ANNOTATIONS, CLASS_ANNOTATION};
 use crate::verify;
 
 pub async fn run(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<u8> {
+    if a.fleet.is_fleet() {
+        return crate::fleet::command::status(g, a, p).await;
+    }
     loop {
         let (code, b, frontend, rv) = once(g, a, p).await?;
         if !a.watch {
@@ -31,6 +35,7 @@ async fn wait_for_change(b: &Base, f: &Frontend, rvs: &(String, String)) {
     let frontend_change = async {
         match f {
             Frontend::Ingress { name } => first_change::<Ingress>(b.kube.api(), name, &rvs.0).await,
+            Frontend::Gateway { name } => first_change(gateway::api(&b.kube, Kind::Gateway), name, &rvs.0).await,
         }
     };
     tokio::select! {
@@ -80,7 +85,7 @@ struct Shown {
 fn frontend(b: &Base) -> anyhow::Result<Shown> {
     let Some(frontend) = Frontend::installed(b).into_iter().next() else {
         return Err(error::environment(
-            format!("no Ingress of kubectl-kasten-ilb in `{}`", b.k10.namespace),
+            format!("no Ingress or Gateway of kubectl-kasten-ilb in `{}`", b.k10.namespace),
             "`kubectl kasten-ilb install` creates one; `kubectl kasten-ilb doctor` checks Ingresses made another way",
         ));
     };
@@ -103,13 +108,59 @@ fn frontend(b: &Base) -> anyhow::Result<Shown> {
                 frontend,
             })
         }
+        Frontend::Gateway { name } => Ok(gateway_shown(b, name, frontend.clone())),
     }
+}
+
+/// A Gateway of install's: its class, the route's path, its address.
+fn gateway_shown(b: &Base, name: &str, frontend: Frontend) -> Shown {
+    let g = b
+        .gateway
+        .get(Kind::Gateway, name)
+        .expect("listed by Frontend::installed");
+    let route = b.gateway.get(Kind::HttpRoute, name).map(gateway::route_view);
+    Shown {
+        class: g.data["spec"]["gatewayClassName"]
+            .as_str()
+            .unwrap_or("<none>")
+            .to_string(),
+        path: route.and_then(|r| r.path()).unwrap_or_else(|| "/".into()),
+        ip: gateway::gateway_view(g).address(),
+        resource_version: g.metadata.resource_version.clone().unwrap_or_default(),
+        uid: g.metadata.uid.clone(),
+        deleting: state::going_away(&g.metadata),
+        frontend,
+    }
+}
+
+/// What Gateway mode set up that is no longer there (or not working).
+fn gateway_drift(b: &Base, name: &str) -> Vec<String> {
+    let mut drift = vec![];
+    if let Some(g) = b.gateway.get(Kind::Gateway, name) {
+        let v = gateway::gateway_view(g);
+        if !gateway::is_true(v.condition("Programmed")) {
+            drift.push(format!(
+                "gateway/{name}: {}",
+                gateway::describe(v.condition("Programmed"), "Programmed")
+            ));
+        }
+    }
+    if b.gateway.get(Kind::HttpRoute, name).is_none() {
+        drift.push(format!("httproute/{name} is gone"));
+    }
+    let policy = crate::render::gateway::health_policy_name(name);
+    if b.gateway.get(Kind::HealthCheckPolicy, &policy).is_none() {
+        drift.push(format!(
+            "healthcheckpolicy/{policy} is gone (GKE's check probes `/` without it)"
+        ));
+    }
+    drift
 }
 
 /// What install set up that is no longer there.
 fn drift(b: &Base, vpc: &Vpc, class: &str) -> Vec<String> {
     let mut drift = vec![];
-    if class != "gce-internal" {
+    if class != "gce-internal" && class != gateway::CLASS {
         drift.push(format!("the Ingress class is `{class}`, not gce-internal"));
     }
     if let Some(added) = b.k10.annotation(ADDED_ANNOTATIONS) {
@@ -198,26 +249,63 @@ fn table(
 }
 
 async fn once(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<(u8, Base, Frontend, (String, String))> {
-    let b = state::base(g, p).await?;
-    let f = frontend(&b)?;
+    let b = state::with_gateway_api(state::base(g, p).await?).await?;
+    let (r, frontend, rvs) = report(&b).await?;
+    match a.output {
+        Output::Table => p.out(&r.screen),
+        Output::Json => p.out(&serde_json::to_string_pretty(&r.doc)?),
+        Output::Yaml => p.out(&serde_norway::to_string(&r.doc)?),
+    }
+    Ok((r.code, b, frontend, rvs))
+}
+
+/// What status found on one cluster: its exit status, the document, the screen, and the first
+/// thing wrong (a fleet's row).
+pub struct Report {
+    pub code: u8,
+    pub doc: Value,
+    pub screen: String,
+    pub problem: Option<String>,
+}
+
+/// What is wrong, first: drift, then no address, then backends that are not all HEALTHY.
+fn first_problem(drift: &[String], has_ip: bool, (healthy, total): (usize, usize)) -> Option<String> {
+    match (drift.first(), has_ip) {
+        (Some(d), _) => Some(format!("drift: {d}")),
+        (None, false) => Some("no address yet".into()),
+        (None, true) if total == 0 || healthy < total => Some(format!("backends {healthy}/{total} HEALTHY")),
+        _ => None,
+    }
+}
+
+/// Read and judge one cluster (the front end, NEGs, backend health, events, drift).
+pub async fn report(b: &Base) -> anyhow::Result<(Report, Frontend, (String, String))> {
+    let f = frontend(b)?;
     let neg = state::neg_name(&b.k10);
+    let backend = match &f.frontend {
+        Frontend::Gateway { .. } => gateway::backend_service(b).await.ok().flatten().map(|bs| bs.name),
+        Frontend::Ingress { .. } => neg.clone(),
+    };
     let (negs, health, vpc, events) = tokio::join!(
         async {
             match &neg {
-                Some(n) => verify::negs(&b, n).await.unwrap_or_default(),
+                Some(n) => verify::negs(b, n).await.unwrap_or_default(),
                 None => vec![],
             }
         },
         async {
-            match &neg {
-                Some(n) => verify::backend_health(&b, n).await.ok(),
+            match &backend {
+                Some(n) => verify::backend_health(b, n).await.ok(),
                 None => None,
             }
         },
-        state::vpc(&b),
+        state::vpc(b),
         state::events_for(&b.kube, f.frontend.kind(), f.frontend.name(), f.uid.as_deref()),
     );
-    let mut drift = drift(&b, &vpc?, &f.class);
+    let mut drift = drift(b, &vpc?, &f.class);
+    if let Frontend::Gateway { name } = &f.frontend {
+        drift.extend(gateway_drift(b, name));
+    }
     if let Some(since) = &f.deleting {
         drift.insert(
             0,
@@ -233,36 +321,31 @@ async fn once(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<(u8, Ba
         let path = plan::normalize_path(&f.path).unwrap_or(f.path.clone());
         format!("http://{ip}{path}")
     });
-    match a.output {
-        Output::Table => p.out(&table(&b, &f, url.as_deref(), &negs, (healthy, total), &events, &drift)),
-        out => {
-            let evs: Vec<Value> = events
-                .iter()
-                .rev()
-                .take(5)
-                .map(|e| json!({"type": e.type_, "reason": e.reason, "message": e.message, "count": e.count}))
-                .collect();
-            let doc = json!({
-                "ingress": format!("{}/{}", b.k10.namespace, f.frontend.name()), "class": f.class, "url": url,
-                "address": f.ip,
-                "negs": negs.iter().map(|n| json!({"zone": short(&n.zone), "size": n.size})).collect::<Vec<_>>(),
-                "backends": {"healthy": healthy, "total": total},
-                "events": evs, "drift": drift,
-            });
-            p.out(&match out {
-                Output::Json => serde_json::to_string_pretty(&doc)?,
-                _ => serde_norway::to_string(&doc)?,
-            })
-        }
-    }
-    let code = if drift.is_empty() && f.ip.is_some() && total > 0 && healthy == total {
-        exit::OK
-    } else {
-        exit::FAILED
-    };
+    let evs: Vec<Value> = events
+        .iter()
+        .rev()
+        .take(5)
+        .map(|e| json!({"type": e.type_, "reason": e.reason, "message": e.message, "count": e.count}))
+        .collect();
+    let doc = json!({
+        "ingress": format!("{}/{}", b.k10.namespace, f.frontend.name()), "class": f.class, "url": url,
+        "address": f.ip,
+        "negs": negs.iter().map(|n| json!({"zone": short(&n.zone), "size": n.size})).collect::<Vec<_>>(),
+        "backends": {"healthy": healthy, "total": total},
+        "events": evs, "drift": drift,
+    });
+    let screen = table(b, &f, url.as_deref(), &negs, (healthy, total), &events, &drift);
+    let problem = first_problem(&drift, f.ip.is_some(), (healthy, total));
+    let code = if problem.is_none() { exit::OK } else { exit::FAILED };
     let rvs = (
         f.resource_version,
         b.k10.service.metadata.resource_version.clone().unwrap_or_default(),
     );
-    Ok((code, b, f.frontend, rvs))
+    let r = Report {
+        code,
+        doc,
+        screen,
+        problem,
+    };
+    Ok((r, f.frontend, rvs))
 }

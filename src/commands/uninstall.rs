@@ -4,15 +4,16 @@
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{Secret, Service};
 use k8s_openapi::api::networking::v1::Ingress;
-use kube::api::{DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::Api;
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::cli::{Global, UninstallArgs};
 use crate::error::{self, exit};
+use crate::gateway::{self, Kind};
 use crate::gcp::model::{short, ForwardingRule};
 use crate::gcp::{context, GcpError};
 use crate::kube::{explain, is_not_found, status_code};
@@ -24,9 +25,16 @@ use crate::state::{self, Base, Vpc, ADDED_ANNOTATIONS, ADDED_PORT, MANAGED_BY_LA
 #[derive(Debug, Clone)]
 enum Removal {
     Frontend(Frontend),
+    /// An HTTPRoute or policy of Gateway mode.
+    GatewayObject(Kind, String),
+    /// The Secret of `install --self-signed` (by its label).
+    TlsSecret(String),
     BackendConfig(String),
     ServiceAnnotations(Vec<String>),
-    ContainerPort { container: String, port: i64 },
+    ContainerPort {
+        container: String,
+        port: i64,
+    },
     Firewall(String),
     ProxySubnet(String),
 }
@@ -35,6 +43,8 @@ impl Removal {
     fn describe(&self) -> (String, String) {
         match self {
             Removal::Frontend(f) => (f.kind().into(), f.resource()),
+            Removal::GatewayObject(k, n) => (k.name().into(), k.resource(n)),
+            Removal::TlsSecret(n) => ("TLS certificate".into(), format!("secret/{n}")),
             Removal::BackendConfig(n) => ("BackendConfig".into(), format!("backendconfig/{n}")),
             Removal::ServiceAnnotations(a) => (
                 "Service annotations".into(),
@@ -98,12 +108,27 @@ pub async fn run(g: &Global, a: &UninstallArgs, p: &Printer) -> anyhow::Result<u
 
 /// Observe, and list what to remove and what to keep.
 async fn look(g: &Global, a: &UninstallArgs, p: &Printer) -> anyhow::Result<(Base, Vec<Removal>, Vec<String>)> {
-    let b = state::base(g, p).await?;
+    let b = state::with_gateway_api(state::base(g, p).await?).await?;
     let vpc = state::vpc(&b).await?;
     let bc_name = crate::plan::backend_config_name(&b.k10.release);
     let bc = state::backend_config(&b, &bc_name).await?;
-    let (plan, kept) = removals(&b, &vpc, bc.as_ref(), a.delete_proxy_subnet);
+    let (mut plan, kept) = removals(&b, &vpc, bc.as_ref(), a.delete_proxy_subnet);
+    let secrets = owned_secrets(&b).await?;
+    let at = plan.iter().take_while(|r| matches!(r, Removal::Frontend(_))).count();
+    plan.splice(at..at, secrets.into_iter().map(Removal::TlsSecret));
     Ok((b, plan, kept))
+}
+
+/// The Secrets install made (`--self-signed`), by their label; names only are used.
+async fn owned_secrets(b: &Base) -> anyhow::Result<Vec<String>> {
+    let api: Api<Secret> = b.kube.api();
+    let lp = ListParams::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGER}"));
+    let list = b
+        .kube
+        .retry("list secrets", || api.list_metadata(&lp))
+        .await
+        .map_err(|e| explain(e, "listing install's Secrets", &b.kube.server))?;
+    Ok(list.items.into_iter().filter_map(|m| m.metadata.name).collect())
 }
 
 fn same(a: &[Removal], b: &[Removal]) -> bool {
@@ -139,7 +164,14 @@ async fn remove_all(b: &Base, plan: &[Removal], p: &Printer, deadline: Instant) 
 /// What to remove, in order, and what to keep (with why): from the observed state only.
 fn removals(b: &Base, vpc: &Vpc, bc: Option<&DynamicObject>, delete_subnet: bool) -> (Vec<Removal>, Vec<String>) {
     let c = &b.cluster;
-    let mut plan: Vec<Removal> = Frontend::installed(b).into_iter().map(Removal::Frontend).collect();
+    // Routes first, then the front ends, then the policies that pointed at them.
+    let ours = |k: Kind| {
+        let names = b.gateway.objects(k).iter().filter(|o| gateway::is_ours(o));
+        names.map(move |o| Removal::GatewayObject(k, o.metadata.name.clone().unwrap_or_default()))
+    };
+    let mut plan: Vec<Removal> = ours(Kind::HttpRoute).collect();
+    plan.extend(Frontend::installed(b).into_iter().map(Removal::Frontend));
+    plan.extend(ours(Kind::GcpGatewayPolicy).chain(ours(Kind::HealthCheckPolicy)));
     let mut kept: Vec<String> = vec![];
     let owned = |l: Option<&std::collections::BTreeMap<String, String>>| {
         l.and_then(|l| l.get(MANAGED_BY_LABEL)).is_some_and(|v| v == MANAGER)
@@ -251,6 +283,8 @@ async fn remove(b: &Base, r: &Removal, p: &Printer, deadline: Instant) -> anyhow
     let c = &b.cluster;
     match r {
         Removal::Frontend(f) => remove_frontend(b, f, p, deadline).await,
+        Removal::GatewayObject(k, name) => crate::apply::gateway::delete(b, *k, name, p, deadline).await,
+        Removal::TlsSecret(name) => remove_secret(b, name, p).await,
         Removal::BackendConfig(name) => remove_backend_config(b, name, p).await,
         Removal::ServiceAnnotations(keys) => remove_annotations(b, keys, p).await.map(|()| true),
         Removal::ContainerPort { container, port } => {
@@ -264,6 +298,16 @@ async fn remove(b: &Base, r: &Removal, p: &Printer, deadline: Instant) -> anyhow
             delete_gcp(b, &url, "deleting the firewall rule", deadline).await
         }
         Removal::ProxySubnet(name) => remove_proxy_subnet(b, name, p, deadline).await,
+    }
+}
+
+async fn remove_secret(b: &Base, name: &str, p: &Printer) -> anyhow::Result<bool> {
+    p.status("Deleting", &format!("secret/{name}"));
+    let (api, dp): (Api<Secret>, _) = (b.kube.api(), DeleteParams::default());
+    match b.kube.retry("delete secret", || api.delete(name, &dp)).await {
+        Ok(_) => Ok(true),
+        Err(e) if is_not_found(&e) => Ok(false),
+        Err(e) => Err(explain(e, "deleting the TLS Secret", &b.kube.server)),
     }
 }
 
@@ -284,10 +328,11 @@ async fn delete_gcp(b: &Base, url: &str, what: &str, deadline: Instant) -> anyho
 async fn remove_frontend(b: &Base, f: &Frontend, p: &Printer, deadline: Instant) -> anyhow::Result<bool> {
     match f {
         Frontend::Ingress { name } => remove_ingress(b, name, p, deadline).await,
+        Frontend::Gateway { name } => crate::apply::gateway::delete(b, Kind::Gateway, name, p, deadline).await,
     }
 }
 
-async fn remove_ingress(b: &Base, name: &str, p: &Printer, deadline: Instant) -> anyhow::Result<bool> {
+pub(crate) async fn remove_ingress(b: &Base, name: &str, p: &Printer, deadline: Instant) -> anyhow::Result<bool> {
     let kube = &b.kube;
     p.status("Deleting", &format!("ingress/{name}"));
     let api: Api<Ingress> = kube.api();
@@ -379,7 +424,7 @@ fn container_port_removal(d: &Deployment, container: &str, port: i64) -> anyhow:
     Ok(serde_json::from_value(json!(ops))?)
 }
 
-async fn remove_container_port(b: &Base, container: &str, port: i64, p: &Printer) -> anyhow::Result<()> {
+pub(crate) async fn remove_container_port(b: &Base, container: &str, port: i64, p: &Printer) -> anyhow::Result<()> {
     let kube = &b.kube;
     p.status("Removing", &format!("containerPort {port} from deployment/gateway"));
     let api: Api<Deployment> = kube.api();

@@ -21,6 +21,16 @@ pub enum CheckId {
     Negs,
     Backends,
     E2e,
+    GatewayApi,
+    HealthPolicy,
+    Gateway,
+    Route,
+    // Security (issue 16).
+    Https,
+    Certificate,
+    Reach,
+    OpenFirewall,
+    Auth,
 }
 
 impl CheckId {
@@ -41,6 +51,15 @@ impl CheckId {
             CheckId::Negs => "negs",
             CheckId::Backends => "backends",
             CheckId::E2e => "e2e",
+            CheckId::GatewayApi => "gateway-api",
+            CheckId::HealthPolicy => "health-check-policy",
+            CheckId::Gateway => "gateway",
+            CheckId::Route => "http-route",
+            CheckId::Https => "https",
+            CheckId::Certificate => "certificate",
+            CheckId::Reach => "reach",
+            CheckId::OpenFirewall => "open-firewall",
+            CheckId::Auth => "auth",
         }
     }
 
@@ -61,6 +80,15 @@ impl CheckId {
             CheckId::Negs => "NEGs",
             CheckId::Backends => "Backend health",
             CheckId::E2e => "In-cluster curl",
+            CheckId::GatewayApi => "Gateway API",
+            CheckId::HealthPolicy => "HealthCheckPolicy",
+            CheckId::Gateway => "Gateway",
+            CheckId::Route => "HTTPRoute",
+            CheckId::Https => "HTTPS",
+            CheckId::Certificate => "Certificate",
+            CheckId::Reach => "Who can reach it",
+            CheckId::OpenFirewall => "Open firewall",
+            CheckId::Auth => "K10 auth",
         }
     }
 
@@ -72,8 +100,8 @@ impl CheckId {
             Firewall => &[Cluster, ProxySubnet],
             HealthCheck => &[Cluster, K10],
             Address => &[Cluster, ProxySubnet, Ingress, Events],
-            Negs => &[Cluster, K10, Service, Ingress],
-            Backends => &[Cluster, K10, Firewall, Service, HealthCheck, Negs],
+            Negs => &[Cluster, K10, Service, Ingress, Gateway, Route],
+            Backends => &[Cluster, K10, Firewall, Service, HealthCheck, Negs, HealthPolicy],
             E2e => &[
                 Cluster,
                 K10,
@@ -85,9 +113,25 @@ impl CheckId {
                 Address,
                 Negs,
                 Backends,
+                GatewayApi,
+                HealthPolicy,
+                Gateway,
+                Route,
             ],
-            _ => &[],
+            Auth => &[K10],
+            _ => gateway_depends_on(self),
         }
+    }
+}
+
+/// Gateway mode's dependencies (Address, NEGs, backends and curl hang off the Gateway there).
+fn gateway_depends_on(id: CheckId) -> &'static [CheckId] {
+    use CheckId::*;
+    match id {
+        Gateway => &[Cluster, GatewayApi, ProxySubnet],
+        Route => &[GatewayApi, Gateway],
+        HealthPolicy => &[GatewayApi, K10],
+        _ => &[],
     }
 }
 

@@ -5,8 +5,13 @@
 
 pub mod check;
 pub mod checks;
+#[cfg(test)]
+mod gateway_tests;
 pub mod observe;
 pub mod render;
+pub mod security;
+#[cfg(test)]
+mod security_tests;
 #[cfg(test)]
 mod tests;
 
@@ -15,7 +20,7 @@ pub use observe::{gather, CurlFailure, Facts};
 
 /// Run every check on what was read, then keep one FAIL per root cause.
 pub fn evaluate(f: &Facts) -> Vec<Check> {
-    root_causes(checks::ALL.iter().map(|check| check(f)).collect())
+    root_causes(checks::for_facts(f).iter().map(|check| check(f)).collect())
 }
 
 /// Checks whose FAIL explains a controller warning (the warning is then evidence, not a cause).

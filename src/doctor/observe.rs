@@ -13,6 +13,7 @@ use crate::cli::{DoctorArgs, Global};
 use crate::discover::{self, K10};
 use crate::gcp::model::{BackendService, GroupHealth, HealthCheck, HealthStatus, NetworkEndpointGroup};
 use crate::gcp::Gcp;
+use crate::kube::Kube;
 use crate::plan;
 use crate::printer::Printer;
 use crate::state::{self, ingress_ip, Base, Vpc, BACKEND_CONFIG};
@@ -95,6 +96,8 @@ pub struct Facts {
     pub backend_config: Option<Value>,
     /// None: not run (`--no-exec`, K10 not found, or no address).
     pub curl: Option<Curl>,
+    /// What the security checks read (certificates served, forwarding rules, the time).
+    pub security: super::security::Security,
 }
 
 impl Facts {
@@ -114,7 +117,11 @@ impl Facts {
 
     /// The first address GKE gave one of them.
     pub fn ip(&self) -> Option<String> {
-        self.ingresses().iter().find_map(|i| ingress_ip(i))
+        let gateway = || crate::doctor::checks::gateway::dashboard(&self.seen);
+        self.ingresses()
+            .iter()
+            .find_map(|i| ingress_ip(i))
+            .or_else(|| crate::gateway::gateway_view(gateway()?).address())
     }
 
     /// The range of the ACTIVE proxy-only subnet, when the VPC was read and has one.
@@ -129,17 +136,28 @@ impl Facts {
 
 /// Read everything, concurrently, in two rounds.
 pub async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts> {
-    let first = first_round(g, p).await?;
+    let kube = crate::kube::connect(g, p).await?;
+    let gcp = Gcp::new(p)?;
+    gather_with(kube, gcp, g, a).await
+}
+
+/// [`gather`] through clients made by the caller (a fleet shares one Google client).
+pub async fn gather_with(kube: Kube, gcp: Gcp, g: &Global, a: &DoctorArgs) -> anyhow::Result<Facts> {
+    let first = first_round(kube, gcp, g).await?;
     let b = &first.base;
     let k10 = first.k10_error.is_none().then_some(&b.k10);
-    let (vpc, hc, bs, negs, health, backend_config, curl) = tokio::join!(
+    let backend = backend_name(b, k10).await;
+    let backend = backend.as_deref();
+    let ingresses = b.seen.gateway_ingresses();
+    let (vpc, hc, bs, negs, health, backend_config, curl, security) = tokio::join!(
         state::vpc(b),
-        state::health_check(b),
-        backend_service(b, k10),
+        health_check(b, backend),
+        backend_service(b, backend),
         negs(b, k10),
-        health(b, k10),
+        health(b, k10, backend),
         backend_config(b, k10),
         curl(b, k10, a),
+        super::security::gather(b, &ingresses),
     );
     Ok(Facts {
         context: b.kube.context.clone(),
@@ -151,6 +169,7 @@ pub async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<F
         health,
         backend_config,
         curl,
+        security,
         seen: first.base.seen,
         k10_error: first.k10_error,
         denied_kube: first.denied_kube,
@@ -168,9 +187,7 @@ struct FirstRound {
 }
 
 /// Round 1: the cluster, K10, nodes, ingresses, events, permissions.
-async fn first_round(g: &Global, p: &Printer) -> anyhow::Result<FirstRound> {
-    let kube = crate::kube::connect(g, p).await?;
-    let gcp = Gcp::new(p)?;
+async fn first_round(kube: Kube, gcp: Gcp, g: &Global) -> anyhow::Result<FirstRound> {
     let nodes_api: Api<Node> = Api::all(kube.client.clone());
     let ing_api: Api<Ingress> = kube.api();
     let ev_api: Api<Event> = kube.api();
@@ -179,7 +196,7 @@ async fn first_round(g: &Global, p: &Printer) -> anyhow::Result<FirstRound> {
         .project
         .clone()
         .or_else(|| discover::parse_context(&kube.context).map(|c| c.project));
-    let (cluster, k10, nodes, ings, events, denied_kube, denied_gcp) = tokio::join!(
+    let (cluster, k10, nodes, ings, events, denied_kube, denied_gcp, gateway) = tokio::join!(
         discover::cluster(g, &kube, &gcp),
         discover::k10(&kube),
         kube.retry("list nodes", || nodes_api.list(&lp)),
@@ -187,6 +204,7 @@ async fn first_round(g: &Global, p: &Printer) -> anyhow::Result<FirstRound> {
         kube.retry("list events", || ev_api.list(&lp)),
         denied_kube(&kube),
         denied_gcp(&gcp, project_guess.as_deref()),
+        crate::gateway::observe(&kube),
     );
     let cluster = cluster?;
     let nodes = nodes
@@ -203,6 +221,7 @@ async fn first_round(g: &Global, p: &Printer) -> anyhow::Result<FirstRound> {
         k10,
         nodes,
         ingresses: ings.map(|l| l.items).unwrap_or_default(),
+        gateway: gateway.unwrap_or_default(), // unreadable: treated as absent
     };
     let base = Base { kube, gcp, seen };
     let denied_gcp = match denied_gcp {
@@ -249,9 +268,29 @@ fn region_url(b: &Base, what: &str, name: &str) -> String {
         .compute_url(&format!("{}/regions/{}/{what}/{name}", c.r.project, c.region))
 }
 
-async fn backend_service(b: &Base, k10: Option<&K10>) -> Option<BackendService> {
-    let n = state::neg_name(k10?)?;
-    let url = region_url(b, "backendServices", &n);
+/// The load balancer's health check: GKE names it as the backend service (Ingress: the NEG's name).
+async fn health_check(b: &Base, backend: Option<&str>) -> Option<HealthCheck> {
+    if !crate::doctor::checks::gateway::gateway_mode(&b.seen) {
+        return state::health_check(b).await;
+    }
+    let url = region_url(b, "healthChecks", backend?);
+    b.gcp.get_opt::<HealthCheck>(&url).await.ok().flatten()
+}
+
+/// The backend service to read: named as the NEG for an Ingress; GKE's `gkegw1-` one for a Gateway.
+async fn backend_name(b: &Base, k10: Option<&K10>) -> Option<String> {
+    if crate::doctor::checks::gateway::gateway_mode(&b.seen) {
+        return crate::gateway::backend_service(b)
+            .await
+            .ok()
+            .flatten()
+            .map(|bs| bs.name);
+    }
+    state::neg_name(k10?)
+}
+
+async fn backend_service(b: &Base, name: Option<&str>) -> Option<BackendService> {
+    let url = region_url(b, "backendServices", name?);
     b.gcp.get_opt::<BackendService>(&url).await.ok().flatten()
 }
 
@@ -263,8 +302,12 @@ async fn negs(b: &Base, k10: Option<&K10>) -> Result<Vec<NetworkEndpointGroup>, 
 }
 
 /// getHealth for the NEG of each zone in the Service's neg-status, concurrently.
-async fn health(b: &Base, k10: Option<&K10>) -> Result<Vec<(String, Vec<HealthStatus>)>, String> {
-    let Some(n) = k10.and_then(state::neg_name) else {
+async fn health(
+    b: &Base,
+    k10: Option<&K10>,
+    backend: Option<&str>,
+) -> Result<Vec<(String, Vec<HealthStatus>)>, String> {
+    let (Some(n), Some(backend)) = (k10.and_then(state::neg_name), backend) else {
         return Ok(vec![]);
     };
     let zones = k10
@@ -283,7 +326,7 @@ async fn health(b: &Base, k10: Option<&K10>) -> Result<Vec<(String, Vec<HealthSt
                 .compute_url(&format!("{project}/zones/{z}/networkEndpointGroups/{n}"))
         })
         .collect();
-    let url = format!("{}/getHealth", region_url(b, "backendServices", &n));
+    let url = format!("{}/getHealth", region_url(b, "backendServices", backend));
     let futs = groups.iter().map(|gr| {
         let body = json!({"group": gr});
         let url = url.clone();
@@ -314,18 +357,7 @@ async fn curl(b: &Base, k10: Option<&K10>, a: &DoctorArgs) -> Option<Curl> {
         return None;
     }
     let k = k10?;
-    let ings = b.gateway_ingresses();
-    let (ing, ip) = ings.iter().find_map(|i| Some((i, ingress_ip(i)?)))?;
-    let path = ings
-        .iter()
-        .find_map(|i| {
-            serde_json::to_value(i).ok()?["spec"]["rules"][0]["http"]["paths"][0]["path"]
-                .as_str()
-                .map(str::to_string)
-        })
-        .unwrap_or_else(|| k.dashboard_path());
-    let path = plan::normalize_path(&path).unwrap_or(path);
-    let ep = verify::Endpoint::of(ing, &ip);
+    let (ep, path) = curl_target(b, k)?;
     for cand in verify::curl_candidates(b, a.probe_pod.as_deref()) {
         match verify::curl(b, &cand, &ep, &path).await {
             Ok(Ok(page)) => {
@@ -344,6 +376,24 @@ async fn curl(b: &Base, k10: Option<&K10>, a: &DoctorArgs) -> Option<Curl> {
     Some(Err(CurlFailure::NoCurlPod {
         probe_pod: a.probe_pod.clone(),
     }))
+}
+
+/// Where to curl: the first Ingress to gateway with an address, else the dashboard's Gateway.
+fn curl_target(b: &Base, k: &K10) -> Option<(verify::Endpoint, String)> {
+    let ings = b.gateway_ingresses();
+    let Some((ing, ip)) = ings.iter().find_map(|i| Some((i, ingress_ip(i)?))) else {
+        return crate::doctor::checks::gateway::curl_target(&b.seen, k);
+    };
+    let path = ings
+        .iter()
+        .find_map(|i| {
+            serde_json::to_value(i).ok()?["spec"]["rules"][0]["http"]["paths"][0]["path"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| k.dashboard_path());
+    let path = plan::normalize_path(&path).unwrap_or(path);
+    Some((verify::Endpoint::of(ing, &ip), path))
 }
 
 fn access_review(namespace: &str, (verb, group, res, sub): (&str, &str, &str, &str)) -> SelfSubjectAccessReview {

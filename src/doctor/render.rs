@@ -56,7 +56,17 @@ pub fn table_report(p: &Printer, checks: &[Check]) -> Vec<String> {
 
 /// The JSON (or YAML) document: schema version, where doctor looked, the summary and the checks.
 pub fn document(f: &Facts, checks: &[Check], out: Output) -> anyhow::Result<String> {
-    let doc = json!({
+    let doc = report(f, checks);
+    Ok(if out == Output::Json {
+        serde_json::to_string_pretty(&doc)?
+    } else {
+        serde_norway::to_string(&doc)?
+    })
+}
+
+/// The report as a JSON value (a fleet's report holds one per cluster).
+pub fn report(f: &Facts, checks: &[Check]) -> serde_json::Value {
+    json!({
         "schemaVersion": 1,
         "context": f.context,
         "cluster": f.cluster().path(),
@@ -66,10 +76,5 @@ pub fn document(f: &Facts, checks: &[Check], out: Output) -> anyhow::Result<Stri
             "fail": count(checks, Outcome::Fail), "skip": count(checks, SKIP),
         },
         "checks": checks,
-    });
-    Ok(if out == Output::Json {
-        serde_json::to_string_pretty(&doc)?
-    } else {
-        serde_norway::to_string(&doc)?
     })
 }

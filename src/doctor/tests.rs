@@ -1739,7 +1739,8 @@ fn the_healthy_world_passes_every_check() {
     let mut sorted = ids.clone();
     sorted.sort();
     assert_eq!(ids, sorted, "checks run in CheckId order");
-    for c in &checks {
+    // The security checks (issue 16) judge posture, not the chain: see doctor/checks/https.rs.
+    for c in checks.iter().filter(|c| c.id < CheckId::Https) {
         assert_eq!(c.result, P, "{c:#?}");
     }
 }
@@ -2034,7 +2035,12 @@ fn json_keeps_todays_ids_outcomes_and_texts() {
             "address",
             "negs",
             "backends",
-            "e2e"
+            "e2e",
+            "https",
+            "certificate",
+            "reach",
+            "open-firewall",
+            "auth"
         ]
     );
     for o in [P, W, F, S, blocked(CheckId::Cluster)] {

@@ -7,6 +7,7 @@
 //! - Lists page through `nextPageToken`; operations are waited for with `wait` and a deadline.
 
 pub mod model;
+pub mod quota;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -75,6 +76,8 @@ pub struct Gcp {
     pub crm: String,
     pub stats: Arc<Stats>,
     printer: Printer,
+    /// Shared by a fleet run: per-project rate limits, 429 back-off and reads done once.
+    quota: Option<Arc<quota::Quota>>,
 }
 
 struct Attempt {
@@ -191,7 +194,14 @@ impl Gcp {
             ),
             stats: Arc::new(Stats::default()),
             printer: printer.clone(),
+            quota: None,
         })
+    }
+
+    /// The same client, sharing `quota` (a fleet's) with every other client that has it.
+    pub fn with_quota(mut self, quota: Arc<quota::Quota>) -> Gcp {
+        self.quota = Some(quota);
+        self
     }
 
     /// `projects/{p}/...` under the Compute endpoint.
@@ -220,6 +230,22 @@ impl Gcp {
     }
 
     async fn once(&self, method: &Method, url: &str, body: Option<&Value>) -> Result<Value, Attempt> {
+        if let Some(q) = &self.quota {
+            q.admit(url).await;
+        }
+        let r = self.attempt(method, url, body).await;
+        if let (Some(q), Err(a)) = (&self.quota, &r) {
+            if a.err
+                .downcast_ref::<GcpError>()
+                .is_some_and(|e| quota::is_rate_limited(e.status, &e.reason))
+            {
+                q.back_off(url, a.retry_after.unwrap_or(Duration::from_secs(1))).await;
+            }
+        }
+        r
+    }
+
+    async fn attempt(&self, method: &Method, url: &str, body: Option<&Value>) -> Result<Value, Attempt> {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
         let headers = self.auth_headers().await.map_err(|err| Attempt {
             err,
@@ -284,7 +310,7 @@ impl Gcp {
             method: method.to_string(),
             path,
         };
-        let retryable = status == 429 || (500..600).contains(&status) && status != 501;
+        let retryable = quota::is_rate_limited(status, &err.reason) || (500..600).contains(&status) && status != 501;
         Err(Attempt {
             err: anyhow::Error::new(err),
             retryable,
@@ -293,7 +319,24 @@ impl Gcp {
     }
 
     /// One API call with retries. `idempotent`: safe to repeat (GET, reads, requests with a requestId).
+    /// With a fleet's quota, a read that is the same for every cluster of a project is made once.
     pub async fn call(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        idempotent: bool,
+    ) -> anyhow::Result<Value> {
+        match self.quota.as_ref().filter(|_| quota::is_shared_read(&method, url)) {
+            Some(q) => {
+                let key = format!("{method} {url} {}", body.map(Value::to_string).unwrap_or_default());
+                q.once(key, || self.call_each(method, url, body, idempotent)).await
+            }
+            None => self.call_each(method, url, body, idempotent).await,
+        }
+    }
+
+    async fn call_each(
         &self,
         method: Method,
         url: &str,

@@ -26,6 +26,14 @@ pub struct Cluster {
 pub struct NetworkConfig {
     pub network: String,
     pub subnetwork: String,
+    pub gateway_api_config: GatewayApiConfig,
+}
+
+/// `networkConfig.gatewayApiConfig`: absent or `CHANNEL_DISABLED` until Gateway API is enabled.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GatewayApiConfig {
+    pub channel: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -67,6 +75,29 @@ pub struct Network {
     pub name: String,
     pub self_link: String,
     pub auto_create_subnetworks: Option<bool>,
+    /// VPC Network Peering: networks whose clients reach this VPC's internal addresses.
+    pub peerings: Vec<Peering>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Peering {
+    pub name: String,
+    /// The peer network's URL.
+    pub network: String,
+    /// `ACTIVE` or `INACTIVE`.
+    pub state: String,
+}
+
+/// A regional SSL certificate (`regionSslCertificates`): only its public certificate is read.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SslCertificate {
+    pub name: String,
+    /// PEM.
+    pub certificate: Option<String>,
+    pub expire_time: Option<String>,
+    pub subject_alternative_names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -226,6 +257,10 @@ pub struct ForwardingRule {
     pub network: Option<String>,
     pub subnetwork: Option<String>,
     pub self_link: String,
+    /// Clients in every region of the VPC (not only the load balancer's) may connect.
+    pub allow_global_access: Option<bool>,
+    /// `80-80`, `443-443`.
+    pub port_range: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

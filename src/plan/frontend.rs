@@ -17,6 +17,8 @@ use super::{normalize_path, Change, Notes, Settings, Step, INGRESS};
 pub enum Frontend {
     /// A `gce-internal` Ingress (GKE's internal Application Load Balancer).
     Ingress { name: String },
+    /// A Gateway of class `gke-l7-rilb` with its HTTPRoute (GKE Gateway API).
+    Gateway { name: String },
 }
 
 impl Frontend {
@@ -24,25 +26,28 @@ impl Frontend {
     pub fn kind(&self) -> &'static str {
         match self {
             Frontend::Ingress { .. } => "Ingress",
+            Frontend::Gateway { .. } => "Gateway",
         }
     }
     pub fn name(&self) -> &str {
         match self {
-            Frontend::Ingress { name } => name,
+            Frontend::Ingress { name } | Frontend::Gateway { name } => name,
         }
     }
     /// `ingress/NAME`, as kubectl names it.
     pub fn resource(&self) -> String {
         format!("{}/{}", self.kind().to_lowercase(), self.name())
     }
-    /// The front ends install made in the namespace (by label), in the order listed.
+    /// The front ends install made in the namespace (by label), Ingresses first, in the order listed.
     pub fn installed(seen: &Observed) -> Vec<Frontend> {
-        seen.ingresses
-            .iter()
-            .filter(|i| is_ours(i))
-            .map(|i| Frontend::Ingress {
-                name: i.metadata.name.clone().unwrap_or_default(),
-            })
+        let ingresses = seen.ingresses.iter().filter(|i| is_ours(i)).map(|i| Frontend::Ingress {
+            name: i.metadata.name.clone().unwrap_or_default(),
+        });
+        let gateways = seen.gateway.gateways.iter().filter(|g| crate::gateway::is_ours(g));
+        ingresses
+            .chain(gateways.map(|g| Frontend::Gateway {
+                name: g.metadata.name.clone().unwrap_or_default(),
+            }))
             .collect()
     }
 }
@@ -63,7 +68,7 @@ pub fn adoptable<'a>(seen: &'a Observed, s: &Settings) -> Option<&'a Ingress> {
         || s.path.is_some()
         || s.static_ip.is_some()
         || s.host.is_some()
-        || s.tls_secret.is_some();
+        || s.has_certificate();
     if asked || !Frontend::installed(seen).is_empty() {
         return None;
     }
@@ -94,9 +99,10 @@ pub fn choose(seen: &Observed, s: &Settings) -> anyhow::Result<(Frontend, String
     }
     let name = s.ingress_name.clone().unwrap_or_else(|| format!("{}-ilb", k.release));
     let path = dashboard_path(k, s.path.as_deref())?;
-    if s.tls_secret.is_some() && s.host.is_none() {
+    if s.has_certificate() && s.host.is_none() {
+        let flag = if s.self_signed { "--self-signed" } else { "--tls-secret" };
         return Err(error::usage(
-            "--tls-secret needs --host (the certificate's host name)",
+            format!("{flag} needs --host (the certificate's host name)"),
             "pass --host k10.example.internal",
         ));
     }
@@ -131,6 +137,7 @@ pub fn dashboard_path(k: &K10, asked: Option<&str>) -> anyhow::Result<String> {
 pub fn step(seen: &Observed, f: &Frontend, path: &str, s: &Settings, notes: &mut Notes) -> anyhow::Result<Step> {
     match f {
         Frontend::Ingress { name } => ingress(seen, name, path, s, notes),
+        Frontend::Gateway { name } => super::gateway::gateway_step(seen, name, s),
     }
 }
 

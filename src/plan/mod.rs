@@ -6,12 +6,16 @@
 mod fields;
 mod firewall;
 mod frontend;
+pub mod gateway;
+#[cfg(test)]
+mod gateway_tests;
 mod health_check;
 mod preconditions;
 mod proxy_subnet;
 mod service;
 #[cfg(test)]
 mod tests;
+pub mod tls;
 
 use ipnet::Ipv4Net;
 use kube::api::DynamicObject;
@@ -85,6 +89,26 @@ pub enum Change {
     /// Merge-patch the existing front end.
     UpdateFrontend {
         patch: Value,
+    },
+    /// Turn Gateway API on (Container API `clusters.update`, then its operation).
+    EnableGatewayApi {
+        body: Value,
+    },
+    /// Create a Gateway API object or GKE policy (the manifest names its kind).
+    CreateObject {
+        body: Value,
+    },
+    /// Merge-patch one (`body`: the wanted manifest, for its kind and name).
+    PatchObject {
+        body: Value,
+        patch: Value,
+    },
+    /// Make (or, `replace`, remake) the self-signed certificate's Secret; the key is made at apply
+    /// time and never appears in a plan or manifest.
+    TlsSecret {
+        name: String,
+        host: String,
+        replace: bool,
     },
 }
 
@@ -189,6 +213,8 @@ pub struct Plan {
     /// HTTPS only (TLS without a static IP: GKE cannot serve both on one internal IP).
     pub https: bool,
     pub host: Option<String>,
+    /// The `kubernetes.io/tls` Secret the front end serves (`--tls-secret`, or `--self-signed`'s).
+    pub certificate: Option<String>,
 }
 
 impl Plan {
@@ -221,6 +247,10 @@ pub struct Settings {
     pub tls_secret: Option<String>,
     pub proxy_range: Option<String>,
     pub allow_unauthenticated: bool,
+    /// `--self-signed`: install makes the certificate (see [`tls`]).
+    pub self_signed: bool,
+    /// `--https-only`: no HTTP even with a static IP.
+    pub no_http: bool,
 }
 
 impl Settings {
@@ -242,12 +272,29 @@ impl Settings {
             tls_secret: a.tls_secret.clone(),
             proxy_range: a.proxy_subnet_range.clone(),
             allow_unauthenticated: a.allow_unauthenticated,
+            self_signed: a.self_signed,
+            no_http: a.https_only,
         })
     }
 
-    /// HTTPS only: TLS without a static IP (GKE serves both on one internal IP only with one).
+    /// HTTPS only: TLS with `--https-only`, or without a static IP (GKE serves both on one
+    /// internal IP only with one).
     pub fn https_only(&self) -> bool {
-        self.tls_secret.is_some() && self.static_ip.is_none()
+        self.has_certificate() && (self.static_ip.is_none() || self.no_http)
+    }
+
+    /// A certificate is asked for (`--tls-secret` or `--self-signed`).
+    pub fn has_certificate(&self) -> bool {
+        self.tls_secret.is_some() || self.self_signed
+    }
+
+    /// The `kubernetes.io/tls` Secret the front end serves, for K10 release `release`.
+    pub fn certificate_secret(&self, release: &str) -> Option<String> {
+        match (&self.tls_secret, self.self_signed) {
+            (Some(t), _) => Some(t.clone()),
+            (None, true) => Some(tls::self_signed_name(release)),
+            (None, false) => None,
+        }
     }
 }
 
@@ -313,7 +360,8 @@ pub fn compute(
     let service = service::step(&seen.k10, strategy)?;
     let (frontend, path) = frontend::choose(seen, s)?;
     let exposed = frontend::step(seen, &frontend, &path, s, &mut notes)?;
-    if s.https_only() {
+    notes.warnings.extend(gateway::recommendation(seen));
+    if s.https_only() && s.static_ip.is_none() {
         notes.warnings.push(
             "HTTPS only: GKE serves HTTP and HTTPS on one internal IP only with a static IP (--static-ip)".into(),
         );
@@ -328,5 +376,6 @@ pub fn compute(
         warnings: notes.warnings,
         https: s.https_only(),
         host: s.host.clone(),
+        certificate: s.certificate_secret(&seen.k10.release),
     })
 }

@@ -48,6 +48,8 @@ fn settings() -> Settings {
         tls_secret: None,
         proxy_range: None,
         allow_unauthenticated: false,
+        self_signed: false,
+        no_http: false,
     }
 }
 

@@ -2,11 +2,13 @@
 //! the real `kubectl` and `gcloud` (skipped, with a message, only where the binary is absent).
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
 use gke_sim::{LoggedRequest, Sim, SimConfig};
+
+pub mod hints;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_kubectl-kasten_ilb");
 
@@ -129,6 +131,21 @@ pub fn check_of<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::
         .as_array()
         .and_then(|cs| cs.iter().find(|c| c["id"] == id))
         .unwrap_or_else(|| panic!("no check {id} in {report}"))
+}
+
+/// Copies the executable `from` to `to`, ready to run. The copy is written by a child process
+/// (`cp`), never by this one: tests run on many threads, and a child that another thread forks
+/// while this process has the new file open for writing inherits that descriptor until it execs,
+/// so running the file just written fails now and then with ETXTBSY ("Text file busy"). A renamed
+/// temporary file would not help (the inode stays open); a child's descriptors close when it exits.
+pub fn install_executable(from: &Path, to: &Path) {
+    let o = std::process::Command::new("cp")
+        .arg("--")
+        .arg(from)
+        .arg(to)
+        .output()
+        .expect("cp runs");
+    ok(&o);
 }
 
 pub fn which(bin: &str) -> Option<PathBuf> {

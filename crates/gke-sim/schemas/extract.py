@@ -12,7 +12,7 @@ import sys
 
 ROOTS = {
     "compute.v1.json": ["Subnetwork", "Firewall", "Address", "ResourceGroupReference",
-                         "NetworkEndpointGroupsListEndpointsRequest", "Operation"],
+                         "NetworkEndpointGroupsListEndpointsRequest", "Operation", "SslCertificate"],
     "container.v1.json": ["UpdateClusterRequest", "SetAddonsConfigRequest"],
 }
 KEEP = {"type", "properties", "items", "enum", "$ref", "additionalProperties", "format"}

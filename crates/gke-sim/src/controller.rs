@@ -32,12 +32,14 @@ pub fn settle(w: &mut World) {
             reconcile_ingress(w, &key.0, &key.1, true);
         }
     }
+    crate::gateway_api::tick(w, true);
     if !crate::readiness::reflect(w).is_empty() {
         sync_pods(w);
         sync_endpoints(w);
         for key in ingress_keys(w) {
             reconcile_ingress(w, &key.0, &key.1, true);
         }
+        crate::gateway_api::tick(w, true);
     }
 }
 
@@ -83,6 +85,7 @@ pub fn next_due(w: &World, now: Instant) -> Option<Instant> {
         .flat_map(|m| [m.first_seen.map(|t| t + delay), m.deleting_since.map(|t| t + delay / 2)])
         .flatten()
         .chain(crate::readiness::next_timeout(w))
+        .chain(crate::gateway_api::next_due(w))
         .filter(|t| *t > now)
         .min()
 }
@@ -97,6 +100,7 @@ pub fn tick(w: &mut World) {
     for key in ingress_keys(w) {
         reconcile_ingress(w, &key.0, &key.1, false);
     }
+    crate::gateway_api::tick(w, false);
     if !crate::readiness::reflect(w).is_empty() {
         w.touch(); // the next pass finishes what the gate held back
     }
@@ -711,8 +715,11 @@ fn check_frontend(w: &mut World, key: &(String, String), ing: &Value, class: Cla
     for t in ing["spec"]["tls"].as_array().into_iter().flatten() {
         let secret = t["secretName"].as_str().unwrap_or_default();
         if w.kube_get("Secret", &key.0, secret).is_none() {
-            let msg = format!("Could not find TLS certificate: secrets \"{secret}\" not found");
-            warn_if_new(w, key, ing, "Sync", &msg);
+            let msgs = crate::alb::missing_tls_secret(secret);
+            let last = w.ingress_memo.get(key).and_then(|m| m.last_warning.clone());
+            if !msgs.iter().any(|m| last.as_ref() == Some(m)) {
+                msgs.iter().for_each(|m| warn_once(w, key, ing, "Sync", m));
+            }
             return None;
         }
     }
@@ -740,10 +747,7 @@ fn ingress_ip(w: &mut World, key: &(String, String), ing: &Value, class: Class, 
     if class == Class::Internal && active_proxy_subnet(w).is_none() {
         let tp = frontend_name("tp", &key.0, &key.1);
         let tp_url = format!("{}/targetHttpProxies/{}", w.region_url(&region), tp);
-        let msg = err(format!(
-            "googleapi: Error 400: Invalid value for field 'resource.target': '{tp_url}'. A reserved and active \
-             subnetwork is required in the same region and VPC as the forwarding rule., invalid"
-        ));
+        let msg = err(format!("googleapi: Error 400: {}, invalid", invalid_target(&tp_url)));
         warn_if_new(w, key, ing, "Sync", &msg);
         return None;
     }
@@ -755,6 +759,10 @@ fn ingress_ip(w: &mut World, key: &(String, String), ing: &Value, class: Class, 
         .filter(|ip| ip.starts_with("10.") == (class == Class::Internal));
     if let Some(sname) = &fe.static_name {
         match w.compute.addresses.get(&format!("{region}/{sname}")) {
+            Some(a) if crate::alb::in_proxy_only_subnet(w, a) => {
+                warn_if_new(w, key, ing, "Sync", &err(crate::alb::NOT_PRIVATE.into()));
+                return None;
+            }
             Some(a) => ip = a["address"].as_str().map(str::to_string),
             None => {
                 let msg = err(format!(
@@ -774,6 +782,15 @@ fn ingress_ip(w: &mut World, key: &(String, String), ing: &Value, class: Class, 
             format!("34.149.{}.{}", 100 + n / 250, n % 250 + 2)
         }
     })
+}
+
+/// Compute's error for a forwarding rule of an internal proxy load balancer when the region and
+/// VPC have no ACTIVE proxy-only subnet (shared by the Ingress and Gateway controllers).
+pub fn invalid_target(tp_url: &str) -> String {
+    format!(
+        "Invalid value for field 'resource.target': '{tp_url}'. A reserved and active subnetwork is required \
+         in the same region and VPC as the forwarding rule."
+    )
 }
 
 /// Names of the frontend pieces: (URL map, target proxy, forwarding rule).
@@ -820,7 +837,9 @@ fn sync_frontend(
     let tp_obj = json!({"kind": "compute#targetHttpProxy", "name": tp, "urlMap": format!("{scope_url}/urlMaps/{um}"),
         "selfLink": format!("{scope_url}/targetHttpProxies/{tp}")});
     upsert(&mut w.compute.target_proxies, format!("{region}/{tp}"), tp_obj);
+    let both = internal && fe.allow_http && fe.tls;
     let port_range = match (fe.allow_http, fe.tls) {
+        (true, true) if internal => "80-80",
         (true, true) => "80-443",
         (true, false) => "80-80",
         (false, _) => "443-443",
@@ -836,6 +855,8 @@ fn sync_frontend(
         "selfLink": format!("{scope_url}/forwardingRules/{fr}"),
         "region": regional(w),
     });
+    let (fs, ts) = (frontend_name("fs", ns, name), frontend_name("ts", ns, name));
+    crate::alb::sync_https_rule(w, &region, &fr_obj, (um, &fs, &ts), both);
     if internal {
         w.compute.global_forwarding_rules.remove(fr);
         upsert(&mut w.compute.forwarding_rules, format!("{region}/{fr}"), fr_obj);
@@ -930,11 +951,15 @@ fn subnet_of_cluster(w: &World) -> String {
     w.cluster["subnetwork"].as_str().unwrap_or("default").to_string()
 }
 
-fn upsert(map: &mut BTreeMap<String, Value>, key: String, mut v: Value) {
+pub(crate) fn upsert(map: &mut BTreeMap<String, Value>, key: String, mut v: Value) {
     if let Some(old) = map.get(&key) {
         v["id"] = old["id"].clone();
         v["creationTimestamp"] = old["creationTimestamp"].clone();
         v["fingerprint"] = old["fingerprint"].clone();
+        // Global access set outside the controller (gcloud) is kept: the Ingress has no say in it.
+        if old["allowGlobalAccess"] == json!(true) {
+            v["allowGlobalAccess"] = json!(true);
+        }
     } else {
         v["id"] = json!(format!(
             "{}",
@@ -1092,9 +1117,10 @@ pub fn infer_health_check(w: &World, svc: &Value, port: &Value) -> (String, Opti
     (path, None, interval, timeout, host)
 }
 
-/// Create or update the NEGs, health check and backend service for one Service port.
-/// Returns the backend service URL and the NEG target port.
-fn sync_backend(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (String, Option<i64>) {
+/// The NEG controller's part, shared by the Ingress and Gateway controllers: one NEG per zone with
+/// pods behind a Service port, and the Service's `neg-status`. Returns the NEG URLs and the NEG
+/// target port.
+pub fn sync_negs(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (Vec<String>, Option<i64>) {
     let svc_name = svc["metadata"]["name"].as_str().unwrap_or_default().to_string();
     let sport = port["port"].as_i64().unwrap_or(80);
     let name = neg_name(ns, &svc_name, sport);
@@ -1183,6 +1209,17 @@ fn sync_backend(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (String, 
         s2["metadata"]["annotations"]["cloud.google.com/neg-status"] = json!(status);
         w.kube_put(s2);
     }
+    (groups, target_port)
+}
+
+/// Create or update the NEGs, health check and backend service for one Service port.
+/// Returns the backend service URL and the NEG target port.
+fn sync_backend(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (String, Option<i64>) {
+    let svc_name = svc["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    let sport = port["port"].as_i64().unwrap_or(80);
+    let name = neg_name(ns, &svc_name, sport);
+    let region = w.region.clone();
+    let (groups, target_port) = sync_negs(w, ns, svc, port);
 
     // Health check: inferred when first created; BackendConfig always wins.
     let hc_key = format!("{region}/{name}");
@@ -1268,6 +1305,14 @@ fn ensure_l7_firewall(w: &mut World, ports: &BTreeSet<i64>) {
     {
         return;
     }
+    if crate::xpn::firewall_blocked(w) {
+        let ings: Vec<Value> = w
+            .kube_in_ns("Ingress", "")
+            .into_iter()
+            .filter(|i| classify(i) != Class::Ignored)
+            .collect();
+        return crate::xpn::raise(w, &ings, &name, &want);
+    }
     compute::firewall(w, &name, want);
 }
 
@@ -1283,7 +1328,7 @@ fn maybe_remove_l7_firewall(w: &mut World) {
 
 fn garbage_collect(w: &mut World, ns: &str, name: &str) {
     let region = w.region.clone();
-    for kind in ["um", "tp", "fr"] {
+    for kind in ["um", "tp", "fr", "ts", "fs"] {
         let n = frontend_name(kind, ns, name);
         let key = format!("{region}/{n}");
         w.compute.url_maps.remove(&key);
@@ -1319,6 +1364,9 @@ fn garbage_collect(w: &mut World, ns: &str, name: &str) {
         let n = neg_name(ns, &b.svc, sport);
         w.compute.backend_services.remove(&format!("{region}/{n}"));
         w.compute.health_checks.remove(&format!("{region}/{n}"));
+        if crate::gateway_api::uses_neg(w, &n) {
+            continue; // a Gateway's backend service still serves from these NEGs
+        }
         w.compute.negs.retain(|k, _| !k.ends_with(&format!("/{n}")));
         let mut s2 = svc;
         if let Some(a) = s2["metadata"]["annotations"].as_object_mut() {
@@ -1549,7 +1597,7 @@ pub fn vpc_http(
             }
         }
         let bs_name = service.rsplit('/').next().unwrap_or_default().to_string();
-        if bs_name.contains("-kube-system-default-http-backend-") {
+        if bs_name.contains("-kube-system-default-http-backend-") || bs_name.contains("-gw-serve404-") {
             return Ok((404, DEFAULT_BACKEND_404.to_string()));
         }
         let internal = fr["loadBalancingScheme"] == json!("INTERNAL_MANAGED");

@@ -30,11 +30,16 @@ pub async fn exec_handler(
     let query = query.unwrap_or_default();
     let mut command = vec![];
     let mut container = None;
+    let mut streams = Streams::default();
     for kv in query.split('&') {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        let yes = v == "true" || v == "1";
         match k {
             "command" => command.push(crate::urldecode(v)),
             "container" => container = Some(crate::urldecode(v)),
+            "stdout" => streams.stdout = yes,
+            "stderr" => streams.stderr = yes,
+            "tty" => streams.tty = yes,
             _ => {}
         }
     }
@@ -80,23 +85,76 @@ pub async fn exec_handler(
         return status(400, "BadRequest", "gke-sim serves pods/exec over WebSocket (v5.channel.k8s.io / v4.channel.k8s.io) only; SPDY is not simulated", None);
     };
     ws.protocols(["v5.channel.k8s.io", "v4.channel.k8s.io"])
-        .on_upgrade(move |socket| stream_result(socket, result))
+        .on_upgrade(move |socket| stream_result(socket, result, streams))
         .into_response()
 }
 
-async fn stream_result(mut socket: WebSocket, r: ExecResult) {
-    let frame = |ch: u8, data: &[u8]| {
+/// The output streams the client asked for (`stdout=true`, `stderr=true`, `tty=true`); the error
+/// stream (3) is always there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Streams {
+    pub stdout: bool,
+    pub stderr: bool,
+    pub tty: bool,
+}
+
+/// How long the simulated runtime takes to start the command before its first byte comes back.
+///
+/// Not only realism: kubectl up to 1.33 (client-go's websocket executor before kubernetes#131203)
+/// starts reading the connection *before* it has created its streams, drops a frame for a stream
+/// it has not created yet ("Unknown stream id 1, discarding message"), and once the server has
+/// closed, fails creating the rest ("closed all streams"). A real runtime takes this long and
+/// more; answering at once made `kubectl exec` fail about once in a hundred runs under load.
+pub const START: std::time::Duration = std::time::Duration::from_millis(150);
+
+/// The frames the server sends, in order: each output on its stream if the client opened it
+/// (with a TTY stderr is folded into stdout, as the runtime does), then the status on the error
+/// stream. The close follows them.
+pub fn frames(r: &ExecResult, s: Streams) -> Vec<(u8, Vec<u8>)> {
+    let mut out = vec![];
+    let mut stdout = r.stdout.clone();
+    if s.tty {
+        stdout.push_str(&r.stderr);
+    }
+    if s.stdout && !stdout.is_empty() {
+        out.push((1, stdout.into_bytes()));
+    }
+    if s.stderr && !s.tty && !r.stderr.is_empty() {
+        out.push((2, r.stderr.clone().into_bytes()));
+    }
+    out.push((3, exit_status(r).to_string().into_bytes()));
+    out
+}
+
+async fn stream_result(mut socket: WebSocket, r: ExecResult, s: Streams) {
+    // Read what the client sends meanwhile (stdin, its close signal, pings) while the command
+    // "starts"; the simulated commands do not read stdin.
+    let start = tokio::time::sleep(START);
+    tokio::pin!(start);
+    loop {
+        tokio::select! {
+            _ = &mut start => break,
+            m = socket.recv() => if !matches!(m, Some(Ok(_))) { return },
+        }
+    }
+    for (ch, data) in frames(&r, s) {
         let mut v = vec![ch];
-        v.extend_from_slice(data);
-        Message::Binary(v.into())
-    };
-    if !r.stdout.is_empty() {
-        let _ = socket.send(frame(1, r.stdout.as_bytes())).await;
+        v.extend_from_slice(&data);
+        if socket.send(Message::Binary(v.into())).await.is_err() {
+            return;
+        }
     }
-    if !r.stderr.is_empty() {
-        let _ = socket.send(frame(2, r.stderr.as_bytes())).await;
-    }
-    let st = match (&r.start_error, r.exit) {
+    let _ = socket
+        .send(Message::Close(Some(axum::extract::ws::CloseFrame {
+            code: 1000,
+            reason: "".into(),
+        })))
+        .await;
+}
+
+/// The `Status` on the error stream: success, the exit code, or why the runtime could not start it.
+fn exit_status(r: &ExecResult) -> serde_json::Value {
+    match (&r.start_error, r.exit) {
         (Some(msg), _) => json!({"metadata": {}, "status": "Failure", "message": msg, "reason": "InternalError",
                                   "details": {"causes": [{"message": msg}]}, "code": 500}),
         (None, Some(0)) => json!({"metadata": {}, "status": "Success"}),
@@ -105,14 +163,7 @@ async fn stream_result(mut socket: WebSocket, r: ExecResult) {
             json!({"metadata": {}, "status": "Failure", "message": format!("command terminated with non-zero exit code: error executing command [{}], exit code {code}", "curl"),
                    "reason": "NonZeroExitCode", "details": {"causes": [{"reason": "ExitCode", "message": code.to_string()}]}})
         }
-    };
-    let _ = socket.send(frame(3, st.to_string().as_bytes())).await;
-    let _ = socket
-        .send(Message::Close(Some(axum::extract::ws::CloseFrame {
-            code: 1000,
-            reason: "".into(),
-        })))
-        .await;
+    }
 }
 
 fn image_base(image: &str) -> String {
@@ -170,6 +221,7 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
     let mut fail = false;
     let mut head = false;
     let mut include = false;
+    let mut insecure = false;
     let mut out_null = false;
     let mut write_out = None;
     let mut url = None;
@@ -228,6 +280,7 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
                 "fail" => fail = true,
                 "head" => head = true,
                 "include" => include = true,
+                "insecure" => insecure = true,
                 _ => {}
             }
         } else if let Some(short) = a.strip_prefix('-') {
@@ -238,6 +291,7 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
                     'f' => fail = true,
                     'I' => head = true,
                     'i' => include = true,
+                    'k' => insecure = true,
                     _ => {}
                 }
             }
@@ -288,6 +342,12 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
         Ok(r) => r,
         Err((c, m)) => return err(c, m),
     };
+    // Every certificate a load balancer serves here is self-signed (gke-sim has no CA): curl refuses
+    // it unless told not to verify (-k), and reports X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT (18).
+    let verify = lb_tls(w, &connect, scheme).then_some(18);
+    if verify.is_some() && !insecure {
+        return err(60, "SSL certificate problem: self-signed certificate".into());
+    }
     let reason = match code {
         200 => "OK",
         301 => "Moved Permanently",
@@ -318,6 +378,7 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
         stdout.push_str(&body);
     }
     if let Some(wo) = write_out {
+        let wo = wo.replace("%{ssl_verify_result}", &verify.unwrap_or(0).to_string());
         stdout.push_str(&wo.replace("%{http_code}", &code.to_string()).replace("\\n", "\n"));
     }
     ExecResult {
@@ -325,5 +386,58 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
         stderr: String::new(),
         exit: Some(0),
         start_error: None,
+    }
+}
+
+/// An HTTPS request to a load balancer's address (its certificate is what curl verifies).
+fn lb_tls(w: &World, addr: &str, scheme: &str) -> bool {
+    scheme == "https"
+        && w.compute
+            .forwarding_rules
+            .values()
+            .chain(w.compute.global_forwarding_rules.values())
+            .any(|f| f["IPAddress"].as_str() == Some(addr))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(stdout: &str, stderr: &str, exit: i32) -> ExecResult {
+        ExecResult {
+            stdout: stdout.into(),
+            stderr: stderr.into(),
+            exit: Some(exit),
+            start_error: None,
+        }
+    }
+
+    fn ids(r: &ExecResult, s: Streams) -> Vec<u8> {
+        frames(r, s).into_iter().map(|(id, _)| id).collect()
+    }
+
+    #[test]
+    fn frames_go_only_to_the_streams_the_client_opened_and_the_status_comes_last() {
+        let r = result("out\n", "err\n", 3);
+        let both = Streams {
+            stdout: true,
+            stderr: true,
+            tty: false,
+        };
+        assert_eq!(ids(&r, both), [1, 2, 3]);
+        let no_stderr = Streams { stderr: false, ..both };
+        assert_eq!(ids(&r, no_stderr), [1, 3]);
+        let nothing = Streams::default();
+        assert_eq!(ids(&r, nothing), [3], "the error stream is always there");
+        // A TTY has no separate stderr: the runtime writes both to the terminal.
+        let tty = Streams { tty: true, ..both };
+        let f = frames(&r, tty);
+        assert_eq!(f.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(f[0].1, b"out\nerr\n");
+        let status: serde_json::Value = serde_json::from_slice(&f[1].1).unwrap();
+        assert_eq!(status["reason"], "NonZeroExitCode");
+        assert_eq!(status["details"]["causes"][0]["message"], "3");
+        // Nothing to say on an empty stream.
+        assert_eq!(ids(&result("", "", 0), both), [3]);
     }
 }

@@ -3,18 +3,20 @@
 use serde_json::Value;
 
 /// One comparison of a Google list filter.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 struct Term {
     field: String,
     op: Op,
     value: String,
+    /// `value` as an RE2 full match, for `eq` and `ne`.
+    re: Option<regex::Regex>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Op {
     Eq,
     Ne,
-    /// `eq`: RE2 full match (we support literals, `.*` and `.+` wildcards and `|` alternatives)
+    /// `eq`: RE2 full match (gcloud turns `--filter=name~^p` into `name eq ".*(^p).*"`)
     ReEq,
     ReNe,
 }
@@ -57,7 +59,14 @@ impl GoogleFilter {
                 .filter(|v| *v != "(" && *v != ")")
                 .ok_or_else(|| format!("Invalid list filter expression: missing value after '{field}'"))?
                 .clone();
-            terms.push(Term { field, op, value });
+            let re = match op {
+                Op::ReEq | Op::ReNe => Some(
+                    regex::Regex::new(&format!("^(?:{value})$"))
+                        .map_err(|e| format!("Invalid list filter expression: bad regular expression: {e}"))?,
+                ),
+                Op::Eq | Op::Ne => None,
+            };
+            terms.push(Term { field, op, value, re });
             i += 3;
         }
         Ok(GoogleFilter { terms })
@@ -74,8 +83,8 @@ impl GoogleFilter {
             match t.op {
                 Op::Eq => vals.iter().any(|v| glob_eq(v, &t.value)),
                 Op::Ne => !vals.iter().any(|v| glob_eq(v, &t.value)),
-                Op::ReEq => vals.iter().any(|v| re_full(v, &t.value)),
-                Op::ReNe => !vals.iter().any(|v| re_full(v, &t.value)),
+                Op::ReEq => vals.iter().any(|v| t.re.as_ref().is_some_and(|re| re.is_match(v))),
+                Op::ReNe => !vals.iter().any(|v| t.re.as_ref().is_some_and(|re| re.is_match(v))),
             }
         })
     }
@@ -111,11 +120,6 @@ fn glob_eq(v: &str, pat: &str) -> bool {
         }
     }
     true
-}
-
-fn re_full(v: &str, pat: &str) -> bool {
-    pat.split('|')
-        .any(|alt| glob_eq(v, &alt.replace(".*", "*").replace(".+", "*")))
 }
 
 fn tokenize(s: &str) -> Result<Vec<String>, String> {
@@ -268,6 +272,18 @@ mod tests {
             .unwrap()
             .matches(&s));
         assert!(GoogleFilter::parse("name eq (").is_err());
+    }
+
+    #[test]
+    fn gclouds_name_tilde_filter_is_an_re2_full_match() {
+        // `gcloud ... list --filter='name~^proxy'` sends `name eq ".*(^proxy).*"`.
+        let f = GoogleFilter::parse(r#"name eq ".*(^proxy).*""#).unwrap();
+        assert!(f.matches(&json!({"name": "proxy-only-subnet"})));
+        assert!(!f.matches(&json!({"name": "my-proxy"})));
+        let f = GoogleFilter::parse(r#"name ne "k8s-fw-l7--[0-9a-f]+""#).unwrap();
+        assert!(f.matches(&json!({"name": "default-allow-ssh"})));
+        assert!(!f.matches(&json!({"name": "k8s-fw-l7--3f9c1a27"})));
+        assert!(GoogleFilter::parse(r#"name eq "(unclosed""#).is_err());
     }
 
     #[test]

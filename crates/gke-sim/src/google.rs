@@ -41,7 +41,7 @@ pub fn google_error(code: u16, message: &str, reason: &str) -> Response {
         .into_response()
 }
 
-fn ok(v: Value) -> Response {
+pub(crate) fn ok(v: Value) -> Response {
     (
         StatusCode::OK,
         [("content-type", "application/json; charset=UTF-8")],
@@ -194,13 +194,20 @@ pub async fn handle(state: Shared, method: Method, path: String, query: String, 
         if done_at > now {
             tokio::time::sleep((done_at - now).min(Duration::from_secs(120))).await;
         }
-        let w = state.lock().unwrap();
-        return ok(w.op_view(&key).unwrap());
+        let (op, links) = {
+            let w = state.lock().unwrap();
+            (ok(w.op_view(&key).unwrap()), crate::xpn::links(&w))
+        };
+        return crate::xpn::rewrite(links, op).await;
+    }
+    if let Some(rest) = path.strip_prefix("/compute/v1/") {
+        let (resp, links) = {
+            let mut w = state.lock().unwrap();
+            (compute(&mut w, method, rest, &query, &body), crate::xpn::links(&w))
+        };
+        return crate::xpn::rewrite(links, resp).await;
     }
     let mut w = state.lock().unwrap();
-    if let Some(rest) = path.strip_prefix("/compute/v1/") {
-        return compute(&mut w, method, rest, &query, &body);
-    }
     if let Some(rest) = path.strip_prefix("/crm/v1/") {
         return crm(&w, rest, &body);
     }
@@ -230,6 +237,9 @@ fn crm(w: &World, rest: &str, body: &[u8]) -> Response {
     else {
         return google_error(404, "Method not found.", "notFound");
     };
+    if let Some(r) = crate::xpn::test_iam(w, p, body) {
+        return r;
+    }
     if p != w.project && p != w.project_number {
         return google_error(
             403,
@@ -340,6 +350,9 @@ fn container(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]
                 for (k, v) in m {
                     w.cluster["addonsConfig"][k] = v.clone();
                 }
+            }
+            if let Some(ch) = b["update"]["desiredGatewayApiConfig"]["channel"].as_str() {
+                crate::gateway_api::set_channel(w, ch);
             }
             let id = w.new_id();
             let op = format!("operation-{id}");

@@ -18,6 +18,7 @@ mod delete;
 mod get;
 pub mod names;
 mod patch;
+pub mod protobuf;
 mod replace;
 
 pub fn status(code: u16, reason: &str, message: &str, details: Option<Value>) -> Response {
@@ -64,9 +65,14 @@ fn not_found(rd: &ResDef, name: &str) -> Response {
     )
 }
 
-fn discovery_resources(group: &str, version: &str) -> Value {
+/// The kinds the API server serves now: the Gateway API CRDs only once Gateway API is on.
+fn served(gw: bool) -> impl Iterator<Item = &'static ResDef> {
+    RESOURCES.iter().filter(move |r| gw || !crate::gateway_api::gated(r))
+}
+
+fn discovery_resources(group: &str, version: &str, gw: bool) -> Value {
     let mut res = vec![];
-    for r in RESOURCES.iter().filter(|r| r.group == group && r.version == version) {
+    for r in served(gw).filter(|r| r.group == group && r.version == version) {
         let verbs = if r.plural == "selfsubjectaccessreviews" {
             json!(["create"])
         } else {
@@ -88,7 +94,7 @@ fn discovery_resources(group: &str, version: &str) -> Value {
                 json!({"name": "pods/log", "singularName": "", "namespaced": true, "kind": "Pod", "verbs": ["get"]}),
             );
         }
-        if ["deployments", "ingresses", "services", "pods"].contains(&r.plural) {
+        if ["deployments", "ingresses", "services", "pods"].contains(&r.plural) || crate::gateway_api::gated(r) {
             res.push(json!({"name": format!("{}/status", r.plural), "singularName": "", "namespaced": true, "kind": r.kind, "verbs": ["get", "patch", "update"]}));
         }
         if r.plural == "deployments" {
@@ -103,18 +109,22 @@ fn discovery_resources(group: &str, version: &str) -> Value {
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": res})
 }
 
-fn api_groups() -> Value {
-    let mut groups: Vec<(String, String)> = vec![];
-    for r in RESOURCES.iter().filter(|r| !r.group.is_empty()) {
-        if !groups.iter().any(|(g, _)| g == r.group) {
-            groups.push((r.group.to_string(), r.version.to_string()));
+/// Every served group with its versions; the preferred one is `v1` when served, else the first.
+fn api_groups(gw: bool) -> Value {
+    let mut groups: Vec<(String, Vec<String>)> = vec![];
+    for r in served(gw).filter(|r| !r.group.is_empty()) {
+        match groups.iter_mut().find(|(g, _)| g == r.group) {
+            Some((_, vs)) if !vs.iter().any(|v| v == r.version) => vs.push(r.version.to_string()),
+            Some(_) => {}
+            None => groups.push((r.group.to_string(), vec![r.version.to_string()])),
         }
     }
     let items: Vec<Value> = groups
         .iter()
-        .map(|(g, v)| {
-            let gv = json!({"groupVersion": format!("{g}/{v}"), "version": v});
-            json!({"name": g, "versions": [gv], "preferredVersion": gv})
+        .map(|(g, vs)| {
+            let gv = |v: &String| json!({"groupVersion": format!("{g}/{v}"), "version": v});
+            let preferred = vs.iter().find(|v| *v == "v1").unwrap_or(&vs[0]);
+            json!({"name": g, "versions": vs.iter().map(gv).collect::<Vec<_>>(), "preferredVersion": gv(preferred)})
         })
         .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": items})
@@ -123,9 +133,9 @@ fn api_groups() -> Value {
 /// OpenAPI v3 discovery: one document per group-version. Each lists a PATCH operation per kind
 /// that accepts `fieldValidation`, so kubectl uses server-side field validation (which gke-sim
 /// accepts and ignores) instead of downloading full schemas.
-fn openapi_root() -> Value {
+fn openapi_root(gw: bool) -> Value {
     let mut paths = serde_json::Map::new();
-    for r in RESOURCES {
+    for r in served(gw) {
         let gv = if r.group.is_empty() {
             format!("api/{}", r.version)
         } else {
@@ -139,9 +149,9 @@ fn openapi_root() -> Value {
     json!({"paths": paths})
 }
 
-fn openapi_gv(gv: &str) -> Value {
+fn openapi_gv(gv: &str, gw: bool) -> Value {
     let mut paths = serde_json::Map::new();
-    for r in RESOURCES {
+    for r in served(gw) {
         let this = if r.group.is_empty() {
             format!("api/{}", r.version)
         } else {
@@ -173,17 +183,21 @@ struct Target {
     sub: Option<String>,
 }
 
-fn parse_target(segs: &[&str]) -> Option<(Option<Target>, Option<Value>)> {
+fn parse_target(segs: &[&str], gw: bool) -> Option<(Option<Target>, Option<Value>)> {
     // segs: after /api or /apis
     let (group, version, rest) = match segs {
         ["v1", rest @ ..] => ("", "v1", rest),
         [g, v, rest @ ..] => (*g, *v, rest),
         _ => return None,
     };
+    let lookup =
+        |p: &str| res_by_plural(group, p).filter(|r| r.version == version && (gw || !crate::gateway_api::gated(r)));
     if rest.is_empty() {
-        return Some((None, Some(discovery_resources(group, version))));
+        // A group version of CRDs not installed yet is not found, as on a real API server.
+        let same_gv = |r: &&ResDef| r.group == group && r.version == version;
+        let unserved = RESOURCES.iter().any(|r| same_gv(&r)) && !served(gw).any(|r| same_gv(&r));
+        return (!unserved).then(|| (None, Some(discovery_resources(group, version, gw))));
     }
-    let lookup = |p: &str| res_by_plural(group, p).filter(|r| r.version == version);
     let t = match rest {
         ["namespaces", ns, plural, tail @ ..] if lookup(plural).is_some_and(|r| r.namespaced) => {
             let rd = lookup(plural)?;
@@ -224,10 +238,11 @@ pub async fn handle(
     body: Vec<u8>,
 ) -> Response {
     let trimmed = path.trim_end_matches('/');
-    if let Some(r) = fixed(trimmed) {
+    let gw = crate::gateway_api::enabled(&state.lock().unwrap());
+    if let Some(r) = fixed(trimmed, gw) {
         return r;
     }
-    let t = match target(trimmed) {
+    let t = match target(trimmed, gw) {
         Ok(t) => t,
         Err(r) => return r,
     };
@@ -240,6 +255,13 @@ pub async fn handle(
     };
     let table = header("accept").contains("as=Table");
     let ctype = header("content-type");
+    if let Some(r) = protobuf::not_acceptable(&header("accept")) {
+        return r;
+    }
+    let body = match protobuf::request_body(&method, &ctype, body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let watching = query_param(&query, "watch").is_some_and(|w| w == "true" || w == "1");
     if let Err(denied) = authorize(&state.lock().unwrap(), &method, watching, &t) {
         return denied;
@@ -270,7 +292,7 @@ fn method_not_allowed(method: &Method) -> Response {
 }
 
 /// Version, discovery roots and OpenAPI documents.
-fn fixed(trimmed: &str) -> Option<Response> {
+fn fixed(trimmed: &str, gw: bool) -> Option<Response> {
     let v = match trimmed {
         "/version" => json!({
             "major": "1", "minor": "33", "gitVersion": "v1.33.5-gke.1308000", "gitCommit": "",
@@ -279,15 +301,15 @@ fn fixed(trimmed: &str) -> Option<Response> {
         "/api" => json!({
             "kind": "APIVersions", "versions": ["v1"],
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}),
-        "/apis" => api_groups(),
-        "/openapi/v3" => openapi_root(),
-        _ => openapi_gv(trimmed.strip_prefix("/openapi/v3/")?),
+        "/apis" => api_groups(gw),
+        "/openapi/v3" => openapi_root(gw),
+        _ => openapi_gv(trimmed.strip_prefix("/openapi/v3/")?, gw),
     };
     Some(ok_json(200, &v))
 }
 
 /// The resource a path names, or discovery for a group version.
-fn target(trimmed: &str) -> Result<Target, Response> {
+fn target(trimmed: &str, gw: bool) -> Result<Target, Response> {
     let not_found = || {
         status(
             404,
@@ -301,7 +323,7 @@ fn target(trimmed: &str) -> Result<Target, Response> {
         Some(&"api") | Some(&"apis") => &segs[1..],
         _ => return Err(not_found()),
     };
-    match parse_target(after) {
+    match parse_target(after, gw) {
         None => Err(not_found()),
         Some((_, Some(disco))) => Err(ok_json(200, &disco)),
         Some((Some(t), None)) => Ok(t),
@@ -435,7 +457,7 @@ fn validate(obj: &Value, rd: &ResDef) -> Result<(), String> {
                 }
             }
         }
-        _ => {}
+        _ => crate::gateway_api::validate(obj)?,
     }
     Ok(())
 }
@@ -584,7 +606,7 @@ fn apply_patch(obj: &mut Value, ctype: &str, body: &[u8], rd: &ResDef) -> Result
         json_patch::merge(obj, &p);
         Ok(())
     } else if ctype.starts_with("application/strategic-merge-patch+json") {
-        if rd.group == "cloud.google.com" || rd.group == "networking.gke.io" {
+        if ["cloud.google.com", "networking.gke.io", "gateway.networking.k8s.io"].contains(&rd.group) {
             return Err(status(415, "UnsupportedMediaType", &format!("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (strategic merge patch is not supported for custom resource {})", rd.kind), None));
         }
         let p: Value = serde_json::from_slice(body)
@@ -665,7 +687,7 @@ fn merge_key(items: &[Value]) -> Option<&'static str> {
 
 // ---------------------------------------------------------------- server-side printing
 
-fn age(ts: &Value) -> String {
+pub(crate) fn age(ts: &Value) -> String {
     let Some(s) = ts.as_str() else {
         return "<unknown>".into();
     };
@@ -706,7 +728,7 @@ fn selector_text(m: &Value) -> String {
         .join(",")
 }
 
-fn col(name: &str, priority: i32) -> Value {
+pub(crate) fn col(name: &str, priority: i32) -> Value {
     json!({"name": name, "type": "string", "format": if name == "Name" { "name" } else { "" }, "description": "", "priority": priority})
 }
 
@@ -910,6 +932,7 @@ fn to_table(w: &World, rd: &ResDef, items: &[Value], _all_ns: bool) -> Value {
                 ]
             }),
         ),
+        k if crate::gateway_api::printer::columns(k).is_some() => crate::gateway_api::printer::columns(k).unwrap(),
         _ => (
             vec![col("Name", 0), col("Age", 0)],
             Box::new(|o: &Value| {

@@ -13,10 +13,14 @@
 // HTTP handlers return ready `Response`s as their error type: that is what an HTTP fake is for.
 #![allow(clippy::result_large_err)]
 
+pub mod alb;
+pub mod certs;
 pub mod controller;
 pub mod data_plane;
 pub mod exec;
 pub mod filter;
+pub mod fleet;
+pub mod gateway_api;
 pub mod google;
 pub mod hold;
 pub mod k10_gateway;
@@ -25,6 +29,7 @@ pub mod readiness;
 pub mod scenario;
 pub mod schema;
 pub mod world;
+pub mod xpn;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -71,9 +76,88 @@ pub struct Sim {
     pub base_url: String,
     pub dir: PathBuf,
     world: Shared,
+    runner: Runner,
+    _tmp: Option<TempDir>,
+}
+
+/// A server future on its own runtime thread, stopped (and joined) on `stop` or drop.
+struct Runner {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
-    _tmp: Option<TempDir>,
+}
+
+impl Runner {
+    /// Run `start` on a new two-worker runtime; returns once it is listening, with what it returned.
+    fn start<T, F, Fut>(start: F) -> anyhow::Result<(Runner, T)>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = anyhow::Result<(T, ServeFuture)>>,
+    {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new().name("gke-sim".into()).spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = tx.send(Err(anyhow::anyhow!(e)));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                match start().await {
+                    Ok((value, fut)) => {
+                        let _ = tx.send(Ok(value));
+                        tokio::select! {
+                            _ = fut => {}
+                            _ = stop_rx => {}
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            });
+        })?;
+        let value = rx
+            .recv()
+            .map_err(|_| anyhow::anyhow!("gke-sim thread died during start-up"))??;
+        let runner = Runner {
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        };
+        Ok((runner, value))
+    }
+
+    fn shutdown(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// The directory for the env file and credentials: `dir`, or a temporary one removed on drop.
+fn state_dir(dir: Option<PathBuf>) -> (PathBuf, Option<TempDir>) {
+    match dir {
+        Some(d) => (d, None),
+        None => {
+            let d = std::env::temp_dir().join(format!("gke-sim-{}", random_hex(12)));
+            (d.clone(), Some(TempDir(d)))
+        }
+    }
 }
 
 /// A directory removed on drop (the env file, kubeconfig, ADC file and gcloud config live here).
@@ -106,51 +190,16 @@ impl Sim {
     /// Start a simulator on its own runtime thread (for synchronous tests and the binary).
     /// `dir`: where to write the env file and credentials; a temporary directory when `None`.
     pub fn spawn(cfg: SimConfig, dir: Option<PathBuf>) -> anyhow::Result<Sim> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new().name("gke-sim".into()).spawn(move || {
-            let rt = match tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt,
-                Err(e) => {
-                    let _ = tx.send(Err(anyhow::anyhow!(e)));
-                    return;
-                }
-            };
-            rt.block_on(async move {
-                match serve(cfg).await {
-                    Ok((base, world, fut)) => {
-                        let _ = tx.send(Ok((base, world)));
-                        tokio::select! {
-                            _ = fut => {}
-                            _ = stop_rx => {}
-                        }
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                    }
-                }
-            });
+        let (runner, (base_url, world)) = Runner::start(move || async move {
+            let (base, world, fut) = serve(cfg).await?;
+            Ok(((base, world), fut))
         })?;
-        let (base_url, world) = rx
-            .recv()
-            .map_err(|_| anyhow::anyhow!("gke-sim thread died during start-up"))??;
-        let (dir, tmp) = match dir {
-            Some(d) => (d, None),
-            None => {
-                let d = std::env::temp_dir().join(format!("gke-sim-{}", random_hex(12)));
-                (d.clone(), Some(TempDir(d)))
-            }
-        };
+        let (dir, tmp) = state_dir(dir);
         let sim = Sim {
             base_url,
             dir,
             world,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            runner,
             _tmp: tmp,
         };
         sim.write_files()?;
@@ -195,33 +244,7 @@ impl Sim {
     /// The environment a client needs: `(name, value)` pairs, as written to the env file.
     pub fn env(&self) -> Vec<(String, String)> {
         let w = self.world();
-        let b = &self.base_url;
-        vec![
-            ("KUBECONFIG".into(), self.kubeconfig_path().display().to_string()),
-            ("CLOUDSDK_CONFIG".into(), self.dir.join("gcloud").display().to_string()),
-            ("CLOUDSDK_CORE_PROJECT".into(), w.project.clone()),
-            ("CLOUDSDK_AUTH_ACCESS_TOKEN".into(), w.access_token.clone()),
-            ("CLOUDSDK_CORE_DISABLE_PROMPTS".into(), "1".into()),
-            ("CLOUDSDK_CORE_CHECK_GCE_METADATA".into(), "false".into()),
-            ("CLOUDSDK_CORE_DISABLE_USAGE_REPORTING".into(), "true".into()),
-            ("CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK".into(), "true".into()),
-            (
-                "CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE".into(),
-                format!("{b}/compute/v1/"),
-            ),
-            ("CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER".into(), format!("{b}/")),
-            (
-                "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER".into(),
-                format!("{b}/crm/"),
-            ),
-            (
-                "GOOGLE_APPLICATION_CREDENTIALS".into(),
-                self.dir.join("adc.json").display().to_string(),
-            ),
-            ("GCE_METADATA_HOST".into(), "127.0.0.1:9".into()),
-            ("GCE_METADATA_ROOT".into(), "127.0.0.1:9".into()),
-            ("GCE_METADATA_IP".into(), "127.0.0.1:9".into()),
-        ]
+        client_env(&self.dir, &self.base_url, &w.project, &w.access_token)
     }
 
     pub fn env_file_contents(&self) -> String {
@@ -240,23 +263,11 @@ impl Sim {
             b = self.base_url
         );
         write_private(&self.kubeconfig_path(), &kubeconfig)?;
-        let (client_secret, refresh) = {
+        let (project, token) = {
             let w = self.world();
-            (
-                format!("sim-secret-{}", &w.access_token[w.access_token.len() - 8..]),
-                format!("sim-refresh-{}", random_hex(24)),
-            )
+            (w.project.clone(), w.access_token.clone())
         };
-        let adc = json!({
-            "type": "authorized_user",
-            "client_id": "gke-sim.apps.googleusercontent.com",
-            "client_secret": client_secret,
-            "refresh_token": refresh,
-            "token_uri": format!("{}/token", self.base_url),
-            "quota_project_id": self.world().project,
-        });
-        write_private(&self.dir.join("adc.json"), &serde_json::to_string_pretty(&adc)?)?;
-        Ok(())
+        write_adc(&self.dir, &self.base_url, &project, &token)
     }
 
     pub fn write_env_file(&self, path: &Path) -> anyhow::Result<()> {
@@ -265,23 +276,52 @@ impl Sim {
 
     /// Stop the server and wait for its thread.
     pub fn stop(mut self) {
-        self.shutdown();
-    }
-
-    fn shutdown(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.runner.shutdown();
     }
 }
 
-impl Drop for Sim {
-    fn drop(&mut self) {
-        self.shutdown();
-    }
+/// The environment a client needs for a simulator at `base` whose files are in `dir`.
+pub fn client_env(dir: &Path, base: &str, project: &str, token: &str) -> Vec<(String, String)> {
+    let b = base;
+    vec![
+        ("KUBECONFIG".into(), dir.join("kubeconfig").display().to_string()),
+        ("CLOUDSDK_CONFIG".into(), dir.join("gcloud").display().to_string()),
+        ("CLOUDSDK_CORE_PROJECT".into(), project.to_string()),
+        ("CLOUDSDK_AUTH_ACCESS_TOKEN".into(), token.to_string()),
+        ("CLOUDSDK_CORE_DISABLE_PROMPTS".into(), "1".into()),
+        ("CLOUDSDK_CORE_CHECK_GCE_METADATA".into(), "false".into()),
+        ("CLOUDSDK_CORE_DISABLE_USAGE_REPORTING".into(), "true".into()),
+        ("CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK".into(), "true".into()),
+        (
+            "CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE".into(),
+            format!("{b}/compute/v1/"),
+        ),
+        ("CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER".into(), format!("{b}/")),
+        (
+            "CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER".into(),
+            format!("{b}/crm/"),
+        ),
+        (
+            "GOOGLE_APPLICATION_CREDENTIALS".into(),
+            dir.join("adc.json").display().to_string(),
+        ),
+        ("GCE_METADATA_HOST".into(), "127.0.0.1:9".into()),
+        ("GCE_METADATA_ROOT".into(), "127.0.0.1:9".into()),
+        ("GCE_METADATA_IP".into(), "127.0.0.1:9".into()),
+    ]
+}
+
+/// The `authorized_user` ADC file whose `token_uri` is the simulator (secrets made at start-up).
+fn write_adc(dir: &Path, base: &str, project: &str, token: &str) -> anyhow::Result<()> {
+    let adc = json!({
+        "type": "authorized_user",
+        "client_id": "gke-sim.apps.googleusercontent.com",
+        "client_secret": format!("sim-secret-{}", &token[token.len() - 8..]),
+        "refresh_token": format!("sim-refresh-{}", random_hex(24)),
+        "token_uri": format!("{base}/token"),
+        "quota_project_id": project,
+    });
+    write_private(&dir.join("adc.json"), &serde_json::to_string_pretty(&adc)?)
 }
 
 fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
@@ -310,13 +350,12 @@ pub async fn serve(cfg: SimConfig) -> anyhow::Result<(String, Shared, ServeFutur
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
     let mut world = scenario::world(cfg, base.clone());
-    world.access_token = format!("ya29.sim-{}", random_hex(40));
+    world.access_token = new_access_token();
+    if let Some(x) = world.shared_vpc.as_mut() {
+        x.admin_token = format!("ya29.sim-netadmin-{}", random_hex(40));
+    }
     let shared: Shared = Arc::new(Mutex::new(world));
-    let app = Router::new()
-        .route("/api/v1/namespaces/{ns}/pods/{pod}/exec", any(exec::exec_handler))
-        .fallback(dispatch)
-        .layer(axum::middleware::from_fn_with_state(shared.clone(), gate))
-        .with_state(shared.clone());
+    let app = app(shared.clone());
     tokio::spawn(controller::run(shared.clone()));
     let fut: ServeFuture = Box::pin(async move {
         let _ = axum::serve(listener, app).await;
@@ -324,7 +363,21 @@ pub async fn serve(cfg: SimConfig) -> anyhow::Result<(String, Shared, ServeFutur
     Ok((base, shared, fut))
 }
 
-fn is_google(path: &str) -> bool {
+/// A fresh OAuth access token for a world (or a fleet of them).
+pub fn new_access_token() -> String {
+    format!("ya29.sim-{}", random_hex(40))
+}
+
+/// One world's HTTP app: the request gate, `pods/exec` and the dispatcher (the fleet calls it in-process).
+pub fn app(shared: Shared) -> Router {
+    Router::new()
+        .route("/api/v1/namespaces/{ns}/pods/{pod}/exec", any(exec::exec_handler))
+        .fallback(dispatch)
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), gate))
+        .with_state(shared)
+}
+
+pub fn is_google(path: &str) -> bool {
     path.starts_with("/compute/") || path.starts_with("/v1/") || path.starts_with("/crm/")
 }
 
@@ -378,8 +431,14 @@ async fn gate(State(state): State<Shared>, req: Request, next: axum::middleware:
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_string();
-        let token = state.lock().unwrap().access_token.clone();
-        if auth != format!("Bearer {token}") {
+        let (token, admin) = {
+            let w = state.lock().unwrap();
+            (
+                w.access_token.clone(),
+                xpn::is_admin_token(&w, auth.trim_start_matches("Bearer ")),
+            )
+        };
+        if auth != format!("Bearer {token}") && !admin {
             return google::google_error(
                 401,
                 "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
@@ -414,7 +473,12 @@ async fn dispatch(State(state): State<Shared>, req: Request) -> Response {
         return (StatusCode::OK, [("content-type", "application/json")], v.to_string()).into_response();
     }
     if is_google(&path) {
-        return google::handle(state, method, path, query, body).await;
+        let token = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let admin = xpn::is_admin_token(&state.lock().unwrap(), token.trim_start_matches("Bearer "));
+        return xpn::as_caller(admin, google::handle(state, method, path, query, body)).await;
     }
     let _ = Body::empty();
     kube_api::handle(state, method, path, query, headers, body).await

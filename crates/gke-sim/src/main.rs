@@ -3,8 +3,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::PossibleValuesParser;
 use clap::Parser;
-use gke_sim::{scenario::SCENARIOS, Sim, SimConfig};
+use gke_sim::fleet::{FleetConfig, FleetSim};
+use gke_sim::{scenario::all_scenarios, Sim, SimConfig};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -15,7 +17,7 @@ use gke_sim::{scenario::SCENARIOS, Sim, SimConfig};
 )]
 struct Args {
     /// Starting state of the world
-    #[arg(long, default_value = "fresh", value_parser = clap::builder::PossibleValuesParser::new(SCENARIOS.iter().map(|s| s.0)))]
+    #[arg(long, default_value = "fresh", value_parser = PossibleValuesParser::new(all_scenarios().map(|s| s.0)))]
     scenario: String,
     /// Where to write the shell `export` lines for kubectl, gcloud and the plugin
     #[arg(long, default_value = "gke-sim.env")]
@@ -43,6 +45,13 @@ struct Args {
     /// Directory for the kubeconfig, ADC file and gcloud config (default: beside the env file)
     #[arg(long)]
     state_dir: Option<PathBuf>,
+    /// Serve a fleet of N clusters across a few projects and regions, one kubeconfig context each
+    /// (healthy and broken ones by index, plus unreachable, non-GKE, expired and duplicate contexts)
+    #[arg(long, value_name = "N", conflicts_with = "scenario")]
+    clusters: Option<usize>,
+    /// With --clusters: leave out the unreachable, non-GKE, expired and duplicate contexts
+    #[arg(long, requires = "clusters")]
+    no_fleet_extras: bool,
     /// List the scenarios and exit
     #[arg(long)]
     list_scenarios: bool,
@@ -51,7 +60,7 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if args.list_scenarios {
-        for (name, desc) in SCENARIOS {
+        for (name, desc) in all_scenarios() {
             println!("{name:24} {desc}");
         }
         return Ok(());
@@ -89,8 +98,22 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|| "gke-sim".into())
         ))
     });
-    let sim = Sim::spawn(cfg, Some(dir))?;
-    sim.write_env_file(&args.env_file)?;
+    let stop: Box<dyn FnOnce()> = match args.clusters {
+        Some(n) => {
+            let fc = FleetConfig {
+                clusters: n,
+                extras: !args.no_fleet_extras,
+            };
+            let fleet = FleetSim::spawn(cfg, fc, Some(dir))?;
+            fleet.write_env_file(&args.env_file)?;
+            Box::new(move || fleet.stop())
+        }
+        None => {
+            let sim = Sim::spawn(cfg, Some(dir))?;
+            sim.write_env_file(&args.env_file)?;
+            Box::new(move || sim.stop())
+        }
+    };
     println!("ready");
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async {
@@ -101,6 +124,6 @@ fn main() -> anyhow::Result<()> {
         }
         anyhow::Ok(())
     })?;
-    sim.stop();
+    stop();
     Ok(())
 }

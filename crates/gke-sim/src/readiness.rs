@@ -118,15 +118,13 @@ pub fn reflect(w: &mut World) -> Vec<(String, String)> {
             continue;
         };
         let ip = pod["status"]["podIP"].as_str().unwrap_or_default();
-        let healthy = backend_health(w, &neg)
-            .iter()
-            .any(|(eip, _, _, state)| eip == ip && *state == "HEALTHY");
+        let healthy_in = healthy_in(w, &neg, ip);
         let timed_out = deadline(&pod).is_some_and(|d| now_secs() >= d);
-        let (reason, msg) = if healthy {
+        let (reason, msg) = if let Some(bs) = healthy_in {
             (
                 "LoadBalancerNegReady",
                 format!(
-                    "Pod has become Healthy in NEG \"{neg}\" attached to BackendService \"{neg}\". Marking \
+                    "Pod has become Healthy in NEG \"{neg}\" attached to BackendService \"{bs}\". Marking \
                      condition \"{NEG_READY}\" to True."
                 ),
             )
@@ -151,6 +149,28 @@ pub fn reflect(w: &mut World) -> Vec<(String, String)> {
         changed.push((ns, name));
     }
     changed
+}
+
+/// The backend service (the Ingress's, named as the NEG, or a Gateway's) in which the endpoint
+/// `ip` of the NEG is HEALTHY, if any.
+fn healthy_in(w: &World, neg: &str, ip: &str) -> Option<String> {
+    let suffix = format!("/networkEndpointGroups/{neg}");
+    let mut names: Vec<String> = w
+        .compute
+        .backend_services
+        .values()
+        .filter(|b| {
+            let groups = b["backends"].as_array().into_iter().flatten();
+            groups.filter_map(|g| g["group"].as_str()).any(|g| g.ends_with(&suffix))
+        })
+        .filter_map(|b| b["name"].as_str().map(str::to_string))
+        .collect();
+    names.sort_by_key(|n| n != neg);
+    names.into_iter().find(|bs| {
+        backend_health(w, bs)
+            .iter()
+            .any(|(eip, _, _, state)| eip == ip && *state == "HEALTHY")
+    })
 }
 
 /// When the next gated pod times out (for the controller loop's sleep).

@@ -4,6 +4,9 @@
 //! the recipe's working end state. The others each break exactly one link of the chain.
 
 mod chart;
+mod gateway;
+mod security;
+mod shared_vpc;
 
 use serde_json::{json, Value};
 
@@ -92,10 +95,54 @@ pub const SCENARIOS: &[(&str, &str)] = &[
         "fresh, but the chart set secrets.tlsSecret: the gateway serves only HTTPS on 8000, probes scheme HTTPS",
     ),
     (
+        "shared-vpc",
+        "fresh, on a Shared VPC: `corp-vpc` belongs to host project kasten-net-host; you and GKE may change it",
+    ),
+    (
+        "shared-vpc-no-fw-permission",
+        "shared-vpc, but neither you nor GKE's service agent may write subnets or firewall rules in the host \
+         project (XPN events; a second token is its network admin)",
+    ),
+    (
         "backup-release",
         "fresh, but K10 is release `backup` (PREFIX_PATH /backup) with token auth and a \"Veeam Kasten\" page",
     ),
+    // Issue 16: doctor's security checks (scenario/security.rs).
+    (
+        "tls-expired",
+        "healthy, served HTTPS only for k10.corp.internal with a certificate that expired 3 days ago",
+    ),
+    (
+        "tls-expiring",
+        "healthy, served HTTPS only for k10.corp.internal with a certificate that expires in 5 days",
+    ),
+    (
+        "tls-wrong-name",
+        "healthy, served HTTPS only for k10.corp.internal with a certificate for other.corp.internal",
+    ),
+    (
+        "tls-good",
+        "healthy, served HTTPS only for k10.corp.internal with a certificate valid 300 more days",
+    ),
+    (
+        "tls-regional-cert",
+        "healthy, served HTTPS only with regional SSL certificate k10-regional (pre-shared-cert), expiring in 10 days",
+    ),
+    ("open-firewall", "healthy, plus a rule that opens tcp:8000 to 0.0.0.0/0"),
+    (
+        "peered-vpc",
+        "healthy, and VPC default is peered with network shared of project shared-services",
+    ),
+    (
+        "global-access",
+        "healthy, and someone turned on global access on the load balancer's forwarding rule",
+    ),
 ];
+
+/// Every scenario with its description (the Gateway API ones are in `scenario/gateway.rs`).
+pub fn all_scenarios() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    SCENARIOS.iter().chain(gateway::SCENARIOS)
+}
 
 pub const K10_SERVICES: &[&str] = &[
     "aggregatedapis",
@@ -126,7 +173,10 @@ pub fn world(cfg: SimConfig, base_url: String) -> World {
 /// Put the scenario `w.cfg.scenario` into an empty world.
 pub fn build(w: &mut World) {
     let scenario = w.cfg.scenario.clone();
-    let custom_vpc = scenario == "custom-vpc";
+    let custom_vpc = matches!(
+        scenario.as_str(),
+        "custom-vpc" | "shared-vpc" | "shared-vpc-no-fw-permission"
+    );
     if custom_vpc {
         w.network = "corp-vpc".into();
     }
@@ -135,6 +185,8 @@ pub fn build(w: &mut World) {
     k10(w);
     match scenario.as_str() {
         "fresh" | "custom-vpc" => {}
+        "shared-vpc" => shared_vpc::build(w, true),
+        "shared-vpc-no-fw-permission" => shared_vpc::build(w, false),
         "healthy" => healthy(w),
         "no-proxy-subnet" => {
             // The recipe without its first step: firewall, containerPort and Ingress, no subnet.
@@ -229,15 +281,17 @@ pub fn build(w: &mut World) {
             }
         }
         "scale" => scale(w),
+        name if security::build(w, name) => {}
         "https-gateway" => chart::https_gateway(w),
         "backup-release" => {
             chart::token_auth(w);
             chart::title(w, "Veeam Kasten");
             chart::rename_release(w, "backup");
         }
+        s if gateway::gateway_api(s) => gateway::build(w, s),
         other => panic!(
             "unknown scenario {other:?} (known: {})",
-            SCENARIOS.iter().map(|s| s.0).collect::<Vec<_>>().join(", ")
+            all_scenarios().map(|s| s.0).collect::<Vec<_>>().join(", ")
         ),
     }
     crate::controller::settle(w);
@@ -341,7 +395,6 @@ fn base_cluster(w: &mut World) {
             "subnetwork": format!("projects/{}/regions/{}/subnetworks/{}", w.project, w.region, subnet_name),
             "datapathProvider": "LEGACY_DATAPATH",
             "defaultSnatStatus": {},
-            "gatewayApiConfig": {"channel": "CHANNEL_STANDARD"},
         },
         "clusterIpv4Cidr": "10.52.0.0/14",
         "servicesIpv4Cidr": "34.118.224.0/20",

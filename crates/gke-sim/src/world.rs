@@ -11,6 +11,7 @@ pub mod firewall;
 pub mod kube;
 pub mod resources;
 pub mod time;
+pub mod xpn;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -120,6 +121,8 @@ pub struct World {
     pub rng: u64,
     pub log: Vec<LoggedRequest>,
     pub ingress_memo: BTreeMap<(String, String), IngressMemo>,
+    /// The Gateway controller's memory of each Gateway (`gateway_api`), in the same shape.
+    pub gateway_memo: BTreeMap<(String, String), IngressMemo>,
     /// Compute permissions the caller does NOT have (403 on use; testIamPermissions omits them).
     pub denied_permissions: Vec<String>,
     /// Kubernetes verbs the caller may not use, as `verb resource` (e.g. `patch deployments`).
@@ -144,6 +147,8 @@ pub struct World {
     pub writes_seen: usize,
     /// The write being held open (`METHOD PATH`), once it is.
     pub holding: Option<String>,
+    /// Shared VPC: the host project that owns the network (`None`: the project owns it).
+    pub shared_vpc: Option<xpn::SharedVpc>,
 }
 
 pub const CLUSTER_UID: &str = "3f9c1a27b5d04e6f";
@@ -173,6 +178,7 @@ impl World {
             rng,
             log: Vec::new(),
             ingress_memo: BTreeMap::new(),
+            gateway_memo: BTreeMap::new(),
             denied_permissions: Vec::new(),
             denied_kube: Vec::new(),
             images_with_curl: vec!["catalog".into(), "controllermanager".into(), "kanister-tools".into()],
@@ -186,6 +192,7 @@ impl World {
             controller_passes: 0,
             writes_seen: 0,
             holding: None,
+            shared_vpc: None,
         }
     }
 

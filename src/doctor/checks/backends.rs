@@ -27,10 +27,8 @@ pub fn check(f: &Facts) -> Check {
     } else if healthy == total {
         Check::pass(id, format!("{healthy}/{total} HEALTHY"))
     } else {
-        Check::fail(id, format!("{healthy}/{total} HEALTHY (UNHEALTHY: {})", bad.join(", "))).hint(
-            "see the Firewall and Health check checks: the proxies must reach the container port and the probed \
-             path must answer 200",
-        )
+        Check::fail(id, format!("{healthy}/{total} HEALTHY (UNHEALTHY: {})", bad.join(", ")))
+            .hint(super::netpol_fix::hint(f))
     };
     c.evidence(ev)
 }

@@ -37,6 +37,16 @@ const KNOWN: &[(&str, &str, &str)] = &[
         "create it: `kubectl -n kasten-io create secret tls NAME --cert=... --key=...`",
     ),
     (
+        "error initializing translator env: secrets",
+        "the TLS Secret named in spec.tls does not exist",
+        "create it: `kubectl -n kasten-io create secret tls NAME --cert=... --key=...`",
+    ),
+    (
+        "Forwarding rule's subnetwork must have purpose=PRIVATE",
+        "the static IP is in the proxy-only subnet; the load balancer's address must come from another subnet",
+        "reserve an address in the cluster's subnet and name it in kubernetes.io/ingress.regional-static-ip-name",
+    ),
+    (
         "IP_IN_USE_BY_ANOTHER_RESOURCE",
         "the static IP is used by another forwarding rule",
         "reserve another address",
@@ -123,10 +133,11 @@ pub fn check(f: &Facts) -> Check {
         "not a known message",
         "see `kubectl describe ingress` and Google's troubleshooting page for GKE Ingress",
     ));
+    let name = e.involved_object.name.clone().unwrap_or_default();
+    let fix = super::event_fixes::exact(f, &name, &msg).unwrap_or_else(|| fix.to_string());
     let finding = format!(
-        "{} {}: {msg} (cause: {cause})",
-        e.reason.clone().unwrap_or_default(),
-        e.involved_object.name.clone().unwrap_or_default()
+        "{} {name}: {msg} (cause: {cause})",
+        e.reason.clone().unwrap_or_default()
     );
     let c = if f.ip().is_some() {
         Check::warn(id, finding)

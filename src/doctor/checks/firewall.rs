@@ -149,15 +149,32 @@ fn health_checkers_blocked(ask: &Ask, hc: &Verdict) -> Check {
             format!("`{rule}` denies Google's health checkers ({ranges}) -> tcp:{port}: {effect}"),
             outrank(ask, rule, Source::HealthCheckers),
         ),
-        _ => (
-            format!(
-                "no enabled INGRESS rule lets Google's health checkers ({ranges}) reach tcp:{port} (GKE's own \
-                 `k8s-fw-l7--…` rule is missing; on a Shared VPC see the controller's XPN events): {effect}"
+        _ => match super::xpn::command(ask.f) {
+            Some(cmd) => xpn_blocked(ask, &cmd, effect),
+            None => (
+                format!(
+                    "no enabled INGRESS rule lets Google's health checkers ({ranges}) reach tcp:{port} (GKE's own \
+                     `k8s-fw-l7--…` rule is missing; on a Shared VPC see the controller's XPN events): {effect}"
+                ),
+                format!("`{}`", create(ask, Source::HealthCheckers, None)),
             ),
-            format!("`{}`", create(ask, Source::HealthCheckers, None)),
-        ),
+        },
     };
     Check::fail(CheckId::Firewall, why).hint(hint)
+}
+
+/// GKE's service agent may not write its rule in the Shared VPC host project: the controller's XPN
+/// event has the command for the host's network admin.
+fn xpn_blocked(ask: &Ask, cmd: &str, effect: &str) -> (String, String) {
+    let np = &ask.f.cluster().network_project;
+    (
+        format!(
+            "GKE may not write its `k8s-fw-l7--…` rule for Google's health checkers ({}) in Shared VPC host \
+             project `{np}` (XPN event: \"Firewall change required by security admin\"): {effect}",
+            HEALTH_CHECK_RANGES.join(", ")
+        ),
+        format!("`{cmd}` (run by a network admin of `{np}`)"),
+    )
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -86,7 +86,10 @@ fn no_ready_pods(k: &K10, ns: &str) -> Option<Check> {
             format!("release `{release}`: the gateway Deployment has no ready pods"),
         )
         .hint(format!(
-            "`kubectl -n {ns} describe deployment gateway` and `kubectl -n {ns} get pods -l service=gateway`"
+            "no single command repairs pods without knowing why they are not ready: \
+             `kubectl -n {ns} describe deployment {deployment}` and `kubectl -n {ns} get pods -l service=gateway` \
+             show it (an image that cannot be pulled, a crash loop, a failing readiness probe, no node with room); \
+             decide from that whether K10's Helm values or the cluster's capacity must change"
         ))
     })
 }

@@ -8,6 +8,7 @@ mod load_balancing;
 mod negs;
 mod networks;
 mod operations;
+mod ssl_certificates;
 mod subnetworks;
 
 use axum::http::Method;
@@ -53,7 +54,7 @@ pub(super) fn compute(w: &mut World, method: Method, rest: &str, query: &str, bo
         return google_error(404, "Not Found", "notFound");
     }
     let project = segs[1];
-    if project != w.project {
+    if project != w.project && !crate::xpn::is_host(w, project) {
         return not_found(&format!("projects/{project}"));
     }
     let segs = &segs[2..];
@@ -62,6 +63,10 @@ pub(super) fn compute(w: &mut World, method: Method, rest: &str, query: &str, bo
         ["regions", _, c, ..] | ["zones", _, c, ..] => *c,
         _ => "projects",
     };
+    let named = matches!(segs, ["global", _, _, ..] | ["regions" | "zones", _, _, _, ..]);
+    if let Some(r) = crate::xpn::misrouted(w, &method, project, segs, named) {
+        return r;
+    }
     if let Err(denied) = authorize(w, &method, project, segs) {
         return denied;
     }
@@ -80,6 +85,7 @@ pub(super) fn compute(w: &mut World, method: Method, rest: &str, query: &str, bo
         "addresses" if method == Method::GET => load_balancing::handle(w, &req),
         "addresses" => addresses::handle(w, &req),
         "instances" => instances::handle(w, &req),
+        "sslCertificates" => ssl_certificates::handle(w, &req),
         "operations" => operations::handle(w, &req),
         _ => load_balancing::handle(w, &req),
     }
@@ -117,6 +123,7 @@ fn authorize(w: &World, method: &Method, project: &str, segs: &[&str]) -> Result
         (Some(&"regions"), "healthChecks") => "regionHealthChecks",
         (Some(&"regions"), "urlMaps") => "regionUrlMaps",
         (Some(&"regions"), "targetHttpProxies") => "regionTargetHttpProxies",
+        (Some(&"regions"), "sslCertificates") => "regionSslCertificates",
         (Some(&"global"), "forwardingRules") => "globalForwardingRules",
         (_, c) => c,
     };
@@ -135,7 +142,7 @@ fn authorize(w: &World, method: &Method, project: &str, segs: &[&str]) -> Result
         _ => "get",
     };
     let perm = format!("compute.{perm_coll}.{verb}");
-    if coll != "operations" && w.permission_denied(&perm) {
+    if coll != "operations" && crate::xpn::denied(w, project, &perm) {
         let msg = format!(
             "Required '{perm}' permission for 'projects/{project}/{}'",
             segs.join("/")

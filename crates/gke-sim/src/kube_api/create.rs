@@ -49,6 +49,7 @@ pub(super) fn create(state: &Shared, t: &Target, query: &str, body: &[u8]) -> Re
     if t.rd.kind == "Service" {
         crate::controller::admit_service(&w, &mut obj);
     }
+    crate::gateway_api::admit(&mut obj);
     for k in [
         "resourceVersion",
         "uid",

@@ -30,6 +30,8 @@ pub struct Compute {
     pub target_proxies: BTreeMap<String, Value>,
     pub forwarding_rules: BTreeMap<String, Value>,
     pub addresses: BTreeMap<String, Value>,
+    /// Regional SSL certificates (`regionSslCertificates`), key: region/name; `privateKey` kept, never served.
+    pub ssl_certificates: BTreeMap<String, Value>,
     /// global (external) forwarding rules, key: name
     pub global_forwarding_rules: BTreeMap<String, Value>,
     /// key: zone/name

@@ -161,10 +161,10 @@ fn patch_subnet(w: &mut World, region: &str, name: &str, b: Value) -> Response {
     let Some(cur) = w.compute.subnetworks.get(&key).cloned() else {
         return not_found(&format!("projects/{}/regions/{region}/subnetworks/{name}", w.project));
     };
-    if let Some(fp) = b["fingerprint"].as_str() {
-        if Some(fp) != cur["fingerprint"].as_str() {
-            return google_error(412, "Invalid fingerprint.", "conditionNotMet");
-        }
+    // "An up-to-date fingerprint must be provided in order to update the Subnetwork, otherwise the
+    // request will fail with error 412 conditionNotMet": a missing one fails like a stale one.
+    if b["fingerprint"].as_str() != cur["fingerprint"].as_str() {
+        return google_error(412, "Invalid fingerprint.", "conditionNotMet");
     }
     let mut next = cur.clone();
     if let Some(role) = b["role"].as_str() {

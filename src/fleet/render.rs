@@ -1,0 +1,127 @@
+//! The fleet's report: a table worst first with a summary line, or one JSON/YAML document whose
+//! clusters carry single doctor's report.
+
+use serde_json::{json, Value};
+
+use super::{Checked, Row, Verdict};
+use crate::cli::Output;
+use crate::printer::{Printer, Tone};
+
+fn tone(v: Verdict) -> Tone {
+    match v {
+        Verdict::Pass => Tone::Good,
+        Verdict::Warn => Tone::Warn,
+        Verdict::Fail | Verdict::Error => Tone::Bad,
+    }
+}
+
+/// `projects/P/locations/L/clusters/C` as `P/L/C`.
+fn short_cluster(path: &str) -> String {
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["projects", p, "locations", l, "clusters", c] => format!("{p}/{l}/{c}"),
+        _ => path.to_string(),
+    }
+}
+
+fn context_cell(r: &Row) -> String {
+    match r.aliases.as_slice() {
+        [] => r.context.clone(),
+        a => format!("{} (also {})", r.context, a.join(", ")),
+    }
+}
+
+fn row_cells(r: &Row) -> Vec<(String, Tone)> {
+    let (what, finding, _) = r.first_problem().unwrap_or_default();
+    let problem = match what.as_str() {
+        "" => String::new(),
+        "error" | "status" => finding,
+        w => format!("{w}: {finding}"),
+    };
+    vec![
+        (context_cell(r), Tone::Plain),
+        (
+            r.cluster.as_deref().map(short_cluster).unwrap_or_else(|| "-".into()),
+            Tone::Plain,
+        ),
+        (r.mode.label().to_string(), Tone::Plain),
+        (r.verdict().label().to_string(), tone(r.verdict())),
+        (problem, Tone::Plain),
+    ]
+}
+
+/// How many rows have this verdict.
+pub fn count(rows: &[Row], v: Verdict) -> usize {
+    rows.iter().filter(|r| r.verdict() == v).count()
+}
+
+pub fn summary(rows: &[Row]) -> String {
+    let aliases: usize = rows.iter().map(|r| r.aliases.len()).sum();
+    let dup = match aliases {
+        0 => String::new(),
+        1 => " (1 more context for a cluster already listed)".into(),
+        n => format!(" ({n} more contexts for clusters already listed)"),
+    };
+    format!(
+        "Summary: {} clusters{dup}: {} PASS, {} WARN, {} FAIL, {} ERROR",
+        rows.len(),
+        count(rows, Verdict::Pass),
+        count(rows, Verdict::Warn),
+        count(rows, Verdict::Fail),
+        count(rows, Verdict::Error),
+    )
+}
+
+/// The table (rows sorted by the caller), the hint of each row's first FAIL or error, and the
+/// summary line.
+pub fn table(p: &Printer, rows: &[Row]) -> String {
+    let header = ["Context", "Cluster", "Mode", "Verdict", "First FAIL"];
+    let mut out = p.table(&header, rows.iter().map(row_cells).collect());
+    let hints: Vec<String> = rows
+        .iter()
+        .filter_map(|r| Some(format!("hint ({}): {}", r.context, r.first_problem()?.2?)))
+        .collect();
+    if !hints.is_empty() {
+        out.push_str(&format!("\n\n{}", hints.join("\n")));
+    }
+    format!("{out}\n\n{}", summary(rows))
+}
+
+fn cluster_doc(r: &Row) -> Value {
+    let (report, error) = match &r.outcome {
+        Checked::Report { doc, .. } | Checked::Status { doc, .. } => (doc.clone(), Value::Null),
+        Checked::Error { message, hint, .. } => (Value::Null, json!({"message": message, "hint": hint})),
+    };
+    let first_fail = match &r.outcome {
+        Checked::Report { .. } | Checked::Status { .. } => r
+            .first_problem()
+            .map(|(check, finding, hint)| json!({"check": check, "finding": finding, "hint": hint})),
+        Checked::Error { .. } => None,
+    };
+    json!({
+        "context": r.context, "aliases": r.aliases, "cluster": r.cluster, "mode": r.mode.label(),
+        "verdict": r.verdict().label(), "exitStatus": r.exit_code(),
+        "seconds": (r.elapsed.as_millis() as f64) / 1000.0,
+        "firstFail": first_fail, "error": error, "report": report,
+    })
+}
+
+/// One document: schema version, the summary, and per cluster single doctor's report (or why
+/// there is none).
+pub fn document(rows: &[Row], out: Output) -> anyhow::Result<String> {
+    let doc = json!({
+        "schemaVersion": 1,
+        "kind": "FleetReport",
+        "summary": {
+            "clusters": rows.len(),
+            "pass": count(rows, Verdict::Pass), "warn": count(rows, Verdict::Warn),
+            "fail": count(rows, Verdict::Fail), "error": count(rows, Verdict::Error),
+            "exitStatus": super::exit_code(rows),
+        },
+        "clusters": rows.iter().map(cluster_doc).collect::<Vec<_>>(),
+    });
+    Ok(match out {
+        Output::Json => serde_json::to_string_pretty(&doc)?,
+        _ => serde_norway::to_string(&doc)?,
+    })
+}

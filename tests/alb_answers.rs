@@ -1,0 +1,258 @@
+//! What the internal Application Load Balancer and Compute answer, as GKE does (issue 10, item 5):
+//! the missing TLS Secret's events, a static IP from the proxy-only subnet, a subnet PATCH without
+//! its fingerprint, and gcloud's `--filter=name~^prefix`. Checked with the real gcloud and kubectl.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// The messages of the Warning events on Ingress `name`, once one contains `want` (20 s at most).
+fn events_until(w: &TestWorld, name: &str, want: &str) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = ok(&w.kubectl(&["-n", "kasten-io", "get", "events", "-o", "json"]).unwrap());
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let msgs: Vec<String> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["involvedObject"]["name"] == name && e["type"] == "Warning")
+            .filter_map(|e| e["message"].as_str().map(str::to_string))
+            .collect();
+        if msgs.iter().any(|m| m.contains(want)) || Instant::now() > deadline {
+            return msgs;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn create_ingress(w: &TestWorld, name: &str, extra: &[&str]) -> Option<()> {
+    let base = [
+        "-n",
+        "kasten-io",
+        "create",
+        "ingress",
+        name,
+        "--annotation=kubernetes.io/ingress.class=gce-internal",
+    ];
+    ok(&w.kubectl(&[&base[..], extra].concat())?);
+    Some(())
+}
+
+#[test]
+fn a_missing_tls_secret_gives_ingress_gces_events_and_doctor_the_exact_command() {
+    let w = TestWorld::start("healthy");
+    let rule = "--rule=k10.corp.internal/k10/*=gateway:80,tls=k10-cert";
+    if create_ingress(
+        &w,
+        "k10-tls",
+        &[rule, "--annotation=kubernetes.io/ingress.allow-http=false"],
+    )
+    .is_none()
+    {
+        return;
+    }
+    let msgs = events_until(&w, "k10-tls", "translator env");
+    let current = "Error syncing to GCP: error running load balancer syncing routine: error initializing translator \
+                   env: secrets \"k10-cert\" not found";
+    assert!(msgs.iter().any(|m| m == current), "{msgs:#?}");
+    assert!(
+        msgs.iter()
+            .any(|m| m == "Could not find TLS certificate: secrets \"k10-cert\" not found"),
+        "{msgs:#?}"
+    );
+    let (_, report) = doctor_report(&w, &["--no-exec"]);
+    let hint = check_of(&report, "events")["hint"].as_str().unwrap().to_string();
+    assert!(
+        hint.contains("`kubectl -n kasten-io create secret tls k10-cert --cert=tls.crt --key=tls.key`"),
+        "{hint}"
+    );
+}
+
+#[test]
+fn a_static_ip_from_the_proxy_only_subnet_is_rejected_and_doctors_commands_repair_it() {
+    let w = TestWorld::start("healthy");
+    let reserve = [
+        "compute",
+        "addresses",
+        "create",
+        "lb-ip",
+        "--region=us-central1",
+        "--subnet=proxy-only-subnet",
+    ];
+    let Some(o) = w.gcloud(&reserve) else { return };
+    ok(&o);
+    create_ingress(
+        &w,
+        "k10-static",
+        &[
+            "--rule=/k10/*=gateway:80",
+            "--annotation=kubernetes.io/ingress.regional-static-ip-name=lb-ip",
+        ],
+    )
+    .unwrap();
+    let msgs = events_until(&w, "k10-static", "purpose=PRIVATE");
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("Forwarding rule's subnetwork must have purpose=PRIVATE")),
+        "{msgs:#?}"
+    );
+    let (_, report) = doctor_report(&w, &["--no-exec"]);
+    let hint = check_of(&report, "events")["hint"].as_str().unwrap().to_string();
+    let commands: Vec<&str> = hint.split('`').skip(1).step_by(2).collect();
+    assert_eq!(
+        commands,
+        [
+            "gcloud compute addresses create lb-ip-private --region=us-central1 --subnet=default --project=kasten-demo",
+            "kubectl -n kasten-io annotate ingress k10-static \
+             kubernetes.io/ingress.regional-static-ip-name=lb-ip-private --overwrite",
+        ],
+        "{hint}"
+    );
+    ok(&w.gcloud(&commands[0].split(' ').skip(1).collect::<Vec<_>>()).unwrap());
+    ok(&w.kubectl(&commands[1].split(' ').skip(1).collect::<Vec<_>>()).unwrap());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let jsonpath = "-o=jsonpath={.status.loadBalancer.ingress[0].ip}";
+    while stdout(
+        &w.kubectl(&["-n", "kasten-io", "get", "ingress", "k10-static", jsonpath])
+            .unwrap(),
+    )
+    .is_empty()
+    {
+        assert!(Instant::now() < deadline, "the Ingress got no address");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn gclouds_name_tilde_filter_finds_what_it_names() {
+    let w = TestWorld::start("healthy");
+    let list = |filter: &str| w.gcloud(&["compute", "firewall-rules", "list", filter, "--format=value(name)"]);
+    let Some(o) = list("--filter=name~^default-allow") else {
+        return;
+    };
+    let names = ok(&o);
+    assert!(
+        names.contains("default-allow-ssh") && names.contains("default-allow-internal"),
+        "{names}"
+    );
+    assert!(
+        !names.contains("k8s-fw-l7") && !names.contains("allow-kasten"),
+        "{names}"
+    );
+    let names = ok(&list("--filter=name~ssh$").unwrap());
+    assert_eq!(names.trim(), "default-allow-ssh");
+}
+
+/// PATCH `path` on the simulator with a JSON body, as a bare HTTP/1.1 client: (status, body).
+fn patch(w: &TestWorld, path: &str, body: &str) -> (u16, String) {
+    let env = w.sim.env();
+    let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+    let base = get("CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE");
+    let addr = base
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    let token = get("CLOUDSDK_AUTH_ACCESS_TOKEN");
+    write!(
+        s,
+        "PATCH /compute/v1/{path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let code = out.split(' ').nth(1).unwrap().parse().unwrap();
+    (code, out.split("\r\n\r\n").nth(1).unwrap_or_default().to_string())
+}
+
+#[test]
+fn a_subnet_patch_without_its_fingerprint_fails_with_412() {
+    let w = TestWorld::start("backup-proxy-subnet");
+    let path = "projects/kasten-demo/regions/us-central1/subnetworks/proxy-only-backup";
+    let (code, body) = patch(&w, path, r#"{"role": "ACTIVE"}"#);
+    assert_eq!(code, 412, "{body}");
+    assert!(body.contains("conditionNotMet"), "{body}");
+    let fp = w.sim.world().compute.subnetworks["us-central1/proxy-only-backup"]["fingerprint"].clone();
+    let (code, body) = patch(
+        &w,
+        path,
+        &serde_json::json!({"role": "ACTIVE", "fingerprint": fp}).to_string(),
+    );
+    assert_eq!(code, 200, "{body}");
+}
+
+#[test]
+fn http_and_https_on_one_static_ip_are_two_forwarding_rules() {
+    let w = TestWorld::start("fresh");
+    let vip = [
+        "--region=us-central1",
+        "--subnet=default",
+        "--purpose=SHARED_LOADBALANCER_VIP",
+    ];
+    let Some(o) = w.gcloud(&[&["compute", "addresses", "create", "k10-ip"][..], &vip].concat()) else {
+        return;
+    };
+    ok(&o);
+    w.sim.with_world(|w| {
+        w.kube_put(
+            serde_json::json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+            "metadata": {"name": "k10-tls", "namespace": "kasten-io"}, "data": {"tls.crt": "", "tls.key": ""}}),
+        );
+    });
+    let tls = ["--tls-secret", "k10-tls", "--host", "k10.corp.internal"];
+    ok(&w.run(&[&["install", "--yes", "--static-ip", "k10-ip"][..], &tls].concat()));
+    // Compute's view, one rule at a time with gcloud (gke-sim has no aggregated forwarding-rule list).
+    let names: Vec<String> = w
+        .sim
+        .world()
+        .compute
+        .forwarding_rules
+        .values()
+        .map(|r| r["name"].to_string())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    let describe = |name: &str| {
+        let name = name.trim_matches('"');
+        let args = [
+            "compute",
+            "forwarding-rules",
+            "describe",
+            name,
+            "--region=us-central1",
+            "--format=json",
+        ];
+        serde_json::from_str::<serde_json::Value>(&ok(&w.gcloud(&args).unwrap())).unwrap()
+    };
+    let rules: Vec<serde_json::Value> = names.iter().map(|n| describe(n)).collect();
+    let by_prefix = |p: &str| {
+        rules
+            .iter()
+            .find(|r| r["name"].as_str().unwrap().starts_with(p))
+            .unwrap()
+    };
+    let (http, https) = (by_prefix("k8s2-fr-"), by_prefix("k8s2-fs-"));
+    assert_eq!(
+        (http["portRange"].as_str(), https["portRange"].as_str()),
+        (Some("80-80"), Some("443-443"))
+    );
+    assert_eq!(http["IPAddress"], https["IPAddress"], "one address");
+    assert!(
+        http["target"].as_str().unwrap().contains("/targetHttpProxies/k8s2-tp-"),
+        "{http}"
+    );
+    assert!(
+        https["target"]
+            .as_str()
+            .unwrap()
+            .contains("/targetHttpsProxies/k8s2-ts-"),
+        "{https}"
+    );
+}
