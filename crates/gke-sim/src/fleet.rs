@@ -194,20 +194,21 @@ impl Fleet {
     }
 }
 
-/// The most clusters that had a request in flight at once: each cluster counts from the start of
-/// its first request to the end of its last one.
+/// The most clusters that were being checked at once: each cluster counts from the arrival of its
+/// first request to the arrival of its last one. Arrivals, not ends: the server finishes a request
+/// (a WebSocket exec's close, say) after the client has its answer and may have moved on to the next
+/// cluster, so spans to the ends would count a client that keeps its bound as over it.
 pub fn max_clusters_in_flight(log: &[FleetRequest]) -> usize {
     let mut spans: BTreeMap<&str, (Duration, Duration)> = BTreeMap::new();
     for r in log {
         let Some(c) = r.cluster() else { continue };
-        let end = r.end.unwrap_or(Duration::MAX);
-        let s = spans.entry(c).or_insert((r.start, end));
+        let s = spans.entry(c).or_insert((r.start, r.start));
         s.0 = s.0.min(r.start);
-        s.1 = s.1.max(end);
+        s.1 = s.1.max(r.start);
     }
     let mut edges: Vec<(Duration, i32)> = spans.values().flat_map(|(a, b)| [(*a, 1), (*b, -1)]).collect();
-    // At equal times an end comes before a start: a cluster that ends as another begins is not overlap.
-    edges.sort();
+    // At equal times a start comes before an end, so a cluster of one request counts while it is there.
+    edges.sort_by_key(|&(t, d)| (t, -d));
     let (mut now, mut max) = (0i32, 0i32);
     for (_, d) in edges {
         now += d;
@@ -667,7 +668,7 @@ mod tests {
             req("project:p", 0, 100),
             req("cluster:c", 60, 70),
         ];
-        // a spans 0..60 and holds b inside it; c starts as a ends.
+        // By arrivals, a spans 0..50 and holds b (20) inside it; c (60) comes after a.
         assert_eq!(max_clusters_in_flight(&log), 2);
         assert_eq!(max_clusters_in_flight(&log[..1]), 1);
     }
