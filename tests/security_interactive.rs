@@ -3,61 +3,13 @@
 
 mod common;
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::tmux::Tmux;
 use common::*;
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn start(w: &TestWorld, tag: &str, args: &str) -> Tmux {
-        let env: String = w.envs().iter().map(|(k, v)| format!("{k}='{v}' ")).collect();
-        let t = Tmux {
-            socket: format!("kasten-ilb-sec-{tag}-{}", std::process::id()),
-        };
-        let cmd = format!("env -i {env} {BIN} {args}; echo EXIT=$?; sleep 30");
-        t.run(&["new-session", "-d", "-s", "t", "-x", "220", "-y", "60", &cmd]);
-        t
-    }
-    fn run(&self, args: &[&str]) -> String {
-        let o = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux");
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    }
-    fn keys(&self, keys: &[&str]) {
-        let mut a = vec!["send-keys", "-t", "t"];
-        a.extend_from_slice(keys);
-        self.run(&a);
-    }
-    fn wait_for(&self, text: &str) -> String {
-        let end = Instant::now() + Duration::from_secs(40);
-        loop {
-            let s = self.run(&["capture-pane", "-p", "-J", "-S", "-300", "-t", "t"]);
-            if s.contains(text) {
-                return s;
-            }
-            assert!(Instant::now() < end, "`{text}` never appeared on:\n{s}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .arg("kill-server")
-            .output();
-    }
-}
+/// How long a screen may take to show what a test waits for.
+const PATIENCE: Duration = Duration::from_secs(40);
 
 const ASK: &str = "Serve HTTPS?";
 const ARGS: &str = "install --proxy-subnet-range 10.90.0.0/23 --host k10.corp.internal";
@@ -80,7 +32,7 @@ fn choosing_self_signed_on_a_terminal_serves_https_with_a_new_certificate() {
         return;
     }
     let w = TestWorld::start("fresh");
-    let t = Tmux::start(&w, "self", ARGS);
+    let t = Tmux::start(&w, "sec-self", ARGS, PATIENCE);
     let s = t.wait_for(ASK);
     assert!(s.contains("K10 uses basic auth"), "{s}");
     assert!(
@@ -112,7 +64,7 @@ fn choosing_http_only_on_a_terminal_says_so_and_makes_no_certificate() {
         return;
     }
     let w = TestWorld::start("fresh");
-    let t = Tmux::start(&w, "http", ARGS);
+    let t = Tmux::start(&w, "sec-http", ARGS, PATIENCE);
     t.wait_for(ASK);
     t.keys(&["Down", "Down", "Enter"]);
     t.wait_for("Apply these changes? [y/N]");
@@ -132,7 +84,7 @@ fn choosing_an_existing_secret_on_a_terminal_asks_its_name() {
         let made = gke_sim::certs::make(&["k10.corp.internal"], -1, 90);
         w.kube_put(gke_sim::certs::tls_secret("kasten-io", "corp-tls", &made));
     });
-    let t = Tmux::start(&w, "secret", ARGS);
+    let t = Tmux::start(&w, "sec-secret", ARGS, PATIENCE);
     t.wait_for(ASK);
     t.keys(&["Down", "Enter"]);
     t.wait_for("Name of the kubernetes.io/tls Secret");
@@ -153,12 +105,12 @@ fn without_host_or_with_yes_nothing_is_asked() {
         return;
     }
     let w = TestWorld::start("fresh");
-    let t = Tmux::start(&w, "nohost", "install --proxy-subnet-range 10.90.0.0/23");
+    let t = Tmux::start(&w, "sec-nohost", "install --proxy-subnet-range 10.90.0.0/23", PATIENCE);
     let s = t.wait_for("Apply these changes? [y/N]");
     assert!(!s.contains(ASK), "{s}");
     t.keys(&["n"]);
     t.wait_for("EXIT=1");
-    let t = Tmux::start(&w, "yes", &format!("{ARGS} --yes"));
+    let t = Tmux::start(&w, "sec-yes", &format!("{ARGS} --yes"), PATIENCE);
     let s = t.wait_for("EXIT=");
     assert!(!s.contains(ASK) && s.contains("EXIT=0"), "{s}");
     assert!(!secret_exists(&w));

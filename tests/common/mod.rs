@@ -9,6 +9,7 @@ use std::time::Duration;
 use gke_sim::{LoggedRequest, Sim, SimConfig};
 
 pub mod hints;
+pub mod tmux;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_kubectl-kasten_ilb");
 
