@@ -53,7 +53,7 @@ fn start(clusters: usize) -> FleetSim {
     };
     let fc = FleetConfig {
         clusters,
-        extras: false,
+        ..FleetConfig::default()
     };
     FleetSim::spawn(cfg, fc, None).expect("the fleet starts")
 }

@@ -30,7 +30,11 @@ impl FleetWorld {
             latency,
             ..common::config("healthy")
         };
-        let fc = FleetConfig { clusters, extras: true };
+        let fc = FleetConfig {
+            clusters,
+            extras: true,
+            ..FleetConfig::default()
+        };
         let sim = FleetSim::spawn(cfg, fc, None).expect("the fleet starts");
         let home = tempfile::tempdir().expect("tempdir");
         let kubeconfig = home.path().join("kubeconfig");

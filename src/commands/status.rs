@@ -79,23 +79,51 @@ struct Shown {
     uid: Option<String>,
     /// Set when the front end has a deletionTimestamp: it is going away.
     deleting: Option<String>,
+    /// Made by install (false: by hand, the blog recipe or a chart; install's drift is not tracked).
+    managed: bool,
 }
 
-/// The first front end install made, as it is now.
+/// What status says of a front end it did not make, on its screen and in a fleet's row.
+pub const UNMANAGED: &str =
+    "not made by kubectl-kasten-ilb: drift is not tracked; `kubectl kasten-ilb doctor` checks it";
+
+/// The dashboard's front end someone else made: an Ingress to Service gateway, else a Gateway a
+/// route to it attaches to.
+fn foreign(b: &Base) -> Option<Frontend> {
+    let ingress = b.gateway_ingresses().into_iter().next().map(|i| Frontend::Ingress {
+        name: i.metadata.name.clone().unwrap_or_default(),
+    });
+    ingress.or_else(|| {
+        let g = b.gateway.dashboard_gateways().into_iter().next()?;
+        Some(Frontend::Gateway {
+            name: g.metadata.name.clone().unwrap_or_default(),
+        })
+    })
+}
+
+/// The first front end install made, as it is now; else one that serves the dashboard without it.
 fn frontend(b: &Base) -> anyhow::Result<Shown> {
-    let Some(frontend) = Frontend::installed(b).into_iter().next() else {
+    let installed = Frontend::installed(b).into_iter().next();
+    let managed = installed.is_some();
+    let Some(frontend) = installed.or_else(|| foreign(b)) else {
         return Err(error::environment(
             format!("no Ingress or Gateway of kubectl-kasten-ilb in `{}`", b.k10.namespace),
-            "`kubectl kasten-ilb install` creates one; `kubectl kasten-ilb doctor` checks Ingresses made another way",
+            "`kubectl kasten-ilb install` creates one",
         ));
     };
+    let mut shown = shown(b, frontend)?;
+    shown.managed = managed;
+    Ok(shown)
+}
+
+fn shown(b: &Base, frontend: Frontend) -> anyhow::Result<Shown> {
     match &frontend {
         Frontend::Ingress { name } => {
             let ing = b
                 .ingresses
                 .iter()
                 .find(|i| i.metadata.name.as_deref() == Some(name.as_str()))
-                .expect("listed by Frontend::installed");
+                .expect("an Ingress that was listed");
             let j = serde_json::to_value(ing)?;
             let text = |v: &Value, default: &str| v.as_str().unwrap_or(default).to_string();
             Ok(Shown {
@@ -105,6 +133,7 @@ fn frontend(b: &Base) -> anyhow::Result<Shown> {
                 resource_version: ing.metadata.resource_version.clone().unwrap_or_default(),
                 uid: ing.metadata.uid.clone(),
                 deleting: state::going_away(&ing.metadata),
+                managed: true,
                 frontend,
             })
         }
@@ -114,11 +143,13 @@ fn frontend(b: &Base) -> anyhow::Result<Shown> {
 
 /// A Gateway of install's: its class, the route's path, its address.
 fn gateway_shown(b: &Base, name: &str, frontend: Frontend) -> Shown {
-    let g = b
+    let g = b.gateway.get(Kind::Gateway, name).expect("a Gateway that was listed");
+    // Install names its route as its Gateway; another one routes to Service gateway.
+    let route = b
         .gateway
-        .get(Kind::Gateway, name)
-        .expect("listed by Frontend::installed");
-    let route = b.gateway.get(Kind::HttpRoute, name).map(gateway::route_view);
+        .get(Kind::HttpRoute, name)
+        .or_else(|| b.gateway.routes_to_gateway().into_iter().next())
+        .map(gateway::route_view);
     Shown {
         class: g.data["spec"]["gatewayClassName"]
             .as_str()
@@ -129,6 +160,7 @@ fn gateway_shown(b: &Base, name: &str, frontend: Frontend) -> Shown {
         resource_version: g.metadata.resource_version.clone().unwrap_or_default(),
         uid: g.metadata.uid.clone(),
         deleting: state::going_away(&g.metadata),
+        managed: true,
         frontend,
     }
 }
@@ -221,6 +253,9 @@ fn table(
         f.frontend.name(),
         f.class
     ));
+    if !f.managed {
+        s.push_str(&format!("Made by    {UNMANAGED}\n"));
+    }
     s.push_str(&format!("URL        {}\n", url.unwrap_or("(no address yet)")));
     let negs = if negs.is_empty() {
         "none".to_string()
@@ -239,10 +274,10 @@ fn table(
             e.message.clone().unwrap_or_default()
         ));
     }
-    let drift = if drift.is_empty() {
-        "none".to_string()
-    } else {
-        drift.join("; ")
+    let drift = match (drift.is_empty(), f.managed) {
+        (true, true) => "none".to_string(),
+        (true, false) => "not tracked".to_string(),
+        (false, _) => drift.join("; "),
     };
     s.push_str(&format!("Drift      {drift}"));
     s
@@ -266,6 +301,8 @@ pub struct Report {
     pub doc: Value,
     pub screen: String,
     pub problem: Option<String>,
+    /// The front end was made by install (false: status shows it, but cannot tell drift).
+    pub managed: bool,
 }
 
 /// What is wrong, first: drift, then no address, then backends that are not all HEALTHY.
@@ -302,10 +339,12 @@ pub async fn report(b: &Base) -> anyhow::Result<(Report, Frontend, (String, Stri
         state::vpc(b),
         state::events_for(&b.kube, f.frontend.kind(), f.frontend.name(), f.uid.as_deref()),
     );
-    let mut drift = drift(b, &vpc?, &f.class);
-    if let Frontend::Gateway { name } = &f.frontend {
-        drift.extend(gateway_drift(b, name));
-    }
+    let vpc = vpc?;
+    let mut drift = match (&f.frontend, f.managed) {
+        (_, false) => vec![],
+        (Frontend::Ingress { .. }, true) => drift(b, &vpc, &f.class),
+        (Frontend::Gateway { name }, true) => [drift(b, &vpc, &f.class), gateway_drift(b, name)].concat(),
+    };
     if let Some(since) = &f.deleting {
         drift.insert(
             0,
@@ -329,7 +368,7 @@ pub async fn report(b: &Base) -> anyhow::Result<(Report, Frontend, (String, Stri
         .collect();
     let doc = json!({
         "ingress": format!("{}/{}", b.k10.namespace, f.frontend.name()), "class": f.class, "url": url,
-        "address": f.ip,
+        "address": f.ip, "managed": f.managed,
         "negs": negs.iter().map(|n| json!({"zone": short(&n.zone), "size": n.size})).collect::<Vec<_>>(),
         "backends": {"healthy": healthy, "total": total},
         "events": evs, "drift": drift,
@@ -346,6 +385,7 @@ pub async fn report(b: &Base) -> anyhow::Result<(Report, Frontend, (String, Stri
         doc,
         screen,
         problem,
+        managed: f.managed,
     };
     Ok((r, f.frontend, rvs))
 }

@@ -76,9 +76,10 @@ fn suite(out: &mut String, r: &Row, command: &str) {
                 "  <testsuite name=\"{name}\" tests=\"1\" failures=\"{failed}\" errors=\"0\" skipped=\"0\" \
                  time=\"{secs:.3}\">"
             );
-            let body = match problem {
-                Some(p) => format!("><failure type=\"FAIL\" message=\"{}\"/></testcase>", escape(p)),
-                None => "/>".into(),
+            let body = match (problem, r.note()) {
+                (Some(p), _) => format!("><failure type=\"FAIL\" message=\"{}\"/></testcase>", escape(p)),
+                (None, Some(note)) => format!("><system-out>{}</system-out></testcase>", escape(&note)),
+                (None, None) => "/>".into(),
             };
             let _ = writeln!(out, "    <testcase classname=\"{name}\" name=\"status\"{body}");
         }

@@ -48,6 +48,8 @@ impl Mode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verdict {
     Pass,
+    /// Status on a front end install did not make: it is shown, its drift is not tracked.
+    Unmanaged,
     Warn,
     Fail,
     /// Could not be checked (unreachable, credentials, not GKE, timed out).
@@ -58,6 +60,7 @@ impl Verdict {
     pub fn label(self) -> &'static str {
         match self {
             Verdict::Pass => "PASS",
+            Verdict::Unmanaged => "UNMANAGED",
             Verdict::Warn => "WARN",
             Verdict::Fail => "FAIL",
             Verdict::Error => "ERROR",
@@ -70,8 +73,13 @@ impl Verdict {
 pub enum Checked {
     /// Doctor ran: its checks, and its report (the single-cluster JSON document).
     Report { checks: Vec<Check>, doc: Value },
-    /// Status ran: its document, and the first thing wrong (drift, no address, unhealthy backends).
-    Status { doc: Value, problem: Option<String> },
+    /// Status ran: its document, the first thing wrong (drift, no address, unhealthy backends), and
+    /// whether install made the front end.
+    Status {
+        doc: Value,
+        problem: Option<String>,
+        managed: bool,
+    },
     /// The command could not run: why, the fix, and the exit status it would have given alone.
     Error {
         message: String,
@@ -100,7 +108,8 @@ impl Row {
             Checked::Report { checks, .. } if checks.iter().any(|c| c.result == Outcome::Warn) => Verdict::Warn,
             Checked::Report { .. } => Verdict::Pass,
             Checked::Status { problem: Some(_), .. } => Verdict::Fail,
-            Checked::Status { problem: None, .. } => Verdict::Pass,
+            Checked::Status { managed: false, .. } => Verdict::Unmanaged,
+            Checked::Status { .. } => Verdict::Pass,
         }
     }
 
@@ -123,6 +132,18 @@ impl Row {
                 .map(|c| (c.title().to_string(), c.text(), c.hint.clone())),
             Checked::Status { problem, .. } => problem.clone().map(|p| ("status".into(), p, None)),
         }
+    }
+
+    /// What an UNMANAGED row says instead of a FAIL: the front end is not install's, and its URL.
+    pub fn note(&self) -> Option<String> {
+        if self.verdict() != Verdict::Unmanaged {
+            return None;
+        }
+        let Checked::Status { doc, .. } = &self.outcome else {
+            return None;
+        };
+        let url = doc["url"].as_str().unwrap_or("no address yet");
+        Some(format!("{url}; {}", crate::commands::status::UNMANAGED))
     }
 }
 

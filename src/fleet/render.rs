@@ -10,7 +10,7 @@ use crate::printer::{Printer, Tone};
 fn tone(v: Verdict) -> Tone {
     match v {
         Verdict::Pass => Tone::Good,
-        Verdict::Warn => Tone::Warn,
+        Verdict::Warn | Verdict::Unmanaged => Tone::Warn,
         Verdict::Fail | Verdict::Error => Tone::Bad,
     }
 }
@@ -34,7 +34,7 @@ fn context_cell(r: &Row) -> String {
 fn row_cells(r: &Row) -> Vec<(String, Tone)> {
     let (what, finding, _) = r.first_problem().unwrap_or_default();
     let problem = match what.as_str() {
-        "" => String::new(),
+        "" => r.note().unwrap_or_default(),
         "error" | "status" => finding,
         w => format!("{w}: {finding}"),
     };
@@ -62,8 +62,13 @@ pub fn summary(rows: &[Row]) -> String {
         1 => " (1 more context for a cluster already listed)".into(),
         n => format!(" ({n} more contexts for clusters already listed)"),
     };
+    // Only status has UNMANAGED rows: doctor's line stays as it was.
+    let unmanaged = match count(rows, Verdict::Unmanaged) {
+        0 => String::new(),
+        n => format!(", {n} UNMANAGED"),
+    };
     format!(
-        "Summary: {} clusters{dup}: {} PASS, {} WARN, {} FAIL, {} ERROR",
+        "Summary: {} clusters{dup}: {} PASS{unmanaged}, {} WARN, {} FAIL, {} ERROR",
         rows.len(),
         count(rows, Verdict::Pass),
         count(rows, Verdict::Warn),
@@ -102,7 +107,7 @@ fn cluster_doc(r: &Row) -> Value {
         "context": r.context, "aliases": r.aliases, "cluster": r.cluster, "mode": r.mode.label(),
         "verdict": r.verdict().label(), "exitStatus": r.exit_code(),
         "seconds": (r.elapsed.as_millis() as f64) / 1000.0,
-        "firstFail": first_fail, "error": error, "report": report,
+        "firstFail": first_fail, "note": r.note(), "error": error, "report": report,
     })
 }
 
@@ -114,7 +119,8 @@ pub fn document(rows: &[Row], out: Output) -> anyhow::Result<String> {
         "kind": "FleetReport",
         "summary": {
             "clusters": rows.len(),
-            "pass": count(rows, Verdict::Pass), "warn": count(rows, Verdict::Warn),
+            "pass": count(rows, Verdict::Pass), "unmanaged": count(rows, Verdict::Unmanaged),
+            "warn": count(rows, Verdict::Warn),
             "fail": count(rows, Verdict::Fail), "error": count(rows, Verdict::Error),
             "exitStatus": super::exit_code(rows),
         },

@@ -164,12 +164,13 @@ pub async fn status_one(t: Target, g: &Global, p: &Printer, gcp: Gcp) -> Row {
         None => status_of(&g, p, gcp).await,
     };
     match r {
-        Ok((cluster, r)) => Row {
+        Ok((cluster, mode, r)) => Row {
             cluster: Some(cluster),
-            mode: Mode::Ingress,
+            mode,
             outcome: Checked::Status {
                 doc: r.doc,
                 problem: r.problem,
+                managed: r.managed,
             },
             context: t.context,
             aliases: t.aliases,
@@ -179,11 +180,15 @@ pub async fn status_one(t: Target, g: &Global, p: &Printer, gcp: Gcp) -> Row {
     }
 }
 
-async fn status_of(g: &Global, p: &Printer, gcp: Gcp) -> anyhow::Result<(String, status::Report)> {
+async fn status_of(g: &Global, p: &Printer, gcp: Gcp) -> anyhow::Result<(String, Mode, status::Report)> {
     let kube = crate::kube::connect(g, p).await?;
-    let b = crate::state::base_with(kube, gcp, g).await?;
-    let (r, _, _) = status::report(&b).await?;
-    Ok((b.cluster.path(), r))
+    let b = crate::state::with_gateway_api(crate::state::base_with(kube, gcp, g).await?).await?;
+    let (r, frontend, _) = status::report(&b).await?;
+    let mode = match frontend {
+        crate::plan::Frontend::Ingress { .. } => Mode::Ingress,
+        crate::plan::Frontend::Gateway { .. } => Mode::Gateway,
+    };
+    Ok((b.cluster.path(), mode, r))
 }
 
 #[cfg(test)]

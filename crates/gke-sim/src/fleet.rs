@@ -31,6 +31,9 @@ use tower::ServiceExt;
 use crate::world::{res_by_kind, SimConfig, World};
 use crate::{controller, google, kube_api, scenario, Runner, ServeFuture, Shared, TempDir};
 
+mod faults;
+use faults::{faults, Faults};
+
 /// A project of the fleet: its id, number, region and the zones of its clusters.
 pub struct ProjectDef {
     pub id: &'static str,
@@ -77,7 +80,7 @@ pub const ROTATION: &[(&str, usize)] = &[
     ("gateway-not-ready", 1),
     ("healthy", 1),
     ("no-proxy-subnet", 3),
-    ("healthy", 0),
+    ("gateway-healthy", 1),
     ("no-auth", 0),
     ("healthy", 1),
 ];
@@ -93,12 +96,20 @@ pub const NON_GKE_CONTEXT: &str = "kind-dev";
 pub const UNREACHABLE_CONTEXT: &str = "onprem-decommissioned";
 /// A second name for cluster 0 (same cluster and user entries).
 pub const ALIAS_CONTEXT: &str = "prod-alias";
+/// The context of the overloaded cluster (with [`FleetConfig::overloaded`]).
+pub const OVERLOADED_CONTEXT: &str = "gke_kasten-fleet-prod_us-central1-a_overloaded";
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct FleetConfig {
     pub clusters: usize,
     /// Add the unreachable, non-GKE, expired-credential and duplicate contexts.
     pub extras: bool,
+    /// Extra latency of some clusters' Kubernetes API servers, by cluster name (a few slow clusters),
+    /// on top of `SimConfig::latency`.
+    pub cluster_latency: BTreeMap<String, Duration>,
+    /// Add a healthy cluster, context [`OVERLOADED_CONTEXT`], whose API server answers every request
+    /// only after this long: slower than any sane deadline.
+    pub overloaded: Option<Duration>,
 }
 
 /// One cluster of the fleet.
@@ -117,6 +128,8 @@ pub struct Member {
     kubeconfig_token: String,
     /// Every Kubernetes request is refused with 401.
     expired: bool,
+    /// How much longer than the fleet's latency its Kubernetes API takes to answer.
+    pub latency: Duration,
 }
 
 /// One request, with the cluster or project it was for.
@@ -146,6 +159,8 @@ pub struct Fleet {
     latency: Duration,
     started: Instant,
     log: Mutex<Vec<FleetRequest>>,
+    /// `--error-rate`, drawn per cluster (Kubernetes) and per project (Google), not per world.
+    faults: Faults,
 }
 
 impl Fleet {
@@ -221,8 +236,9 @@ pub fn max_clusters_in_flight(log: &[FleetRequest]) -> usize {
 fn member_world(cfg: &SimConfig, base: &str, name: &str, scenario: &str, p: &ProjectDef, token: &str) -> World {
     let cfg = SimConfig {
         scenario: scenario.into(),
-        // The fleet's gate delays each request once.
+        // The fleet's gate delays each request once, and draws its errors per cluster and project.
         latency: Duration::ZERO,
+        error_rate: 0.0,
         ..cfg.clone()
     };
     let mut w = World::new(cfg, base.to_string());
@@ -254,6 +270,7 @@ struct MemberSpec {
     project: usize,
     gke: bool,
     expired: bool,
+    latency: Duration,
 }
 
 fn specs(fc: &FleetConfig) -> Vec<MemberSpec> {
@@ -261,6 +278,7 @@ fn specs(fc: &FleetConfig) -> Vec<MemberSpec> {
         .map(|i| {
             let (scenario, project) = ROTATION[i % ROTATION.len()];
             MemberSpec {
+                latency: fc.cluster_latency.get(&cluster_name(i)).copied().unwrap_or_default(),
                 name: cluster_name(i),
                 scenario,
                 project,
@@ -276,6 +294,7 @@ fn specs(fc: &FleetConfig) -> Vec<MemberSpec> {
             project: 0,
             gke: true,
             expired: true,
+            latency: Duration::ZERO,
         });
         v.push(MemberSpec {
             name: "dev-laptop".into(),
@@ -283,6 +302,18 @@ fn specs(fc: &FleetConfig) -> Vec<MemberSpec> {
             project: 0,
             gke: false,
             expired: false,
+            latency: Duration::ZERO,
+        });
+    }
+    if let Some(latency) = fc.overloaded {
+        // In a project with healthy clusters: its Compute data is theirs.
+        v.push(MemberSpec {
+            name: "overloaded".into(),
+            scenario: "healthy",
+            project: 0,
+            gke: true,
+            expired: false,
+            latency,
         });
     }
     v
@@ -294,6 +325,7 @@ fn member(cfg: &SimConfig, base: &str, token: &str, s: MemberSpec) -> Member {
     let context = match (s.gke, s.expired) {
         (false, _) => NON_GKE_CONTEXT.to_string(),
         (true, true) => EXPIRED_CONTEXT.to_string(),
+        // OVERLOADED_CONTEXT has this form.
         (true, false) => format!("gke_{}_{}_{}", p.id, p.zones[0], s.name),
     };
     if !s.gke {
@@ -317,6 +349,7 @@ fn member(cfg: &SimConfig, base: &str, token: &str, s: MemberSpec) -> Member {
         kube_token,
         kubeconfig_token,
         expired: s.expired,
+        latency: s.latency,
     }
 }
 
@@ -348,8 +381,12 @@ pub async fn serve(cfg: SimConfig, fc: FleetConfig) -> anyhow::Result<(Arc<Fleet
         latency: cfg.latency,
         started: Instant::now(),
         log: Mutex::new(vec![]),
+        faults: Faults::new(cfg.error_rate, cfg.seed),
     });
-    let app = Router::new().fallback(gate).with_state(fleet.clone());
+    let app = Router::new()
+        .fallback(gate)
+        .layer(axum::middleware::from_fn_with_state(fleet.clone(), faults))
+        .with_state(fleet.clone());
     let fut: ServeFuture = Box::pin(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -467,6 +504,9 @@ async fn kube(m: &Member, rest: String, mut req: Request) -> Response {
     let auth = req.headers().get("authorization").and_then(|v| v.to_str().ok());
     if m.expired || auth.is_some_and(|a| a != format!("Bearer {}", m.kube_token)) {
         return kube_api::status(401, "Unauthorized", "Unauthorized", None);
+    }
+    if !m.latency.is_zero() {
+        tokio::time::sleep(m.latency).await;
     }
     let pq = match req.uri().query() {
         Some(q) => format!("{rest}?{q}"),

@@ -377,6 +377,16 @@ pub fn app(shared: Shared) -> Router {
         .with_state(shared)
 }
 
+/// Whether `--error-rate` may fail a request for this path (not the token, version or discovery).
+pub fn injectable(path: &str) -> bool {
+    !(path == "/token"
+        || path == "/version"
+        || path == "/api"
+        || path == "/apis"
+        || path == "/api/v1"
+        || (path.starts_with("/apis/") && path.matches('/').count() <= 3))
+}
+
 pub fn is_google(path: &str) -> bool {
     path.starts_with("/compute/") || path.starts_with("/v1/") || path.starts_with("/crm/")
 }
@@ -397,12 +407,7 @@ async fn gate(State(state): State<Shared>, req: Request, next: axum::middleware:
             query: query.clone(),
             at,
         });
-        let exempt = path == "/token"
-            || path == "/version"
-            || path == "/api"
-            || path == "/apis"
-            || path == "/api/v1"
-            || (path.starts_with("/apis/") && path.matches('/').count() <= 3);
+        let exempt = !injectable(&path);
         let rate = w.cfg.error_rate;
         let mut inject = if !exempt && rate > 0.0 && w.rand() < rate {
             Some(if w.rand() < 0.5 { 429 } else { 503 })

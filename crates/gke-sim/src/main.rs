@@ -25,7 +25,8 @@ struct Args {
     /// Delay every response by N milliseconds
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
-    /// Answer this share of API requests with 429 or 503 (0.0 to 1.0)
+    /// Answer this share of API requests with 429 or 503 (0.0 to 1.0); with --clusters, drawn per
+    /// cluster for Kubernetes requests and per project for Google's
     #[arg(long, default_value_t = 0.0)]
     error_rate: f64,
     /// Seed of the error sequence
@@ -52,9 +53,28 @@ struct Args {
     /// With --clusters: leave out the unreachable, non-GKE, expired and duplicate contexts
     #[arg(long, requires = "clusters")]
     no_fleet_extras: bool,
+    /// With --clusters: cluster NAME's Kubernetes API answers MS milliseconds later than the others
+    /// (repeatable, or a comma list; e.g. fleet-003=400)
+    #[arg(long, value_name = "NAME=MS", value_delimiter = ',', requires = "clusters", value_parser = cluster_latency)]
+    cluster_latency: Vec<(String, Duration)>,
+    /// With --clusters: add a healthy cluster (context gke_kasten-fleet-prod_us-central1-a_overloaded)
+    /// whose API server answers each request only after MS milliseconds
+    #[arg(long, value_name = "MS", requires = "clusters")]
+    overloaded_cluster_ms: Option<u64>,
     /// List the scenarios and exit
     #[arg(long)]
     list_scenarios: bool,
+}
+
+/// `NAME=MS` of --cluster-latency.
+fn cluster_latency(s: &str) -> Result<(String, Duration), String> {
+    let (name, ms) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not NAME=MS (e.g. fleet-003=400)"))?;
+    let ms: u64 = ms
+        .parse()
+        .map_err(|_| format!("`{ms}` is not a number of milliseconds"))?;
+    Ok((name.to_string(), Duration::from_millis(ms)))
 }
 
 fn main() -> anyhow::Result<()> {
@@ -103,6 +123,8 @@ fn main() -> anyhow::Result<()> {
             let fc = FleetConfig {
                 clusters: n,
                 extras: !args.no_fleet_extras,
+                cluster_latency: args.cluster_latency.into_iter().collect(),
+                overloaded: args.overloaded_cluster_ms.map(Duration::from_millis),
             };
             let fleet = FleetSim::spawn(cfg, fc, Some(dir))?;
             fleet.write_env_file(&args.env_file)?;

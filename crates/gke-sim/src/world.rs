@@ -215,12 +215,7 @@ impl World {
 
     /// A deterministic pseudo-random number in [0, 1).
     pub fn rand(&mut self) -> f64 {
-        let mut x = self.rng;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.rng = x;
-        (x >> 11) as f64 / (1u64 << 53) as f64
+        xorshift(&mut self.rng)
     }
 
     pub fn compute_base(&self) -> String {
@@ -279,4 +274,12 @@ impl World {
     pub fn permission_denied(&self, perm: &str) -> bool {
         self.denied_permissions.iter().any(|p| p == perm)
     }
+}
+
+/// The next number in [0, 1) of a xorshift sequence whose (non-zero) state is `x`.
+pub fn xorshift(x: &mut u64) -> f64 {
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    (*x >> 11) as f64 / (1u64 << 53) as f64
 }
