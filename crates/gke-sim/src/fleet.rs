@@ -168,6 +168,11 @@ impl Fleet {
         self.log.lock().unwrap().clone()
     }
 
+    /// How many requests `--error-rate` failed, by `cluster:<name>` and `project:<id>`.
+    pub fn injected_errors(&self) -> BTreeMap<String, usize> {
+        self.faults.failed()
+    }
+
     pub fn member(&self, name: &str) -> Option<&Member> {
         self.members.iter().find(|m| m.name == name)
     }

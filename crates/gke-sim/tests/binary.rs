@@ -82,3 +82,63 @@ fn the_binary_writes_the_env_file_prints_ready_and_stops_on_sigterm() {
     let status = child.wait().unwrap();
     assert!(status.success(), "exit 0 on SIGTERM: {status:?}");
 }
+
+/// `--clusters` with `--cluster-latency` and `--overloaded-cluster-ms`, through the real kubectl: the
+/// slow cluster answers later, the overloaded one not within kubectl's own deadline.
+#[test]
+fn a_fleet_has_slow_clusters_and_an_overloaded_one() {
+    let Some(kubectl) = which("kubectl") else {
+        eprintln!("SKIP: `kubectl` is not installed on this machine");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let env_file = dir.path().join("fleet.env");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gke-sim"))
+        .args(["--clusters", "2", "--no-fleet-extras", "--env-file"])
+        .arg(&env_file)
+        .args([
+            "--cluster-latency",
+            "fleet-001=400",
+            "--overloaded-cluster-ms",
+            "600000",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the gke-sim binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "ready");
+    let cache = dir.path().join("c");
+    let get_ns = |context: &str| {
+        let start = std::time::Instant::now();
+        let o = Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source {} && {} --cache-dir {} --context {context} --request-timeout=3s get ns -o name",
+                env_file.display(),
+                kubectl.display(),
+                cache.display()
+            ))
+            .output()
+            .unwrap();
+        (o, start.elapsed())
+    };
+    let (fast, t_fast) = get_ns("gke_kasten-fleet-prod_us-central1-a_fleet-000");
+    assert!(ok(&fast).contains("namespace/kasten-io"));
+    let (slow, t_slow) = get_ns("gke_kasten-fleet-prod-eu_europe-west1-b_fleet-001");
+    assert!(ok(&slow).contains("namespace/kasten-io"));
+    assert!(
+        t_slow >= std::time::Duration::from_millis(400),
+        "{t_slow:?} (fast: {t_fast:?})"
+    );
+    let (hung, t_hung) = get_ns("gke_kasten-fleet-prod_us-central1-a_overloaded");
+    assert!(!hung.status.success(), "{}", String::from_utf8_lossy(&hung.stdout));
+    let err = String::from_utf8_lossy(&hung.stderr);
+    assert!(err.contains("Timeout") || err.contains("deadline"), "{err}");
+    assert!(t_hung < std::time::Duration::from_secs(60), "{t_hung:?}");
+    let _ = Command::new("kill").arg("-15").arg(child.id().to_string()).status();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit 0 on SIGTERM: {status:?}");
+}

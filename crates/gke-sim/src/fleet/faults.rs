@@ -17,6 +17,8 @@ pub(super) struct Faults {
     seed: u64,
     /// The random state of each cluster (`cluster:<name>`) and project (`project:<id>`).
     draws: Mutex<BTreeMap<String, u64>>,
+    /// How many requests each one failed.
+    failed: Mutex<BTreeMap<String, usize>>,
 }
 
 impl Faults {
@@ -25,7 +27,12 @@ impl Faults {
             rate,
             seed,
             draws: Mutex::new(BTreeMap::new()),
+            failed: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    pub(super) fn failed(&self) -> BTreeMap<String, usize> {
+        self.failed.lock().unwrap().clone()
     }
 
     /// The status to answer instead (429 or 503, half each), when the draw of `key` fails.
@@ -38,6 +45,7 @@ impl Faults {
         if crate::world::xorshift(state) >= self.rate {
             return None;
         }
+        *self.failed.lock().unwrap().entry(key.to_string()).or_default() += 1;
         Some(if crate::world::xorshift(state) < 0.5 { 429 } else { 503 })
     }
 }
