@@ -421,7 +421,7 @@ fn status_on_a_front_end_install_did_not_make_agrees_between_one_cluster_and_the
     assert_eq!(one.status.code(), Some(0), "{}", both(&one));
     let screen = common::stdout(&one);
     assert!(screen.contains("Ingress    kasten-io/k10-ingress"), "{screen}");
-    assert!(screen.contains("Made by    not made by kubectl-kasten-ilb"), "{screen}");
+    assert!(screen.contains("Note       not made by kubectl-kasten-ilb"), "{screen}");
     assert!(screen.contains("Drift      not tracked"), "{screen}");
     assert!(screen.contains("Backends   "), "{screen}");
     let single: Value = serde_json::from_slice(&w.run(&["status", "--context", &context_of(1), "-o", "json"]).stdout)

@@ -254,7 +254,7 @@ fn table(
         f.class
     ));
     if !f.managed {
-        s.push_str(&format!("Made by    {UNMANAGED}\n"));
+        s.push_str(&format!("Note       {UNMANAGED}\n"));
     }
     s.push_str(&format!("URL        {}\n", url.unwrap_or("(no address yet)")));
     let negs = if negs.is_empty() {
