@@ -411,6 +411,26 @@ fn status_over_a_fleet_gives_a_row_per_cluster() {
         .find(|n| n.has_tag_name("system-out"))
         .expect("the note");
     assert!(out.text().unwrap().contains("not made by kubectl-kasten-ilb"), "{xml}");
+    // A Gateway someone else wrote (no managed-by label): shown as well, through its route.
+    {
+        let member = w.sim.fleet.member(&fleet::cluster_name(7)).unwrap();
+        let mut world = member.world.lock().unwrap();
+        let g = world
+            .kube_get_mut("Gateway", "kasten-io", "k10-ilb")
+            .expect("install's Gateway");
+        g["metadata"].as_object_mut().unwrap().remove("labels");
+    }
+    let o = w.run(&["status", "--context", &context_of(7)]);
+    assert_eq!(o.status.code(), Some(0), "{}", both(&o));
+    let screen = common::stdout(&o);
+    assert!(
+        screen.starts_with("Gateway    kasten-io/k10-ilb (class gke-l7-rilb)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Note       not made by kubectl-kasten-ilb") && screen.contains("/k10"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -156,3 +156,57 @@ pub fn sort(rows: &mut [Row]) {
 pub fn exit_code(rows: &[Row]) -> u8 {
     rows.iter().map(Row::exit_code).max().unwrap_or(exit::OK)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status_row(context: &str, problem: Option<&str>, managed: bool) -> Row {
+        Row {
+            context: context.into(),
+            aliases: vec![],
+            cluster: None,
+            mode: Mode::Ingress,
+            outcome: Checked::Status {
+                doc: serde_json::json!({"url": "http://10.0.0.9/k10/"}),
+                problem: problem.map(String::from),
+                managed,
+            },
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_front_end_install_did_not_make_is_unmanaged_unless_something_is_wrong() {
+        let mut rows = vec![
+            status_row("a-ours", None, true),
+            status_row("b-recipe", None, false),
+            status_row("c-recipe-broken", Some("no address yet"), false),
+        ];
+        sort(&mut rows);
+        let order: Vec<(&str, Verdict)> = rows.iter().map(|r| (r.context.as_str(), r.verdict())).collect();
+        assert_eq!(
+            order,
+            [
+                ("c-recipe-broken", Verdict::Fail),
+                ("b-recipe", Verdict::Unmanaged),
+                ("a-ours", Verdict::Pass)
+            ]
+        );
+        assert_eq!(rows[1].exit_code(), exit::OK);
+        assert_eq!(exit_code(&rows[1..]), exit::OK);
+        let note = rows[1].note().unwrap();
+        assert!(
+            note.starts_with("http://10.0.0.9/k10/; not made by kubectl-kasten-ilb"),
+            "{note}"
+        );
+        assert!(rows[0].note().is_none() && rows[2].note().is_none());
+        assert!(rows[1].first_problem().is_none());
+        let summary = render::summary(&rows);
+        assert!(
+            summary.ends_with("1 PASS, 1 UNMANAGED, 0 WARN, 1 FAIL, 0 ERROR"),
+            "{summary}"
+        );
+        assert!(!render::summary(&rows[..1]).contains("UNMANAGED"));
+    }
+}
