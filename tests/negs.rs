@@ -1,7 +1,7 @@
 //! GKE's NEGs as the real clients see them (issue 10 item 5): a NEG in every zone with nodes,
 //! empty where no gateway pod runs, and the system default backend's own NEGs, health check and
-//! backend service; doctor and status take the empty NEGs for what they are, and still fail
-//! when the gateway pod's zone has an empty NEG.
+//! backend service; doctor, install and status take the empty NEGs for what they are, and still
+//! fail when the gateway pod's zone has an empty NEG.
 
 mod common;
 
@@ -41,7 +41,12 @@ fn negs(w: &TestWorld, part: &str) -> Option<Vec<(String, u64)>> {
         .iter()
         .map(|g| {
             let zone = g["zone"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
-            (zone, g["size"].as_str().map_or_else(|| g["size"].as_u64().unwrap(), |s| s.parse().unwrap()))
+            (
+                zone,
+                g["size"]
+                    .as_str()
+                    .map_or_else(|| g["size"].as_u64().unwrap(), |s| s.parse().unwrap()),
+            )
         })
         .collect();
     v.sort();
@@ -57,7 +62,14 @@ fn one_in(zone: &str) -> Vec<(String, u64)> {
 fn get_health(w: &TestWorld, bs: &str) -> Vec<(String, Vec<String>)> {
     let region = format!("--region={REGION}");
     let o = w
-        .gcloud(&["compute", "backend-services", "get-health", bs, &region, "--format=json"])
+        .gcloud(&[
+            "compute",
+            "backend-services",
+            "get-health",
+            bs,
+            &region,
+            "--format=json",
+        ])
         .unwrap();
     let mut v: Vec<(String, Vec<String>)> = json_of(&o)
         .as_array()
@@ -98,10 +110,21 @@ fn gke_makes_a_neg_in_every_zone_with_nodes_and_the_default_backend_gets_its_own
     };
     let gw_zone = pod_zone(&w, "kasten-io", "service", "gateway");
     assert_eq!(gateway, one_in(&gw_zone), "the gateway's NEGs");
-    let svc = json_of(&w.kubectl(&["-n", "kasten-io", "get", "service", "gateway", "-o", "json"]).unwrap());
-    let status: Value =
-        serde_json::from_str(svc["metadata"]["annotations"]["cloud.google.com/neg-status"].as_str().unwrap()).unwrap();
-    assert_eq!(status["zones"], serde_json::json!(ZONES), "neg-status lists every zone with nodes");
+    let svc = json_of(
+        &w.kubectl(&["-n", "kasten-io", "get", "service", "gateway", "-o", "json"])
+            .unwrap(),
+    );
+    let status: Value = serde_json::from_str(
+        svc["metadata"]["annotations"]["cloud.google.com/neg-status"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        status["zones"],
+        serde_json::json!(ZONES),
+        "neg-status lists every zone with nodes"
+    );
 
     // The system default backend: its own NEGs, /healthz health check, backend service, and the
     // URL map's default service.
@@ -126,7 +149,9 @@ fn gke_makes_a_neg_in_every_zone_with_nodes_and_the_default_backend_gets_its_own
     );
     let db_health = get_health(&w, &db);
     assert_eq!(db_health.len(), 3, "a backend per zone: {db_health:?}");
-    assert!(db_health.iter().all(|(z, s)| s == &if *z == db_zone { vec!["HEALTHY"] } else { vec![] }));
+    assert!(db_health
+        .iter()
+        .all(|(z, s)| s == &if *z == db_zone { vec!["HEALTHY"] } else { vec![] }));
 
     // getHealth on an empty NEG answers no healthStatus at all: not UNHEALTHY.
     let gw_bs = name_of(&w, "backend-services", "-kasten-io-gateway-80-");
@@ -134,7 +159,11 @@ fn gke_makes_a_neg_in_every_zone_with_nodes_and_the_default_backend_gets_its_own
     let want: Vec<(String, Vec<String>)> = ZONES
         .iter()
         .map(|z| {
-            let s = if *z == gw_zone { vec!["HEALTHY".to_string()] } else { vec![] };
+            let s = if *z == gw_zone {
+                vec!["HEALTHY".to_string()]
+            } else {
+                vec![]
+            };
             (z.to_string(), s)
         })
         .collect();
@@ -149,12 +178,11 @@ fn gke_makes_a_neg_in_every_zone_with_nodes_and_the_default_backend_gets_its_own
     let summary = format!("{gw_zone} 1 (empty: {})", empty.join(", "));
     assert_eq!(negs_check["finding"], summary, "{negs_check:#}");
     assert_eq!(check_of(&report, "backends")["finding"], "1/1 HEALTHY");
-    let st = w.run(&["status"]);
-    assert!(stdout(&st).contains(&format!("NEGs       {summary}")), "{}", both(&st));
-    assert_eq!(st.status.code(), Some(0), "{}", both(&st));
 
     // The Ingress goes: its default backend's resources go with it.
-    ok(&w.kubectl(&["-n", "kasten-io", "delete", "ingress", "k10-ingress", "--wait=true"]).unwrap());
+    ok(&w
+        .kubectl(&["-n", "kasten-io", "delete", "ingress", "k10-ingress", "--wait=true"])
+        .unwrap());
     assert_eq!(negs(&w, "-kube-system-default-http-backend-").unwrap(), vec![]);
     let o = w
         .gcloud(&["compute", "backend-services", "list", "--format=value(name)"])
@@ -164,8 +192,14 @@ fn gke_makes_a_neg_in_every_zone_with_nodes_and_the_default_backend_gets_its_own
 
 #[test]
 fn an_empty_neg_where_the_gateway_pod_runs_fails_doctor_and_status() {
-    let w = TestWorld::start("healthy");
+    let w = TestWorld::start("fresh");
+    ok(&w.run(&["install", "--yes"]));
     let gw_zone = pod_zone(&w, "kasten-io", "service", "gateway");
+    let st = w.run(&["status"]);
+    let empty: Vec<&str> = ZONES.iter().copied().filter(|z| *z != gw_zone).collect();
+    let summary = format!("{gw_zone} 1 (empty: {})", empty.join(", "));
+    assert!(stdout(&st).contains(&format!("NEGs       {summary}")), "{}", both(&st));
+    assert_eq!(st.status.code(), Some(0), "{}", both(&st));
     // The NEG controller stops, and the gateway's endpoint leaves its zone's NEG.
     w.sim.with_world(|w| {
         w.controllers_paused = true;
@@ -190,7 +224,10 @@ fn an_empty_neg_where_the_gateway_pod_runs_fails_doctor_and_status() {
     );
     let backends = check_of(&report, "backends");
     assert!(
-        backends["finding"].as_str().unwrap().contains("no endpoints have a health status"),
+        backends["finding"]
+            .as_str()
+            .unwrap()
+            .contains("no endpoints have a health status"),
         "{backends:#}"
     );
     let st = w.run(&["status"]);

@@ -370,6 +370,9 @@ mod tests {
             first_problem(&[], true, (0, 0), neg()).as_deref(),
             Some("backends 0/0 HEALTHY")
         );
-        assert_eq!(first_problem(&[], false, (1, 1), neg()).as_deref(), Some("no address yet"));
+        assert_eq!(
+            first_problem(&[], false, (1, 1), neg()).as_deref(),
+            Some("no address yet")
+        );
     }
 }

@@ -1544,7 +1544,12 @@ fn negs_rows_gke_zones() -> Vec<Row> {
         ),
         row(
             "the default backend's NEGs beside the gateway's",
-            h().with_negs(vec![default_backend_neg(a, 1), neg(a, 0), neg(b, 1), default_backend_neg(c, 0)]),
+            h().with_negs(vec![
+                default_backend_neg(a, 1),
+                neg(a, 0),
+                neg(b, 1),
+                default_backend_neg(c, 0),
+            ]),
             P,
             &["us-central1-b 1 (empty: us-central1-a)"],
             &[],

@@ -1233,7 +1233,11 @@ fn candidate_zones(w: &World) -> BTreeSet<String> {
                 .flatten()
                 .any(|c| c["type"] == json!("Ready") && c["status"] == json!("True"))
         })
-        .filter_map(|n| n["metadata"]["labels"]["topology.kubernetes.io/zone"].as_str().map(str::to_string))
+        .filter_map(|n| {
+            n["metadata"]["labels"]["topology.kubernetes.io/zone"]
+                .as_str()
+                .map(str::to_string)
+        })
         .collect()
 }
 
@@ -1416,7 +1420,11 @@ fn remove_default_backend(w: &mut World) {
     let Some((svc, port)) = default_backend::service_port(w) else {
         return;
     };
-    let n = neg_name(default_backend::NAMESPACE, default_backend::SERVICE, port["port"].as_i64().unwrap_or(80));
+    let n = neg_name(
+        default_backend::NAMESPACE,
+        default_backend::SERVICE,
+        port["port"].as_i64().unwrap_or(80),
+    );
     let region = w.region.clone();
     w.compute.backend_services.remove(&format!("{region}/{n}"));
     w.compute.health_checks.remove(&format!("{region}/{n}"));
