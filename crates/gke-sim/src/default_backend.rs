@@ -39,8 +39,8 @@ pub fn install(w: &mut World) {
     w.kube_put(json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "l7-default-backend", "namespace": NAMESPACE,
-                     "labels": {"k8s-app": "glbc", "kubernetes.io/name": "GLBC", "kubernetes.io/cluster-service": "true",
-                                "addonmanager.kubernetes.io/mode": "Reconcile"},
+                     "labels": {"k8s-app": "glbc", "kubernetes.io/name": "GLBC",
+                                "kubernetes.io/cluster-service": "true", "addonmanager.kubernetes.io/mode": "Reconcile"},
                      "annotations": {"deployment.kubernetes.io/revision": "1", "components.gke.io/layer": "addon"}},
         "spec": {"replicas": 1, "selector": {"matchLabels": {"k8s-app": "glbc"}},
                  "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
