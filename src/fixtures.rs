@@ -96,12 +96,13 @@ pub fn neg_status(zones: &[&str]) -> String {
     json!({"network_endpoint_groups": {"80": NEG}, "zones": zones}).to_string()
 }
 
-/// Service `gateway`: port 80 (`http`) -> 8000, NEG-enabled, with neg-status for us-central1-b.
+/// Service `gateway`: port 80 (`http`) -> 8000, NEG-enabled, with neg-status for every zone with
+/// nodes (GKE makes a NEG in each, empty where no gateway pod runs).
 pub fn gateway_service() -> Service {
     from_json(json!({
         "metadata": {"name": "gateway", "namespace": NAMESPACE, "annotations": {
             NEG_ANNOTATION: "{\"ingress\":true}",
-            NEG_STATUS: neg_status(&[ZONES[1]]),
+            NEG_STATUS: neg_status(&ZONES),
         }},
         "spec": {"type": "ClusterIP", "selector": {"service": "gateway"},
                  "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8000}]},
@@ -611,12 +612,26 @@ pub fn neg(zone: &str, size: u64) -> NetworkEndpointGroup {
     }
 }
 
-/// The healthy world's NEGs: one endpoint in us-central1-b.
+/// The healthy world's NEGs: one endpoint in us-central1-b, where the gateway pod runs, and the
+/// empty NEGs GKE keeps in the other zones with nodes.
 pub fn negs() -> Vec<NetworkEndpointGroup> {
-    vec![neg(ZONES[1], 1)]
+    vec![neg(ZONES[0], 0), neg(ZONES[1], 1), neg(ZONES[2], 0)]
 }
 
-/// getHealth per NEG: one endpoint per state, all in us-central1-b (e.g. `&["HEALTHY"]`).
+/// The system default backend's NEG in `zone` (kube-system/default-http-backend, port 80).
+pub fn default_backend_neg(zone: &str, size: u64) -> NetworkEndpointGroup {
+    let name = "k8s1-3f9c1a27-kube-system-default-http-backend-80-2b8c5e71";
+    NetworkEndpointGroup {
+        name: name.into(),
+        zone: format!("{COMPUTE}/zones/{zone}"),
+        size,
+        self_link: format!("{COMPUTE}/zones/{zone}/networkEndpointGroups/{name}"),
+        network_endpoint_type: "GCE_VM_IP_PORT".into(),
+    }
+}
+
+/// getHealth per NEG, as Compute answers it: one endpoint per state in us-central1-b; the empty
+/// NEGs of the other zones have no `healthStatus` at all (e.g. `&["HEALTHY"]`).
 pub fn health(states: &[&str]) -> Vec<(String, Vec<HealthStatus>)> {
     let statuses = states
         .iter()
@@ -628,7 +643,11 @@ pub fn health(states: &[&str]) -> Vec<(String, Vec<HealthStatus>)> {
             health_state: s.to_string(),
         })
         .collect();
-    vec![(neg_url(ZONES[1]), statuses)]
+    vec![
+        (neg_url(ZONES[0]), vec![]),
+        (neg_url(ZONES[1]), statuses),
+        (neg_url(ZONES[2]), vec![]),
+    ]
 }
 
 /// A BackendConfig object as read from the cluster (`spec.healthCheck` given).
@@ -675,7 +694,7 @@ impl crate::doctor::Facts {
             denied_gcp: Ok(vec![]),
             events: vec![],
             hc: Some(health_check("/healthz")),
-            bs: Some(backend_service(&[ZONES[1]])),
+            bs: Some(backend_service(&ZONES)),
             negs: Ok(negs()),
             health: Ok(health(&["HEALTHY"])),
             backend_config: None,

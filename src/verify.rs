@@ -14,14 +14,18 @@ use crate::state::Base;
 
 pub const DEFAULT_BACKEND_MARK: &str = "backend NotFound";
 
-/// NEGs of this name, one per zone.
+/// NEGs of this name, one per zone: GKE makes one in every zone with nodes, so zones without a
+/// gateway pod have an empty one. The system default backend's NEGs have another name.
 pub async fn negs(b: &Base, name: &str) -> anyhow::Result<Vec<NetworkEndpointGroup>> {
     let url = b
         .gcp
         .compute_url(&format!("{}/aggregated/networkEndpointGroups", b.cluster.r.project));
-    b.gcp
+    let mut negs: Vec<NetworkEndpointGroup> = b
+        .gcp
         .aggregated(&url, "networkEndpointGroups", Some(&format!("name eq {name}")))
-        .await
+        .await?;
+    negs.retain(|g| g.name == name);
+    Ok(negs)
 }
 
 /// Ready gateway pods per zone (counting those held back only by the load balancer's readiness
@@ -48,6 +52,20 @@ pub fn neg_mismatch(negs: &[NetworkEndpointGroup], want: &BTreeMap<String, u64>)
         }
     }
     (!problems.is_empty()).then(|| problems.join("; "))
+}
+
+/// NEG sizes for people: the zones with endpoints, then the empty ones GKE keeps in zones
+/// where no gateway pod runs (`us-central1-b 1 (empty: us-central1-a, us-central1-c)`).
+pub fn neg_summary(negs: &[NetworkEndpointGroup]) -> String {
+    let (full, empty): (Vec<_>, Vec<_>) = negs.iter().partition(|g| g.size > 0);
+    let full: Vec<String> = full.iter().map(|g| format!("{} {}", short(&g.zone), g.size)).collect();
+    let empty: Vec<&str> = empty.iter().map(|g| short(&g.zone)).collect();
+    match (full.is_empty(), empty.is_empty()) {
+        (true, true) => "none".into(),
+        (false, true) => full.join(", "),
+        (true, false) => format!("empty in {}", empty.join(", ")),
+        (false, false) => format!("{} (empty: {})", full.join(", "), empty.join(", ")),
+    }
 }
 
 /// Health of every endpoint behind the backend service, group by group (concurrently).
@@ -448,6 +466,40 @@ pub fn judge(page: &CurlResult, deep: &CurlResult, auth: Option<&str>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn neg_summary_names_the_empty_zones_apart() {
+        use crate::fixtures::{neg, ZONES};
+        let [a, b, c] = ZONES;
+        for (negs, want) in [
+            (vec![], "none"),
+            (vec![neg(b, 1)], "us-central1-b 1"),
+            (vec![neg(a, 2), neg(b, 1)], "us-central1-a 2, us-central1-b 1"),
+            (
+                vec![neg(a, 0), neg(b, 1), neg(c, 0)],
+                "us-central1-b 1 (empty: us-central1-a, us-central1-c)",
+            ),
+            (vec![neg(a, 0), neg(c, 0)], "empty in us-central1-a, us-central1-c"),
+        ] {
+            assert_eq!(neg_summary(&negs), want, "{negs:?}");
+        }
+    }
+
+    #[test]
+    fn empty_negs_in_zones_without_pods_are_no_mismatch_but_the_pods_zone_is() {
+        use crate::fixtures::{neg, ZONES};
+        let [a, b, c] = ZONES;
+        let want: BTreeMap<String, u64> = [(b.to_string(), 2)].into();
+        assert_eq!(neg_mismatch(&[neg(a, 0), neg(b, 2), neg(c, 0)], &want), None);
+        assert_eq!(
+            neg_mismatch(&[neg(a, 0), neg(b, 0), neg(c, 0)], &want).as_deref(),
+            Some("us-central1-b: NEG has 0 endpoint(s), 2 ready pod(s)")
+        );
+        assert_eq!(
+            neg_mismatch(&[neg(a, 0), neg(c, 0)], &want).as_deref(),
+            Some("us-central1-b: no NEG, 2 ready pod(s)")
+        );
+    }
 
     fn ran(stdout: &str, exit: i32) -> ExecOutcome {
         ExecOutcome::Ran {

@@ -218,9 +218,11 @@ fn gkes_own_rule_opens_the_proxy_range_only_in_the_code_world() {
             want.insert(0, "10.120.0.0/23");
         }
         assert_eq!(rule["sourceRanges"], json!(want), "{mode:?}");
+        // The gateway's target port and the system default backend's (8080): the controller's
+        // ToSvcPorts translates each Ingress with the default backend.
         assert_eq!(
             rule["allowed"],
-            json!([{"IPProtocol": "tcp", "ports": ["8000"]}]),
+            json!([{"IPProtocol": "tcp", "ports": ["8000", "8080"]}]),
             "{mode:?}"
         );
         assert_eq!(rule["description"], "GCE L7 firewall rule");

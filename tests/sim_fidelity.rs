@@ -240,6 +240,8 @@ fn diagnosis_and_repair_commands_work() {
             "backend-services",
             "list",
             "--regions=us-central1",
+            // The gateway's (the Ingress's default backend has one too).
+            "--filter=name~-kasten-io-gateway-",
             "--format=value(name)",
         ])
         .unwrap());

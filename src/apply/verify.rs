@@ -8,7 +8,6 @@ use kube::Api;
 
 use crate::error;
 use crate::gcp::context;
-use crate::gcp::model::short;
 use crate::plan::{Frontend, Plan};
 use crate::printer::{Printer, Progress};
 use crate::state::{self, Base};
@@ -33,7 +32,8 @@ pub async fn all(
     answers(b, plan, &ep, &pod, prog, deadline).await
 }
 
-/// Wait until the Service's neg-status names NEGs whose sizes match the ready pods per zone.
+/// Wait until the Service's neg-status names NEGs whose sizes match the ready pods per zone (the
+/// empty NEGs GKE keeps in zones without a gateway pod are not waited for).
 async fn negs(b: &Base, mut prog: Progress, deadline: Instant) -> anyhow::Result<(String, Progress)> {
     loop {
         // Re-read the Service for neg-status (written by the NEG controller), and the pods: a
@@ -48,9 +48,7 @@ async fn negs(b: &Base, mut prog: Progress, deadline: Instant) -> anyhow::Result
                 let negs = verify::negs(b, &n).await.map_err(|e| context(e, "listing NEGs"))?;
                 match verify::neg_mismatch(&negs, &want) {
                     None => {
-                        let sizes: Vec<String> =
-                            negs.iter().map(|g| format!("{} {}", short(&g.zone), g.size)).collect();
-                        prog.println(&format!("NEG {n}: {}", sizes.join(", ")));
+                        prog.println(&format!("NEG {n}: {}", verify::neg_summary(&negs)));
                         return Ok((n, prog));
                     }
                     Some(m) => m,

@@ -257,13 +257,7 @@ fn table(
         s.push_str(&format!("Note       {UNMANAGED}\n"));
     }
     s.push_str(&format!("URL        {}\n", url.unwrap_or("(no address yet)")));
-    let negs = if negs.is_empty() {
-        "none".to_string()
-    } else {
-        let zones: Vec<String> = negs.iter().map(|n| format!("{} {}", short(&n.zone), n.size)).collect();
-        zones.join(", ")
-    };
-    s.push_str(&format!("NEGs       {negs}\n"));
+    s.push_str(&format!("NEGs       {}\n", verify::neg_summary(negs)));
     s.push_str(&format!("Backends   {}/{} HEALTHY\n", health.0, health.1));
     s.push_str("Events\n");
     for e in events.iter().rev().take(5) {
@@ -305,13 +299,20 @@ pub struct Report {
     pub managed: bool,
 }
 
-/// What is wrong, first: drift, then no address, then backends that are not all HEALTHY.
-fn first_problem(drift: &[String], has_ip: bool, (healthy, total): (usize, usize)) -> Option<String> {
+/// What is wrong, first: drift, then no address, then backends that are not all HEALTHY, then a
+/// zone with ready gateway pods whose NEG is missing or of the wrong size (empty NEGs in zones
+/// without a gateway pod are GKE's normal).
+fn first_problem(
+    drift: &[String],
+    has_ip: bool,
+    (healthy, total): (usize, usize),
+    negs: Option<String>,
+) -> Option<String> {
     match (drift.first(), has_ip) {
         (Some(d), _) => Some(format!("drift: {d}")),
         (None, false) => Some("no address yet".into()),
         (None, true) if total == 0 || healthy < total => Some(format!("backends {healthy}/{total} HEALTHY")),
-        _ => None,
+        _ => negs.map(|m| format!("NEGs: {m}")),
     }
 }
 
@@ -374,7 +375,10 @@ pub async fn report(b: &Base) -> anyhow::Result<(Report, Frontend, (String, Stri
         "events": evs, "drift": drift,
     });
     let screen = table(b, &f, url.as_deref(), &negs, (healthy, total), &events, &drift);
-    let problem = first_problem(&drift, f.ip.is_some(), (healthy, total));
+    let neg_problem = neg
+        .as_ref()
+        .and_then(|_| verify::neg_mismatch(&negs, &verify::ready_per_zone(&b.seen)));
+    let problem = first_problem(&drift, f.ip.is_some(), (healthy, total), neg_problem);
     let code = if problem.is_none() { exit::OK } else { exit::FAILED };
     let rvs = (
         f.resource_version,
@@ -388,4 +392,27 @@ pub async fn report(b: &Base) -> anyhow::Result<(Report, Frontend, (String, Stri
         managed: f.managed,
     };
     Ok((r, f.frontend, rvs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_problem;
+
+    #[test]
+    fn a_neg_mismatch_is_a_problem_only_after_drift_address_and_backends() {
+        let neg = || Some("us-central1-b: no NEG, 1 ready pod(s)".to_string());
+        assert_eq!(first_problem(&[], true, (1, 1), None), None);
+        assert_eq!(
+            first_problem(&[], true, (1, 1), neg()).as_deref(),
+            Some("NEGs: us-central1-b: no NEG, 1 ready pod(s)")
+        );
+        assert_eq!(
+            first_problem(&[], true, (0, 0), neg()).as_deref(),
+            Some("backends 0/0 HEALTHY")
+        );
+        assert_eq!(
+            first_problem(&[], false, (1, 1), neg()).as_deref(),
+            Some("no address yet")
+        );
+    }
 }

@@ -1413,6 +1413,7 @@ fn negs_table() {
     use crate::fixtures::neg;
     let mut rows = negs_rows_1();
     rows.extend(negs_rows_2());
+    rows.extend(negs_rows_gke_zones());
     for (pods, ready, sizes, ok) in [
         (2, 2, vec![(1, 1), (2, 1)], true),
         (3, 3, vec![(1, 1), (2, 1), (0, 1)], true),
@@ -1438,7 +1439,13 @@ fn negs_table() {
 fn negs_rows_1() -> Vec<Row> {
     use crate::fixtures::neg;
     vec![
-        row("healthy", h(), P, &["us-central1-b 1"], &[]),
+        row(
+            "healthy",
+            h(),
+            P,
+            &["us-central1-b 1 (empty: us-central1-a, us-central1-c)"],
+            &[],
+        ),
         row(
             "no k10",
             h().without_k10(),
@@ -1488,14 +1495,63 @@ fn negs_rows_2() -> Vec<Row> {
             "extra empty zone",
             h().with_negs(vec![neg(ZONES[0], 0), neg(ZONES[1], 1)]),
             P,
-            &["us-central1-a 0, us-central1-b 1"],
+            &["us-central1-b 1 (empty: us-central1-a)"],
             &[],
         ),
         row(
             "no ready pods",
             obs(|o| o.with_pods(1, 0)).with_negs(vec![neg(ZONES[1], 0)]),
             P,
-            &["us-central1-b 0"],
+            &["empty in us-central1-b"],
+            &[],
+        ),
+    ]
+}
+
+/// GKE makes a NEG in every zone with nodes (empty where no gateway pod runs), and the system
+/// default backend has NEGs of its own in the same zones.
+fn negs_rows_gke_zones() -> Vec<Row> {
+    use crate::fixtures::{default_backend_neg, neg};
+    let [a, b, c] = ZONES;
+    vec![
+        row(
+            "empty NEGs where no gateway pod runs",
+            h().with_negs(vec![neg(a, 0), neg(b, 1), neg(c, 0)]),
+            P,
+            &["us-central1-b 1 (empty: us-central1-a, us-central1-c)"],
+            &[],
+        ),
+        row(
+            "the gateway pod's zone empty too",
+            h().with_negs(vec![neg(a, 0), neg(b, 0), neg(c, 0)]),
+            F,
+            &["us-central1-b: NEG has 0 endpoint(s), 1 ready pod(s)"],
+            &["kubectl -n kasten-io describe service gateway"],
+        ),
+        row(
+            "the gateway pod's zone missing, the empty ones there",
+            h().with_negs(vec![neg(a, 0), neg(c, 0)]),
+            F,
+            &["us-central1-b: no NEG, 1 ready pod(s)"],
+            &[],
+        ),
+        row(
+            "only the default backend's NEG in the gateway pod's zone",
+            h().with_negs(vec![neg(a, 0), default_backend_neg(b, 1), neg(c, 0)]),
+            F,
+            &["us-central1-b: no NEG, 1 ready pod(s)"],
+            &[],
+        ),
+        row(
+            "the default backend's NEGs beside the gateway's",
+            h().with_negs(vec![
+                default_backend_neg(a, 1),
+                neg(a, 0),
+                neg(b, 1),
+                default_backend_neg(c, 0),
+            ]),
+            P,
+            &["us-central1-b 1 (empty: us-central1-a)"],
             &[],
         ),
     ]
@@ -1544,6 +1600,23 @@ fn backends_table() {
             F,
             &["no endpoints have a health status"],
             &[],
+        ),
+        row(
+            "empty NEGs in the other zones answer no health status (not UNHEALTHY)",
+            h().with_health(&["HEALTHY", "HEALTHY"]),
+            P,
+            &["2/2 HEALTHY"],
+            &[],
+        ),
+        row(
+            "only empty NEGs",
+            Facts {
+                health: Ok(ZONES.iter().map(|z| (z.to_string(), vec![])).collect()),
+                ..h()
+            },
+            F,
+            &["no endpoints have a health status"],
+            &["see the NEGs check"],
         ),
         row(
             "unhealthy",

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::data_plane;
+use crate::default_backend;
 use crate::world::{compute, firewall, now_rfc3339, World, CLUSTER_UID, KUBE_SYSTEM_UID};
 use crate::Shared;
 
@@ -628,6 +629,14 @@ fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class
         backend_links.push(bs_link);
         neg_ports.extend(tport);
     }
+    // No spec.defaultBackend: the system default backend gets its own NEGs and backend service.
+    if default_backend.is_none() && class == Class::Internal {
+        if let Some((svc, port)) = default_backend::service_port(w) {
+            let (bs_link, tport) = sync_backend(w, default_backend::NAMESPACE, &svc, &port);
+            backend_links.push(bs_link);
+            neg_ports.extend(tport);
+        }
+    }
     ensure_l7_firewall(w, &neg_ports);
     let Some(fe) = check_frontend(w, key, ing, class) else {
         return;
@@ -1117,9 +1126,9 @@ pub fn infer_health_check(w: &World, svc: &Value, port: &Value) -> (String, Opti
     (path, None, interval, timeout, host)
 }
 
-/// The NEG controller's part, shared by the Ingress and Gateway controllers: one NEG per zone with
-/// pods behind a Service port, and the Service's `neg-status`. Returns the NEG URLs and the NEG
-/// target port.
+/// The NEG controller's part, shared by the Ingress and Gateway controllers: one NEG per zone
+/// with candidate nodes behind a Service port (size 0 where no pod runs), and the Service's
+/// `neg-status` listing them all. Returns the NEG URLs and the NEG target port.
 pub fn sync_negs(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (Vec<String>, Option<i64>) {
     let svc_name = svc["metadata"]["name"].as_str().unwrap_or_default().to_string();
     let sport = port["port"].as_i64().unwrap_or(80);
@@ -1127,8 +1136,9 @@ pub fn sync_negs(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (Vec<Str
     let region = w.region.clone();
     let pods = service_pods(w, svc);
 
-    // NEGs per zone with pods
-    let mut zones_pods: BTreeMap<String, Vec<(String, i64, String)>> = BTreeMap::new();
+    // NEGs in every zone with candidate nodes (ingress-gce `listTargetZonesPerSubnet`), with pods or not.
+    let mut zones_pods: BTreeMap<String, Vec<(String, i64, String)>> =
+        candidate_zones(w).into_iter().map(|z| (z, vec![])).collect();
     let mut target_port = None;
     for p in &pods {
         let node = p["spec"]["nodeName"].as_str().unwrap_or_default();
@@ -1191,7 +1201,7 @@ pub fn sync_negs(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (Vec<Str
         neg_status_zones.push(zone.clone());
         groups.push(url);
     }
-    // Keep NEGs of zones that no longer have pods (size 0), as GKE does.
+    // Keep NEGs of zones that no longer have candidate nodes (size 0).
     for (k, n) in w.compute.negs.iter_mut() {
         let zone = k.split('/').next().unwrap_or_default();
         if k.ends_with(&format!("/{name}")) && !zones_pods.contains_key(zone) {
@@ -1210,6 +1220,25 @@ pub fn sync_negs(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (Vec<Str
         w.kube_put(s2);
     }
     (groups, target_port)
+}
+
+/// Zones of the nodes that may hold endpoints (ingress-gce `candidateNodeFilter`: Ready nodes).
+fn candidate_zones(w: &World) -> BTreeSet<String> {
+    w.kube_in_ns("Node", "")
+        .iter()
+        .filter(|n| {
+            n["status"]["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| c["type"] == json!("Ready") && c["status"] == json!("True"))
+        })
+        .filter_map(|n| {
+            n["metadata"]["labels"]["topology.kubernetes.io/zone"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect()
 }
 
 /// Create or update the NEGs, health check and backend service for one Service port.
@@ -1268,6 +1297,10 @@ fn sync_backend(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (String, 
             hc[key]["port"] = json!(p);
             hc[key]["portSpecification"] = json!("USE_FIXED_PORT");
         }
+    }
+    if ns == default_backend::NAMESPACE && svc_name == default_backend::SERVICE {
+        let key = hc_settings_key(&hc);
+        hc[key]["requestPath"] = json!(default_backend::HC_PATH);
     }
     upsert(&mut w.compute.health_checks, hc_key, hc);
 
@@ -1374,6 +1407,34 @@ fn garbage_collect(w: &mut World, ns: &str, name: &str) {
         }
         w.kube_put(s2);
     }
+    let default_used = others
+        .iter()
+        .any(|o| classify(o) == Class::Internal && ingress_backends(o).2.is_none());
+    if !default_used {
+        remove_default_backend(w);
+    }
+}
+
+/// The system default backend's backend service, health check and NEGs, once no Ingress uses them.
+fn remove_default_backend(w: &mut World) {
+    let Some((svc, port)) = default_backend::service_port(w) else {
+        return;
+    };
+    let n = neg_name(
+        default_backend::NAMESPACE,
+        default_backend::SERVICE,
+        port["port"].as_i64().unwrap_or(80),
+    );
+    let region = w.region.clone();
+    w.compute.backend_services.remove(&format!("{region}/{n}"));
+    w.compute.health_checks.remove(&format!("{region}/{n}"));
+    w.compute.negs.retain(|k, _| !k.ends_with(&format!("/{n}")));
+    let mut s2 = svc;
+    if let Some(a) = s2["metadata"]["annotations"].as_object_mut() {
+        if a.remove("cloud.google.com/neg-status").is_some() {
+            w.kube_put(s2);
+        }
+    }
 }
 
 // ---------------------------------------------------------------- health, firewall evaluation
@@ -1410,6 +1471,9 @@ pub fn pod_http(w: &World, pod: &Value, port: u16, path: &str, tls: bool) -> Opt
     }
     let labels = &pod["metadata"]["labels"];
     let path_only = path.split(['?', '#']).next().unwrap_or("/");
+    if default_backend::is_pod(pod) {
+        return default_backend::answer(port, path_only);
+    }
     if labels["service"] == json!("gateway") {
         if port != 8000 {
             return None; // the gateway listens on 8000 only; NetworkPolicy allow-external admits only 8000

@@ -17,6 +17,7 @@ pub mod alb;
 pub mod certs;
 pub mod controller;
 pub mod data_plane;
+pub mod default_backend;
 pub mod exec;
 pub mod filter;
 pub mod fleet;

@@ -182,6 +182,7 @@ pub fn build(w: &mut World) {
     }
     base_project(w, custom_vpc);
     base_cluster(w);
+    crate::default_backend::install(w);
     k10(w);
     match scenario.as_str() {
         "fresh" | "custom-vpc" => {}
@@ -273,6 +274,7 @@ pub fn build(w: &mut World) {
         }
         "no-http-lb" => {
             w.cluster["addonsConfig"]["httpLoadBalancing"] = json!({"disabled": true});
+            crate::default_backend::remove(w);
         }
         "no-curl" => w.images_with_curl.clear(),
         "gateway-not-ready" => {

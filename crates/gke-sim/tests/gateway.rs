@@ -854,7 +854,16 @@ fn an_ingress_and_a_gateway_share_the_negs_and_each_keeps_serving_when_the_other
         let page = w.curl(&format!("http://{ip}/k10/"));
         assert!(page.contains("HTTP/1.1 401"), "{ip}: {page}");
     }
-    let negs = || ok(&w.gcloud(&["compute", "network-endpoint-groups", "list", "--format=value(name,id)"]));
+    // The gateway's NEGs (the Ingress's default backend has its own, which go with the Ingress).
+    let negs = || {
+        ok(&w.gcloud(&[
+            "compute",
+            "network-endpoint-groups",
+            "list",
+            "--filter=name~-kasten-io-gateway-",
+            "--format=value(name,id)",
+        ]))
+    };
     let before = negs();
     assert!(before.contains("k8s1-3f9c1a27-kasten-io-gateway-80-"), "{before}");
     // The Gateway goes: the Ingress keeps its NEGs and serves.
