@@ -256,3 +256,91 @@ fn http_and_https_on_one_static_ip_are_two_forwarding_rules() {
         "{https}"
     );
 }
+
+const L7_RULE: &str = "k8s-fw-l7--3f9c1a27b5d04e6f";
+
+fn world_in(scenario: &str, mode: gke_sim::ControllerFirewall) -> TestWorld {
+    let mut cfg = config(scenario);
+    cfg.controller_firewall = mode;
+    TestWorld::with(cfg)
+}
+
+/// The ports of GKE's own rule, as the real gcloud describes it, once `done` holds (20 s at most).
+fn l7_ports_until(w: &TestWorld, done: impl Fn(&[String]) -> bool) -> Option<Vec<String>> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let o = w.gcloud(&["compute", "firewall-rules", "describe", L7_RULE, "--format=json"])?;
+        let rule: serde_json::Value = serde_json::from_str(&ok(&o)).unwrap();
+        let ports: Vec<String> = rule["allowed"][0]["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect();
+        if done(&ports) || Instant::now() > deadline {
+            return Some(ports);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A BackendConfig with a fixed health-check port on the gateway Service.
+fn fixed_health_check_port(w: &TestWorld, port: u16) -> Option<()> {
+    let file = w.home.path().join("bc.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "apiVersion: cloud.google.com/v1\nkind: BackendConfig\nmetadata:\n  name: k10-hc\n  namespace: kasten-io\n\
+             spec:\n  healthCheck:\n    type: HTTP\n    requestPath: /k10/healthz\n    port: {port}\n"
+        ),
+    )
+    .unwrap();
+    ok(&w.kubectl(&["apply", "-f", file.to_str().unwrap()])?);
+    let ann = "cloud.google.com/backend-config={\"default\":\"k10-hc\"}";
+    ok(&w.kubectl(&["-n", "kasten-io", "annotate", "service", "gateway", ann])?);
+    Some(())
+}
+
+#[test]
+fn in_the_code_world_gkes_rule_opens_the_backendconfig_health_check_port_and_doctor_agrees() {
+    use gke_sim::ControllerFirewall::{Code, Docs};
+    for (mode, opened) in [(Code, true), (Docs, false)] {
+        let w = world_in("healthy", mode);
+        if fixed_health_check_port(&w, 8001).is_none() {
+            return;
+        }
+        let ports = l7_ports_until(&w, |p| !opened || p.contains(&"8001".to_string())).unwrap();
+        assert_eq!(ports.contains(&"8001".to_string()), opened, "{mode:?}: {ports:?}");
+        assert!(ports.contains(&"8000".to_string()), "{mode:?}: {ports:?}");
+        // doctor's firewall verdict follows the rule: the health checkers reach tcp:8001 only
+        // where GKE opened it.
+        let (_, report) = doctor_report(&w, &["--no-exec"]);
+        let fw = check_of(&report, "firewall");
+        let want = if opened { "PASS" } else { "FAIL" };
+        assert_eq!(fw["result"], want, "{mode:?}: {fw}");
+        if !opened {
+            assert!(fw["finding"].as_str().unwrap().contains("tcp:8001"), "{fw}");
+            assert!(fw["hint"].as_str().unwrap().contains("--rules=tcp:8001"), "{fw}");
+        }
+    }
+}
+
+#[test]
+fn in_the_code_world_an_external_ingress_opens_the_node_port_range_for_the_default_backend() {
+    use gke_sim::ControllerFirewall::{Code, Docs};
+    for (mode, opened) in [(Code, true), (Docs, false)] {
+        let w = world_in("external-ingress", mode);
+        let Some(ports) = l7_ports_until(&w, |p| !opened || p.contains(&"30000-32767".to_string())) else {
+            return;
+        };
+        assert_eq!(
+            ports.contains(&"30000-32767".to_string()),
+            opened,
+            "{mode:?}: {ports:?}"
+        );
+    }
+    // An internal Ingress's backends are NEGs only: no node-port range.
+    let w = world_in("healthy", Code);
+    let ports = l7_ports_until(&w, |_| true).unwrap();
+    assert_eq!(ports, vec!["8000".to_string()]);
+}

@@ -17,6 +17,8 @@ use crate::data_plane;
 use crate::world::{compute, firewall, now_rfc3339, World, CLUSTER_UID, KUBE_SYSTEM_UID};
 use crate::Shared;
 
+mod l7_ports;
+
 pub const FINALIZER_V2: &str = "networking.gke.io/ingress-finalizer-V2";
 pub const DEFAULT_BACKEND_404: &str = "response 404 (backend NotFound), service rules for the path non-existent";
 
@@ -628,7 +630,8 @@ fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class
         backend_links.push(bs_link);
         neg_ports.extend(tport);
     }
-    ensure_l7_firewall(w, &neg_ports);
+    let extra = l7_ports::extra_ports(w, ing, class, &svc_objs);
+    ensure_l7_firewall(w, &neg_ports, &extra);
     let Some(fe) = check_frontend(w, key, ing, class) else {
         return;
     };
@@ -1286,9 +1289,14 @@ fn sync_backend(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (String, 
     (bs_url, target_port)
 }
 
-fn ensure_l7_firewall(w: &mut World, ports: &BTreeSet<i64>) {
+/// `extra`: the BackendConfig health-check ports and the node-port range ([`l7_ports`]).
+fn ensure_l7_firewall(w: &mut World, ports: &BTreeSet<i64>, extra: &[String]) {
     let name = l7_firewall_name();
-    let mut all_ports: BTreeSet<String> = ports.iter().map(|p| p.to_string()).collect();
+    let mut all_ports: BTreeSet<String> = ports
+        .iter()
+        .map(|p| p.to_string())
+        .chain(extra.iter().cloned())
+        .collect();
     if let Some(f) = w.compute.firewalls.get(&name) {
         for p in f["allowed"][0]["ports"].as_array().into_iter().flatten() {
             all_ports.insert(p.as_str().unwrap_or_default().to_string());

@@ -58,9 +58,14 @@ pub fn check(f: &Facts) -> Check {
         node_tags: v.node_tags.clone(),
         pod_range: f.cluster().pod_range.parse().ok(),
     };
-    // The serving port: a BackendConfig's fixed health-check port is the health-check check's
-    // business (and GKE's own rule opens it too).
-    let hc_port = port;
+    // Google's health checkers probe the serving port, or the BackendConfig's fixed
+    // `healthCheck.port` (ingress-gce's own rule opens that port too, in the code's world).
+    let hc_port = f
+        .backend_config
+        .as_ref()
+        .and_then(|bc| bc["spec"]["healthCheck"]["port"].as_u64())
+        .and_then(|p| u16::try_from(p).ok())
+        .unwrap_or(port);
     let ask = Ask {
         f,
         rules: &v.firewalls,
