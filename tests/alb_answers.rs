@@ -255,6 +255,82 @@ fn http_and_https_on_one_static_ip_are_two_forwarding_rules() {
             .contains("/targetHttpsProxies/k8s2-ts-"),
         "{https}"
     );
+    let name = |r: &serde_json::Value| r["name"].as_str().unwrap().to_string();
+    https_front_end_as_gke_reports_it(&w, &name(http), &name(https));
+}
+
+/// The target HTTPS proxy is its own collection (regional list and describe, aggregated list);
+/// the Ingress carries the https status annotations; its events say what ingress-gce created.
+fn https_front_end_as_gke_reports_it(w: &TestWorld, fr: &str, fs: &str) {
+    let list = |what: &str, scope: &str| {
+        let o = w
+            .gcloud(&["compute", what, "list", scope, "--format=value(name)"])
+            .unwrap();
+        ok(&o).lines().map(str::to_string).collect::<Vec<_>>()
+    };
+    let (https, http) = (
+        list("target-https-proxies", "--regions=us-central1"),
+        list("target-http-proxies", "--regions=us-central1"),
+    );
+    assert!(https.len() == 1 && https[0].starts_with("k8s2-ts-"), "{https:?}");
+    assert!(http.len() == 1 && http[0].starts_with("k8s2-tp-"), "{http:?}");
+    assert_eq!(
+        list("target-https-proxies", "--format=value(name)"),
+        https,
+        "aggregated"
+    );
+    let ts = &https[0];
+    let args = [
+        "compute",
+        "target-https-proxies",
+        "describe",
+        ts,
+        "--region=us-central1",
+        "--format=json",
+    ];
+    let proxy: serde_json::Value = serde_json::from_str(&ok(&w.gcloud(&args).unwrap())).unwrap();
+    assert!(
+        proxy["urlMap"].as_str().unwrap().contains("/urlMaps/k8s2-um-"),
+        "{proxy}"
+    );
+    let args = ["compute", "target-http-proxies", "describe", ts, "--region=us-central1"];
+    assert!(
+        !w.gcloud(&args).unwrap().status.success(),
+        "an HTTPS proxy is not an HTTP one"
+    );
+    // The Ingress's status annotations.
+    let ing = ok(&w
+        .kubectl(&["-n", "kasten-io", "get", "ingress", "k10-ilb", "-o", "json"])
+        .unwrap());
+    let ing: serde_json::Value = serde_json::from_str(&ing).unwrap();
+    let a = &ing["metadata"]["annotations"];
+    assert_eq!(a["ingress.kubernetes.io/https-forwarding-rule"], fs, "{a}");
+    assert_eq!(a["ingress.kubernetes.io/https-target-proxy"], ts.as_str(), "{a}");
+    assert_eq!(a["ingress.kubernetes.io/forwarding-rule"], fr, "{a}");
+    let um = a["ingress.kubernetes.io/url-map"].as_str().unwrap();
+    let tp = a["ingress.kubernetes.io/target-proxy"].as_str().unwrap();
+    // ingress-gce's Normal Sync events, in its order.
+    let evs = ok(&w
+        .kubectl(&[
+            "-n",
+            "kasten-io",
+            "get",
+            "events",
+            "--field-selector=reason=Sync,involvedObject.name=k10-ilb",
+            "--sort-by=.metadata.creationTimestamp",
+            "-o",
+            "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}",
+        ])
+        .unwrap());
+    let created: Vec<&str> = evs.lines().filter(|l| l.ends_with(" created")).collect();
+    let want = [
+        format!("UrlMap \"{um}\" created"),
+        format!("TargetProxy \"{tp}\" created"),
+        format!("ForwardingRule \"{fr}\" created"),
+        format!("TargetProxy \"{ts}\" created"),
+        format!("ForwardingRule \"{fs}\" created"),
+    ];
+    assert_eq!(created, want, "{evs}");
 }
 
 const L7_RULE: &str = "k8s-fw-l7--3f9c1a27b5d04e6f";
