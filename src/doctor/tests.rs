@@ -1405,7 +1405,7 @@ fn events_rows_1() -> Vec<Row> {
             no_ip().with_event(ev("Ingress", "k10-ingress", "boom")),
             F,
             &["Sync k10-ingress: boom (cause: not a known message)"],
-            &["kubectl describe ingress"],
+            &["`kubectl -n kasten-io describe ingress k10-ingress`"],
         ),
         row(
             "unknown, address",

@@ -139,11 +139,22 @@ fn no_proxy_rule(ask: &Ask) -> Check {
         ),
         None => format!("no enabled INGRESS rule lets {src} reach tcp:{port} on the pods"),
     };
-    Check::fail(CheckId::Firewall, why).hint(format!(
-        "`{}` (or `kubectl kasten-ilb install -n {}`)",
-        create(ask, Source::Proxies, None),
-        ask.f.namespace
-    ))
+    let cmd = create(ask, Source::Proxies, None);
+    let hint = for_host_admin(ask, &cmd)
+        .unwrap_or_else(|| format!("`{cmd}` (or `kubectl kasten-ilb install -n {}`)", ask.f.namespace));
+    Check::fail(CheckId::Firewall, why).hint(hint)
+}
+
+/// On a Shared VPC whose host project does not let the caller create firewall rules: `cmd` is for
+/// the host's network admin.
+fn for_host_admin(ask: &Ask, cmd: &str) -> Option<String> {
+    let Some(Ok(h)) = &ask.f.denied_host else { return None };
+    h.missing.iter().any(|p| p == "compute.firewalls.create").then(|| {
+        format!(
+            "you may not create firewall rules in Shared VPC host project {}: ask its network admin to run `{cmd}`",
+            h.project
+        )
+    })
 }
 
 fn health_checkers_blocked(ask: &Ask, hc: &Verdict) -> Check {
@@ -161,7 +172,10 @@ fn health_checkers_blocked(ask: &Ask, hc: &Verdict) -> Check {
                     "no enabled INGRESS rule lets Google's health checkers ({ranges}) reach tcp:{port} (GKE's own \
                      `k8s-fw-l7--…` rule is missing; on a Shared VPC see the controller's XPN events): {effect}"
                 ),
-                format!("`{}`", create(ask, Source::HealthCheckers, None)),
+                {
+                    let cmd = create(ask, Source::HealthCheckers, None);
+                    for_host_admin(ask, &cmd).unwrap_or_else(|| format!("`{cmd}`"))
+                },
             ),
         },
     };

@@ -6,8 +6,13 @@ use serde_json::{json, Value};
 use crate::doctor::host_iam::{HostIam, HOST_READS, HOST_WRITES};
 use crate::doctor::{Check, CheckId, Facts};
 
-const ROLES_HINT: &str = "README.md (Permissions) lists the least-privilege roles: roles/compute.networkAdmin + \
-     roles/compute.securityAdmin (or a custom role with the permissions above) and namespace RBAC for kasten-io";
+/// The namespace is the one in use (`-n`), not kasten-io.
+fn roles_hint(namespace: &str) -> String {
+    format!(
+        "README.md (Permissions) lists the least-privilege roles: roles/compute.networkAdmin + \
+         roles/compute.securityAdmin (or a custom role with the permissions above) and namespace RBAC for {namespace}"
+    )
+}
 
 pub fn check(f: &Facts) -> Check {
     let id = CheckId::Permissions;
@@ -23,7 +28,7 @@ pub fn check(f: &Facts) -> Check {
                 parts.push(format!("IAM lacks: {}", g.join(", ")));
             }
             Check::fail(id, parts.join("; "))
-                .hint(ROLES_HINT)
+                .hint(roles_hint(&f.namespace))
                 .evidence(evidence(k, g, host))
         }
         (Ok(k), Ok(g), Some(Ok(h))) if !h.missing.is_empty() => host_check(f, h).evidence(evidence(k, g, host)),
