@@ -320,11 +320,19 @@ pub async fn events_for(kube: &Kube, kind: &str, name: &str, uid: Option<&str>) 
         .map(|l| l.items)
         .unwrap_or_default();
     evs.retain(|e| same_object(e, uid));
+    // Timestamps have whole seconds: events of one second keep the order they were written in.
     evs.sort_by_key(|e| {
-        e.last_timestamp
+        let rv = e
+            .metadata
+            .resource_version
+            .as_deref()
+            .and_then(|v| v.parse::<u64>().ok());
+        let at = e
+            .last_timestamp
             .clone()
             .map(|t| t.0)
-            .or_else(|| e.event_time.clone().map(|t| t.0))
+            .or_else(|| e.event_time.clone().map(|t| t.0));
+        (at, rv)
     });
     evs
 }

@@ -223,7 +223,11 @@ fn create(ask: &Ask, src: Source, priority: Option<i64>) -> String {
         Source::Proxies => (
             ask.proxy.to_string(),
             ask.port,
-            format!(" --description={}", plan::sh_quote(&state::gcp_marker(c))),
+            // Without its backquotes, so the hint's command stays one backquoted span.
+            format!(
+                " --description={}",
+                plan::sh_quote(&state::gcp_marker(c).replace('`', ""))
+            ),
         ),
         Source::HealthCheckers => (HEALTH_CHECK_RANGES.join(","), ask.hc_port, String::new()),
     };
