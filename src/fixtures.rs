@@ -692,6 +692,7 @@ impl crate::doctor::Facts {
             vpc: Ok(Vpc::healthy()),
             denied_kube: Ok(vec![]),
             denied_gcp: Ok(vec![]),
+            denied_host: None,
             events: vec![],
             hc: Some(health_check("/healthz")),
             bs: Some(backend_service(&ZONES)),

@@ -255,4 +255,168 @@ fn http_and_https_on_one_static_ip_are_two_forwarding_rules() {
             .contains("/targetHttpsProxies/k8s2-ts-"),
         "{https}"
     );
+    let name = |r: &serde_json::Value| r["name"].as_str().unwrap().to_string();
+    https_front_end_as_gke_reports_it(&w, &name(http), &name(https));
+}
+
+/// The target HTTPS proxy is its own collection (regional list and describe, aggregated list);
+/// the Ingress carries the https status annotations; its events say what ingress-gce created.
+fn https_front_end_as_gke_reports_it(w: &TestWorld, fr: &str, fs: &str) {
+    let list = |what: &str, scope: &str| {
+        let o = w
+            .gcloud(&["compute", what, "list", scope, "--format=value(name)"])
+            .unwrap();
+        ok(&o).lines().map(str::to_string).collect::<Vec<_>>()
+    };
+    let (https, http) = (
+        list("target-https-proxies", "--regions=us-central1"),
+        list("target-http-proxies", "--regions=us-central1"),
+    );
+    assert!(https.len() == 1 && https[0].starts_with("k8s2-ts-"), "{https:?}");
+    assert!(http.len() == 1 && http[0].starts_with("k8s2-tp-"), "{http:?}");
+    assert_eq!(
+        list("target-https-proxies", "--format=value(name)"),
+        https,
+        "aggregated"
+    );
+    let ts = &https[0];
+    let args = [
+        "compute",
+        "target-https-proxies",
+        "describe",
+        ts,
+        "--region=us-central1",
+        "--format=json",
+    ];
+    let proxy: serde_json::Value = serde_json::from_str(&ok(&w.gcloud(&args).unwrap())).unwrap();
+    assert!(
+        proxy["urlMap"].as_str().unwrap().contains("/urlMaps/k8s2-um-"),
+        "{proxy}"
+    );
+    let args = ["compute", "target-http-proxies", "describe", ts, "--region=us-central1"];
+    assert!(
+        !w.gcloud(&args).unwrap().status.success(),
+        "an HTTPS proxy is not an HTTP one"
+    );
+    // The Ingress's status annotations.
+    let ing = ok(&w
+        .kubectl(&["-n", "kasten-io", "get", "ingress", "k10-ilb", "-o", "json"])
+        .unwrap());
+    let ing: serde_json::Value = serde_json::from_str(&ing).unwrap();
+    let a = &ing["metadata"]["annotations"];
+    assert_eq!(a["ingress.kubernetes.io/https-forwarding-rule"], fs, "{a}");
+    assert_eq!(a["ingress.kubernetes.io/https-target-proxy"], ts.as_str(), "{a}");
+    assert_eq!(a["ingress.kubernetes.io/forwarding-rule"], fr, "{a}");
+    let um = a["ingress.kubernetes.io/url-map"].as_str().unwrap();
+    let tp = a["ingress.kubernetes.io/target-proxy"].as_str().unwrap();
+    // ingress-gce's Normal Sync events, in its order.
+    let evs = ok(&w
+        .kubectl(&[
+            "-n",
+            "kasten-io",
+            "get",
+            "events",
+            "--field-selector=reason=Sync,involvedObject.name=k10-ilb",
+            "--sort-by=.metadata.creationTimestamp",
+            "-o",
+            "jsonpath={range .items[*]}{.message}{\"\\n\"}{end}",
+        ])
+        .unwrap());
+    let created: Vec<&str> = evs.lines().filter(|l| l.ends_with(" created")).collect();
+    let want = [
+        format!("UrlMap \"{um}\" created"),
+        format!("TargetProxy \"{tp}\" created"),
+        format!("ForwardingRule \"{fr}\" created"),
+        format!("TargetProxy \"{ts}\" created"),
+        format!("ForwardingRule \"{fs}\" created"),
+    ];
+    assert_eq!(created, want, "{evs}");
+}
+
+const L7_RULE: &str = "k8s-fw-l7--3f9c1a27b5d04e6f";
+
+fn world_in(scenario: &str, mode: gke_sim::ControllerFirewall) -> TestWorld {
+    let mut cfg = config(scenario);
+    cfg.controller_firewall = mode;
+    TestWorld::with(cfg)
+}
+
+/// The ports of GKE's own rule, as the real gcloud describes it, once `done` holds (20 s at most).
+fn l7_ports_until(w: &TestWorld, done: impl Fn(&[String]) -> bool) -> Option<Vec<String>> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let o = w.gcloud(&["compute", "firewall-rules", "describe", L7_RULE, "--format=json"])?;
+        let rule: serde_json::Value = serde_json::from_str(&ok(&o)).unwrap();
+        let ports: Vec<String> = rule["allowed"][0]["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_string())
+            .collect();
+        if done(&ports) || Instant::now() > deadline {
+            return Some(ports);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A BackendConfig with a fixed health-check port on the gateway Service.
+fn fixed_health_check_port(w: &TestWorld, port: u16) -> Option<()> {
+    let file = w.home.path().join("bc.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "apiVersion: cloud.google.com/v1\nkind: BackendConfig\nmetadata:\n  name: k10-hc\n  namespace: kasten-io\n\
+             spec:\n  healthCheck:\n    type: HTTP\n    requestPath: /k10/healthz\n    port: {port}\n"
+        ),
+    )
+    .unwrap();
+    ok(&w.kubectl(&["apply", "-f", file.to_str().unwrap()])?);
+    let ann = "cloud.google.com/backend-config={\"default\":\"k10-hc\"}";
+    ok(&w.kubectl(&["-n", "kasten-io", "annotate", "service", "gateway", ann])?);
+    Some(())
+}
+
+#[test]
+fn in_the_code_world_gkes_rule_opens_the_backendconfig_health_check_port_and_doctor_agrees() {
+    use gke_sim::ControllerFirewall::{Code, Docs};
+    for (mode, opened) in [(Code, true), (Docs, false)] {
+        let w = world_in("healthy", mode);
+        if fixed_health_check_port(&w, 8001).is_none() {
+            return;
+        }
+        let ports = l7_ports_until(&w, |p| !opened || p.contains(&"8001".to_string())).unwrap();
+        assert_eq!(ports.contains(&"8001".to_string()), opened, "{mode:?}: {ports:?}");
+        assert!(ports.contains(&"8000".to_string()), "{mode:?}: {ports:?}");
+        // doctor's firewall verdict follows the rule: the health checkers reach tcp:8001 only
+        // where GKE opened it.
+        let (_, report) = doctor_report(&w, &["--no-exec"]);
+        let fw = check_of(&report, "firewall");
+        let want = if opened { "PASS" } else { "FAIL" };
+        assert_eq!(fw["result"], want, "{mode:?}: {fw}");
+        if !opened {
+            assert!(fw["finding"].as_str().unwrap().contains("tcp:8001"), "{fw}");
+            assert!(fw["hint"].as_str().unwrap().contains("--rules=tcp:8001"), "{fw}");
+        }
+    }
+}
+
+#[test]
+fn in_the_code_world_an_external_ingress_opens_the_node_port_range_for_the_default_backend() {
+    use gke_sim::ControllerFirewall::{Code, Docs};
+    for (mode, opened) in [(Code, true), (Docs, false)] {
+        let w = world_in("external-ingress", mode);
+        let Some(ports) = l7_ports_until(&w, |p| !opened || p.contains(&"30000-32767".to_string())) else {
+            return;
+        };
+        assert_eq!(
+            ports.contains(&"30000-32767".to_string()),
+            opened,
+            "{mode:?}: {ports:?}"
+        );
+    }
+    // An internal Ingress's backends are NEGs only: no node-port range.
+    let w = world_in("healthy", Code);
+    let ports = l7_ports_until(&w, |_| true).unwrap();
+    assert_eq!(ports, vec!["8000".to_string()]);
 }

@@ -160,3 +160,84 @@ fn the_suppress_annotation_silences_the_xpn_event() {
     }
     assert!(!xpn_events_on(&w).contains(&"quiet".to_string()));
 }
+
+#[test]
+fn doctor_asks_the_host_project_and_the_owners_grant_lets_install_write_there() {
+    let w = TestWorld::start("shared-vpc-no-fw-permission");
+    let (_, report) = doctor_report(&w, &["--no-exec"]);
+    let perms = check_of(&report, "permissions");
+    assert_eq!(perms["result"], "WARN", "{perms}");
+    let finding = perms["finding"].as_str().unwrap();
+    assert!(
+        finding.contains(&format!(
+            "Shared VPC host project {HOST} lacks compute.subnetworks.create"
+        )),
+        "{perms}"
+    );
+    assert_eq!(perms["evidence"]["hostCanGrant"], false, "{perms}");
+    let hint = perms["hint"].as_str().unwrap();
+    assert!(hint.contains("ask its owner or Shared VPC admin"), "{hint}");
+    assert!(hint.contains("kubectl kasten-ilb install -n kasten-io"), "{hint}");
+    let (caller, admin_token) = {
+        let world = w.sim.world();
+        let x = world.shared_vpc.as_ref().unwrap();
+        (x.caller_member.clone(), x.admin_token.clone())
+    };
+    let account = caller.strip_prefix("user:").unwrap();
+    // The commands as printed, with ACCOUNT the caller's (as the hint says).
+    let grants: Vec<String> = hint
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|c| c.starts_with("gcloud projects add-iam-policy-binding"))
+        .map(|c| c.replace("ACCOUNT", account))
+        .collect();
+    assert_eq!(grants.len(), 2, "networkAdmin and securityAdmin: {hint}");
+    assert!(grants[0].starts_with(&format!(
+        "gcloud projects add-iam-policy-binding {HOST} --member={caller}"
+    )));
+    // The caller may not grant itself (the real gcloud gets Resource Manager's 403) ...
+    let Some(o) = w.gcloud(
+        &common::hints::words(&grants[0])
+            .iter()
+            .skip(1)
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    ) else {
+        return;
+    };
+    assert!(!o.status.success(), "{}", both(&o));
+    // ... the host project's owner may.
+    for cmd in &grants {
+        let o = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(cmd)
+            .env_clear()
+            .envs(w.envs())
+            .env("CLOUDSDK_AUTH_ACCESS_TOKEN", &admin_token)
+            .output()
+            .expect("bash runs");
+        ok(&o);
+    }
+    let (_, report) = doctor_report(&w, &["--no-exec"]);
+    let perms = check_of(&report, "permissions");
+    assert_eq!(perms["result"], "PASS", "{perms}");
+    assert!(
+        perms["finding"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("host project {HOST}")),
+        "{perms}"
+    );
+    // With the roles, install writes the subnet and the rule in the host project itself (it then
+    // waits on GKE's health-check rule, which GKE's service agent still may not write: not this test).
+    let o = w.run(&["install", "--yes", "--timeout", "15s"]);
+    assert!(!stderr(&o).contains("you may not change VPC network"), "{}", both(&o));
+    let writes: Vec<String> = w.writes().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert!(
+        writes.contains(&format!("POST /compute/v1/projects/{HOST}/global/firewalls")),
+        "{writes:#?}"
+    );
+    let rules = names(&w, &["compute", "firewall-rules"], HOST).unwrap();
+    assert!(rules.contains("kasten-ilb-kasten-demo-proxy-to-8000"), "{rules}");
+}

@@ -7,6 +7,7 @@ pub mod check;
 pub mod checks;
 #[cfg(test)]
 mod gateway_tests;
+pub mod host_iam;
 pub mod observe;
 pub mod render;
 pub mod security;

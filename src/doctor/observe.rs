@@ -86,6 +86,8 @@ pub struct Facts {
     pub denied_kube: Result<Vec<String>, String>,
     /// IAM permissions missing, or why the question failed.
     pub denied_gcp: Result<Vec<String>, String>,
+    /// On a Shared VPC, the caller's IAM in the network's host project (None: not shared).
+    pub denied_host: Option<Result<super::host_iam::HostIam, String>>,
     pub events: Vec<Event>,
     pub hc: Option<HealthCheck>,
     pub bs: Option<BackendService>,
@@ -149,7 +151,7 @@ pub async fn gather_with(kube: Kube, gcp: Gcp, g: &Global, a: &DoctorArgs) -> an
     let backend = backend_name(b, k10).await;
     let backend = backend.as_deref();
     let ingresses = b.seen.gateway_ingresses();
-    let (vpc, hc, bs, negs, health, backend_config, curl, security) = tokio::join!(
+    let (vpc, hc, bs, negs, health, backend_config, curl, security, denied_host) = tokio::join!(
         state::vpc(b),
         health_check(b, backend),
         backend_service(b, backend),
@@ -158,6 +160,7 @@ pub async fn gather_with(kube: Kube, gcp: Gcp, g: &Global, a: &DoctorArgs) -> an
         backend_config(b, k10),
         curl(b, k10, a),
         super::security::gather(b, &ingresses),
+        super::host_iam::denied_host(b),
     );
     Ok(Facts {
         context: b.kube.context.clone(),
@@ -174,6 +177,7 @@ pub async fn gather_with(kube: Kube, gcp: Gcp, g: &Global, a: &DoctorArgs) -> an
         k10_error: first.k10_error,
         denied_kube: first.denied_kube,
         denied_gcp: first.denied_gcp,
+        denied_host,
         events: first.events,
     })
 }

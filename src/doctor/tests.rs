@@ -276,6 +276,106 @@ fn permissions_rows_2() -> Vec<Row> {
     ]
 }
 
+/// A Shared VPC: the network's permissions are asked of the host project, not the cluster's.
+fn shared(missing: &[&str], can_grant: bool, member: Option<&str>) -> Facts {
+    let host = super::host_iam::HostIam {
+        project: "host".into(),
+        missing: missing.iter().map(|s| s.to_string()).collect(),
+        can_grant,
+        member: member.map(str::to_string),
+    };
+    Facts {
+        denied_host: Some(Ok(host)),
+        ..obs(|o| o.with_network_project("host"))
+    }
+}
+
+#[test]
+fn permissions_on_a_shared_vpc_table() {
+    let grant = "gcloud projects add-iam-policy-binding host";
+    let writes = &[
+        "compute.subnetworks.create",
+        "compute.subnetworks.update",
+        "compute.firewalls.create",
+    ];
+    let rows = vec![
+        row(
+            "host allows all",
+            shared(&[], false, None),
+            P,
+            &["IAM on kasten-demo and on host project host"],
+            &[],
+        ),
+        row(
+            "service project's own network permissions do not count",
+            Facts {
+                denied_gcp: Ok(vec!["compute.firewalls.create".into(), "compute.networks.get".into()]),
+                ..shared(&[], false, None)
+            },
+            P,
+            &["host project host allow"],
+            &[],
+        ),
+        row(
+            "service project still asked the rest",
+            Facts {
+                denied_gcp: Ok(vec!["compute.regionBackendServices.get".into()]),
+                ..shared(&[], false, None)
+            },
+            F,
+            &["IAM lacks: compute.regionBackendServices.get"],
+            &["least-privilege"],
+        ),
+        row(
+            "host writes denied, nobody to grant: who must",
+            shared(writes, false, None),
+            W,
+            &[
+                "Shared VPC host project host lacks compute.subnetworks.create",
+                "compute.firewalls.create",
+            ],
+            &[
+                "ask its owner or Shared VPC admin",
+                &format!("`{grant} --member=user:ACCOUNT --role=roles/compute.networkAdmin --condition=None`"),
+                "--role=roles/compute.securityAdmin",
+                "kubectl kasten-ilb install -n kasten-io",
+            ],
+        ),
+        row(
+            "only firewall writes denied, caller may grant",
+            shared(
+                &["compute.firewalls.create"],
+                true,
+                Some("serviceAccount:ops@p.iam.gserviceaccount.com"),
+            ),
+            W,
+            &["lacks compute.firewalls.create"],
+            &[&format!(
+                "grant them in host project host: `{grant} --member=serviceAccount:ops@p.iam.gserviceaccount.com \
+                 --role=roles/compute.securityAdmin --condition=None`"
+            )],
+        ),
+        row(
+            "host reads denied: doctor cannot read the network",
+            shared(&["compute.firewalls.list", "compute.networks.get"], true, None),
+            F,
+            &["host project host lacks compute.firewalls.list, compute.networks.get: doctor cannot read network"],
+            &["--member=user:$(gcloud config get-value account) --role=roles/compute.networkViewer"],
+        ),
+        row(
+            "host question failed",
+            Facts {
+                denied_host: Some(Err("403 on host".into())),
+                ..obs(|o| o.with_network_project("host"))
+            },
+            W,
+            &["could not ask: 403 on host"],
+            &[],
+        ),
+    ];
+    table(CheckId::Permissions, permissions::check, rows);
+}
+
 #[test]
 fn k10_table() {
     let mut rows = k10_rows_1();
@@ -1305,7 +1405,7 @@ fn events_rows_1() -> Vec<Row> {
             no_ip().with_event(ev("Ingress", "k10-ingress", "boom")),
             F,
             &["Sync k10-ingress: boom (cause: not a known message)"],
-            &["kubectl describe ingress"],
+            &["`kubectl -n kasten-io describe ingress k10-ingress`"],
         ),
         row(
             "unknown, address",

@@ -55,7 +55,7 @@ pub fn sync_https_rule(w: &mut World, region: &str, http_rule: &Value, names: (&
     }
     let scope = w.region_url(region);
     let proxy = json!({"kind": "compute#targetHttpsProxy", "name": ts, "urlMap": format!("{scope}/urlMaps/{um}"),
-        "selfLink": format!("{scope}/targetHttpsProxies/{ts}")});
+        "selfLink": format!("{scope}/targetHttpsProxies/{ts}"), "region": scope});
     let mut rule = http_rule.clone();
     rule["name"] = json!(fs);
     rule["portRange"] = json!("443-443");

@@ -18,6 +18,8 @@ use crate::default_backend;
 use crate::world::{compute, firewall, now_rfc3339, World, CLUSTER_UID, KUBE_SYSTEM_UID};
 use crate::Shared;
 
+mod l7_ports;
+
 pub const FINALIZER_V2: &str = "networking.gke.io/ingress-finalizer-V2";
 pub const DEFAULT_BACKEND_404: &str = "response 404 (backend NotFound), service rules for the path non-existent";
 
@@ -637,7 +639,8 @@ fn sync_ingress(w: &mut World, key: &(String, String), ing: &Value, class: Class
             neg_ports.extend(tport);
         }
     }
-    ensure_l7_firewall(w, &neg_ports);
+    let extra = l7_ports::extra_ports(w, ing, class, &svc_objs);
+    ensure_l7_firewall(w, &neg_ports, &extra);
     let Some(fe) = check_frontend(w, key, ing, class) else {
         return;
     };
@@ -827,6 +830,8 @@ fn sync_frontend(
     let (um, tp, fr) = (&names.um, &names.tp, &names.fr);
     let region = w.region.clone();
     let internal = class == Class::Internal;
+    let (fs, ts) = (frontend_name("fs", ns, name), frontend_name("ts", ns, name));
+    let before = frontend_present(w, class, &region, [um, tp, fr, &ts, &fs]);
     let scope_url = if internal {
         w.region_url(&region)
     } else {
@@ -844,7 +849,7 @@ fn sync_frontend(
     um_obj["region"] = regional(w);
     upsert(&mut w.compute.url_maps, format!("{region}/{um}"), um_obj);
     let tp_obj = json!({"kind": "compute#targetHttpProxy", "name": tp, "urlMap": format!("{scope_url}/urlMaps/{um}"),
-        "selfLink": format!("{scope_url}/targetHttpProxies/{tp}")});
+        "selfLink": format!("{scope_url}/targetHttpProxies/{tp}"), "region": regional(w)});
     upsert(&mut w.compute.target_proxies, format!("{region}/{tp}"), tp_obj);
     let both = internal && fe.allow_http && fe.tls;
     let port_range = match (fe.allow_http, fe.tls) {
@@ -864,7 +869,6 @@ fn sync_frontend(
         "selfLink": format!("{scope_url}/forwardingRules/{fr}"),
         "region": regional(w),
     });
-    let (fs, ts) = (frontend_name("fs", ns, name), frontend_name("ts", ns, name));
     crate::alb::sync_https_rule(w, &region, &fr_obj, (um, &fs, &ts), both);
     if internal {
         w.compute.global_forwarding_rules.remove(fr);
@@ -873,7 +877,51 @@ fn sync_frontend(
         w.compute.forwarding_rules.remove(&format!("{region}/{fr}"));
         upsert(&mut w.compute.global_forwarding_rules, fr.clone(), fr_obj);
     }
+    let after = frontend_present(w, class, &region, [um, tp, fr, &ts, &fs]);
+    created_events(w, key, [um, tp, fr, &ts, &fs], before, after);
     names
+}
+
+/// Which of (url map, target HTTP proxy, HTTP rule, target HTTPS proxy, HTTPS rule) exist.
+fn frontend_present(w: &World, class: Class, region: &str, n: [&String; 5]) -> [bool; 5] {
+    let c = &w.compute;
+    let k = |name: &String| format!("{region}/{name}");
+    let rule = |name: &String| {
+        if class == Class::Internal {
+            c.forwarding_rules.contains_key(&k(name))
+        } else {
+            c.global_forwarding_rules.contains_key(name)
+        }
+    };
+    [
+        c.url_maps.contains_key(&k(n[0])),
+        c.target_proxies.contains_key(&k(n[1])),
+        rule(n[2]),
+        c.target_proxies.contains_key(&k(n[3])),
+        c.forwarding_rules.contains_key(&k(n[4])),
+    ]
+}
+
+/// ingress-gce's Normal `Sync` events, in its order (`edgeHop`: the URL map, then HTTP, then
+/// HTTPS): `UrlMap %q created` (`url_maps.go`), `TargetProxy %q created` (`target_proxies.go`),
+/// `ForwardingRule %q created` (`forwarding_rules.go`).
+fn created_events(w: &mut World, key: &(String, String), n: [&String; 5], before: [bool; 5], after: [bool; 5]) {
+    let Some(ing) = w.kube_get("Ingress", &key.0, &key.1).cloned() else {
+        return;
+    };
+    let what = [
+        "UrlMap",
+        "TargetProxy",
+        "ForwardingRule",
+        "TargetProxy",
+        "ForwardingRule",
+    ];
+    for i in 0..5 {
+        if after[i] && !before[i] {
+            let msg = format!("{} {:?} created", what[i], n[i]);
+            w.event(&ing, "Normal", "Sync", &msg, "loadbalancer-controller");
+        }
+    }
 }
 
 /// The URL map's routing (one path matcher per host), without its name and links.
@@ -930,12 +978,19 @@ fn publish(
         };
         health.insert(bs, json!(state));
     }
+    let https = https_annotations(w, key, ing);
     let mut ing2 = ing.clone();
     let a = &mut ing2["metadata"]["annotations"];
     a["ingress.kubernetes.io/backends"] = json!(Value::Object(health).to_string());
     a["ingress.kubernetes.io/forwarding-rule"] = json!(names.fr);
     a["ingress.kubernetes.io/target-proxy"] = json!(names.tp);
     a["ingress.kubernetes.io/url-map"] = json!(names.um);
+    if let Some(m) = a.as_object_mut() {
+        for k in HTTPS_ANNOTATIONS {
+            m.remove(k);
+        }
+        m.extend(https);
+    }
     if let Some(s) = &fe.static_name {
         a["ingress.kubernetes.io/static-ip"] = json!(s);
     }
@@ -954,6 +1009,34 @@ fn publish(
         let msg = format!("IP is now {ip}");
         w.event(&ing_now, "Normal", "IPChanged", &msg, "loadbalancer-controller");
     }
+}
+
+/// The status annotations of the HTTPS front end (`getFrontendAnnotations` in ingress-gce's
+/// `pkg/loadbalancers/l7.go`, keys from `pkg/annotations/ingress.go`), each deleted when absent.
+const HTTPS_ANNOTATIONS: [&str; 3] = [
+    "ingress.kubernetes.io/https-forwarding-rule",
+    "ingress.kubernetes.io/https-target-proxy",
+    "ingress.kubernetes.io/ssl-cert",
+];
+
+/// `https-forwarding-rule` and `https-target-proxy` when the HTTPS rule and proxy exist;
+/// `ssl-cert`: the certificates' names joined by `,` (modelled for `pre-shared-cert` only).
+fn https_annotations(w: &World, key: &(String, String), ing: &Value) -> serde_json::Map<String, Value> {
+    let region = &w.region;
+    let (fs, ts) = (frontend_name("fs", &key.0, &key.1), frontend_name("ts", &key.0, &key.1));
+    let mut out = serde_json::Map::new();
+    if w.compute.forwarding_rules.contains_key(&format!("{region}/{fs}")) {
+        out.insert(HTTPS_ANNOTATIONS[0].into(), json!(fs));
+    }
+    if w.compute.target_proxies.contains_key(&format!("{region}/{ts}")) {
+        out.insert(HTTPS_ANNOTATIONS[1].into(), json!(ts));
+    }
+    let pre_shared = ing["metadata"]["annotations"]["ingress.gcp.kubernetes.io/pre-shared-cert"].as_str();
+    if let Some(certs) = pre_shared.filter(|c| !c.is_empty()) {
+        let names: Vec<&str> = certs.split(',').map(str::trim).collect();
+        out.insert(HTTPS_ANNOTATIONS[2].into(), json!(names.join(",")));
+    }
+    out
 }
 
 fn subnet_of_cluster(w: &World) -> String {
@@ -1319,9 +1402,14 @@ fn sync_backend(w: &mut World, ns: &str, svc: &Value, port: &Value) -> (String, 
     (bs_url, target_port)
 }
 
-fn ensure_l7_firewall(w: &mut World, ports: &BTreeSet<i64>) {
+/// `extra`: the BackendConfig health-check ports and the node-port range ([`l7_ports`]).
+fn ensure_l7_firewall(w: &mut World, ports: &BTreeSet<i64>, extra: &[String]) {
     let name = l7_firewall_name();
-    let mut all_ports: BTreeSet<String> = ports.iter().map(|p| p.to_string()).collect();
+    let mut all_ports: BTreeSet<String> = ports
+        .iter()
+        .map(|p| p.to_string())
+        .chain(extra.iter().cloned())
+        .collect();
     if let Some(f) = w.compute.firewalls.get(&name) {
         for p in f["allowed"][0]["ports"].as_array().into_iter().flatten() {
             all_ports.insert(p.as_str().unwrap_or_default().to_string());

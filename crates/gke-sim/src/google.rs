@@ -209,6 +209,9 @@ pub async fn handle(state: Shared, method: Method, path: String, query: String, 
     }
     let mut w = state.lock().unwrap();
     if let Some(rest) = path.strip_prefix("/crm/v1/") {
+        if let Some(r) = crate::xpn::iam_policy(&mut w, rest, &body) {
+            return r;
+        }
         return crm(&w, rest, &body);
     }
     if let Some(rest) = path.strip_prefix("/v1/") {

@@ -52,9 +52,65 @@ pub fn is_host(w: &World, project: &str) -> bool {
 /// Whether the caller lacks `perm` on `project`.
 pub fn denied(w: &World, project: &str, perm: &str) -> bool {
     match &w.shared_vpc {
-        Some(x) if is_host(w, project) => !admin() && x.caller_denied.iter().any(|p| p == perm),
+        Some(x) if is_host(w, project) => {
+            !admin() && x.caller_denied.iter().any(|p| p == perm) && !bound(x, &x.caller_member, perm)
+        }
         _ => admin() || w.permission_denied(perm),
     }
+}
+
+/// The host-project permissions of the predefined roles a network admin grants: "Compute Network
+/// Admin: ... create, modify, and delete networking resources, except for firewall rules and SSL
+/// certificates"; "Compute Security Admin: ... create, modify, and delete firewall rules and SSL
+/// certificates" (cloud.google.com/compute/docs/access/iam).
+fn role_grants(role: &str, perm: &str) -> bool {
+    let read = matches!(
+        perm,
+        "compute.networks.get" | "compute.subnetworks.list" | "compute.subnetworks.get" | "compute.firewalls.list"
+    ) || perm == "compute.firewalls.get";
+    match role {
+        "roles/compute.networkViewer" => read,
+        "roles/compute.networkAdmin" => read || perm.starts_with("compute.subnetworks."),
+        "roles/compute.securityAdmin" => perm.starts_with("compute.firewalls."),
+        "roles/owner" => true,
+        _ => false,
+    }
+}
+
+/// Whether a binding of the host's policy grants `member` a role that holds `perm`.
+fn bound(x: &crate::world::xpn::SharedVpc, member: &str, perm: &str) -> bool {
+    x.bindings.iter().any(|b| {
+        b["members"].as_array().is_some_and(|m| m.iter().any(|m| m == member))
+            && b["role"].as_str().is_some_and(|r| role_grants(r, perm))
+    })
+}
+
+/// `projects/HOST:getIamPolicy` and `:setIamPolicy` (as `gcloud projects add-iam-policy-binding`
+/// uses them): only someone with `resourcemanager.projects.setIamPolicy` there may set it.
+pub fn iam_policy(w: &mut World, rest: &str, body: &[u8]) -> Option<Response> {
+    let (project, verb) = rest.strip_prefix("projects/")?.split_once(':')?;
+    if !is_host(w, project) || !matches!(verb, "getIamPolicy" | "setIamPolicy") {
+        return None;
+    }
+    let may_set = !denied(w, project, "resourcemanager.projects.setIamPolicy");
+    let x = w.shared_vpc.as_mut()?;
+    if verb == "setIamPolicy" {
+        if !may_set {
+            let msg = format!("The caller does not have permission to set the IAM policy of project {project}");
+            return Some(google_error(403, &msg, "forbidden"));
+        }
+        let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        x.bindings = req["policy"]["bindings"].as_array().cloned().unwrap_or_default();
+    }
+    let etag = base64_etag(x.bindings.len());
+    Some(crate::google::ok(
+        json!({"version": 1, "etag": etag, "bindings": x.bindings}),
+    ))
+}
+
+/// An opaque etag that changes with each write (base64, as Resource Manager's are).
+fn base64_etag(n: usize) -> String {
+    format!("BwYx{n:04}AAA=")
 }
 
 /// A Compute request to the project that does not own its collection: the service project has

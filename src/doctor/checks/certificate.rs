@@ -103,7 +103,7 @@ fn renew(f: &Facts, s: &Served, host: Option<&str>) -> String {
     if let Some(name) = s.source.strip_prefix("secret/") {
         return format!(
             "a new certificate for {h} in the same Secret: `kubectl -n {ns} create secret tls {name} --cert=NEW.crt \
-             --key=NEW.key --dry-run=client -o yaml | kubectl apply -f -`"
+             --key=NEW.key --dry-run=client -o yaml | kubectl -n {ns} apply -f -`"
         );
     }
     let c = f.cluster();

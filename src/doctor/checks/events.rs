@@ -118,6 +118,19 @@ fn warnings<'a>(f: &'a Facts, ingresses: &[&Ingress]) -> Vec<&'a Event> {
     evs
 }
 
+/// A fix of [`KNOWN`] with the namespace in use (`-n`) and the Ingress's name in its commands.
+fn in_namespace(fix: &str, ns: &str, ingress: &str) -> String {
+    fix.replace("kubectl -n kasten-io ", &format!("kubectl -n {ns} "))
+        .replace(
+            "`kubectl kasten-ilb install`",
+            &format!("`kubectl kasten-ilb install -n {ns}`"),
+        )
+        .replace(
+            "`kubectl describe ingress`",
+            &format!("`kubectl -n {ns} describe ingress {ingress}`"),
+        )
+}
+
 pub fn check(f: &Facts) -> Check {
     let id = CheckId::Events;
     let ings = f.ingresses();
@@ -134,7 +147,7 @@ pub fn check(f: &Facts) -> Check {
         "see `kubectl describe ingress` and Google's troubleshooting page for GKE Ingress",
     ));
     let name = e.involved_object.name.clone().unwrap_or_default();
-    let fix = super::event_fixes::exact(f, &name, &msg).unwrap_or_else(|| fix.to_string());
+    let fix = super::event_fixes::exact(f, &name, &msg).unwrap_or_else(|| in_namespace(fix, &f.namespace, &name));
     let finding = format!(
         "{} {name}: {msg} (cause: {cause})",
         e.reason.clone().unwrap_or_default()

@@ -58,9 +58,14 @@ pub fn check(f: &Facts) -> Check {
         node_tags: v.node_tags.clone(),
         pod_range: f.cluster().pod_range.parse().ok(),
     };
-    // The serving port: a BackendConfig's fixed health-check port is the health-check check's
-    // business (and GKE's own rule opens it too).
-    let hc_port = port;
+    // Google's health checkers probe the serving port, or the BackendConfig's fixed
+    // `healthCheck.port` (ingress-gce's own rule opens that port too, in the code's world).
+    let hc_port = f
+        .backend_config
+        .as_ref()
+        .and_then(|bc| bc["spec"]["healthCheck"]["port"].as_u64())
+        .and_then(|p| u16::try_from(p).ok())
+        .unwrap_or(port);
     let ask = Ask {
         f,
         rules: &v.firewalls,
@@ -134,11 +139,22 @@ fn no_proxy_rule(ask: &Ask) -> Check {
         ),
         None => format!("no enabled INGRESS rule lets {src} reach tcp:{port} on the pods"),
     };
-    Check::fail(CheckId::Firewall, why).hint(format!(
-        "`{}` (or `kubectl kasten-ilb install -n {}`)",
-        create(ask, Source::Proxies, None),
-        ask.f.namespace
-    ))
+    let cmd = create(ask, Source::Proxies, None);
+    let hint = for_host_admin(ask, &cmd)
+        .unwrap_or_else(|| format!("`{cmd}` (or `kubectl kasten-ilb install -n {}`)", ask.f.namespace));
+    Check::fail(CheckId::Firewall, why).hint(hint)
+}
+
+/// On a Shared VPC whose host project does not let the caller create firewall rules: `cmd` is for
+/// the host's network admin.
+fn for_host_admin(ask: &Ask, cmd: &str) -> Option<String> {
+    let Some(Ok(h)) = &ask.f.denied_host else { return None };
+    h.missing.iter().any(|p| p == "compute.firewalls.create").then(|| {
+        format!(
+            "you may not create firewall rules in Shared VPC host project {}: ask its network admin to run `{cmd}`",
+            h.project
+        )
+    })
 }
 
 fn health_checkers_blocked(ask: &Ask, hc: &Verdict) -> Check {
@@ -156,7 +172,10 @@ fn health_checkers_blocked(ask: &Ask, hc: &Verdict) -> Check {
                     "no enabled INGRESS rule lets Google's health checkers ({ranges}) reach tcp:{port} (GKE's own \
                      `k8s-fw-l7--…` rule is missing; on a Shared VPC see the controller's XPN events): {effect}"
                 ),
-                format!("`{}`", create(ask, Source::HealthCheckers, None)),
+                {
+                    let cmd = create(ask, Source::HealthCheckers, None);
+                    for_host_admin(ask, &cmd).unwrap_or_else(|| format!("`{cmd}`"))
+                },
             ),
         },
     };
@@ -204,7 +223,11 @@ fn create(ask: &Ask, src: Source, priority: Option<i64>) -> String {
         Source::Proxies => (
             ask.proxy.to_string(),
             ask.port,
-            format!(" --description={}", plan::sh_quote(&state::gcp_marker(c))),
+            // Without its backquotes, so the hint's command stays one backquoted span.
+            format!(
+                " --description={}",
+                plan::sh_quote(&state::gcp_marker(c).replace('`', ""))
+            ),
         ),
         Source::HealthCheckers => (HEALTH_CHECK_RANGES.join(","), ask.hc_port, String::new()),
     };

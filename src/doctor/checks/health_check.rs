@@ -70,7 +70,11 @@ fn wrong_protocol(f: &Facts, k: &K10, protocol: &str, what: String) -> Option<Ch
     }
     let finding = format!("{what} is {protocol}, but the gateway serves {serves}: backends stay unhealthy");
     let hint = if f.backend_config.is_some() {
-        format!("set healthCheck.type: {serves} in the BackendConfig (`kubectl kasten-ilb install` writes its own so)")
+        let ns = &f.namespace;
+        format!(
+            "set healthCheck.type: {serves} in the BackendConfig (`kubectl kasten-ilb install -n {ns}` writes its \
+             own so)"
+        )
     } else if serves == "HTTPS" {
         let value = plan::app_protocols(k)
             .ok()

@@ -91,7 +91,7 @@ fn class_problem(j: &Value, name: &str, ns: &str) -> Option<Problem> {
             "SECURITY: no gce-internal class: this is an EXTERNAL, internet-facing load balancer".into(),
             format!(
                 "`kubectl -n {ns} annotate ingress {name} {CLASS_ANNOTATION}=gce-internal --overwrite` \
-                 (GKE then replaces the load balancer), or `kubectl kasten-ilb uninstall` and install"
+                 (GKE then replaces the load balancer), or `kubectl kasten-ilb uninstall -n {ns}` and install"
             ),
         ),
         (None, Some(cn)) => (

@@ -30,10 +30,11 @@ pub fn check(f: &Facts) -> Check {
                  anyone who reaches it controls your backups"
             ),
         )
-        .hint(
-            "configure auth now (e.g. `--set auth.tokenAuth.enabled=true`), or remove the Ingress: \
-             `kubectl kasten-ilb uninstall`",
-        )
+        .hint(format!(
+            "remove the exposure now: `kubectl kasten-ilb uninstall -n {ns}`; then choose an auth method (no single \
+             command can choose it for you), e.g. `helm upgrade {release} kasten/k10 -n {ns} --reuse-values \
+             --set auth.tokenAuth.enabled=true`, and install again"
+        ))
     } else if let Some(c) = stalled_rollout(k) {
         c
     } else if k.auth.is_none() {
@@ -41,7 +42,11 @@ pub fn check(f: &Facts) -> Check {
             id,
             format!("release `{release}`: {ready} ready gateway pod(s), but no authentication is configured"),
         )
-        .hint("configure an auth method before exposing K10 (`helm upgrade ... --set auth.tokenAuth.enabled=true`)")
+        .hint(format!(
+            "configure an auth method before exposing K10: install refuses without one, and no single command can \
+             choose it for you (e.g. `helm upgrade {release} kasten/k10 -n {ns} --reuse-values \
+             --set auth.tokenAuth.enabled=true`)"
+        ))
     } else {
         let auth = k.auth.clone().unwrap_or_default();
         Check::pass(

@@ -52,12 +52,35 @@ pub fn check(f: &Facts) -> Check {
             id,
             format!("no ACTIVE proxy-only subnet in {region}/{network}: an internal Ingress gets no address"),
         )
-        .hint(format!(
-            "`kubectl kasten-ilb install -n {}` creates one, or `gcloud compute networks subnets create \
-             proxy-only-{network} --purpose=REGIONAL_MANAGED_PROXY --role=ACTIVE --region={region} \
-             --network={network} --range=RANGE` (a free /23)",
-            f.namespace
-        ))
+        .hint(missing_hint(f, v))
     };
     check.evidence(ev)
+}
+
+/// install, or the exact gcloud with a free /23 of the VPC; on a Shared VPC whose host project
+/// does not let the caller create subnets, the gcloud for its network admin.
+fn missing_hint(f: &Facts, v: &crate::state::Vpc) -> String {
+    let c = f.cluster();
+    let (region, network, np) = (&c.region, &c.network, &c.network_project);
+    let taken = crate::plan::taken_ranges(&f.seen, v);
+    let range = crate::cidr::pick_free(&taken, crate::cidr::DEFAULT_PREFIX)
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "RANGE".into());
+    let gcloud = format!(
+        "gcloud compute networks subnets create proxy-only-{network} --purpose=REGIONAL_MANAGED_PROXY --role=ACTIVE \
+         --region={region} --network={network} --range={range} --project={np}"
+    );
+    let host_denies =
+        matches!(&f.denied_host, Some(Ok(h)) if h.missing.iter().any(|p| p == "compute.subnetworks.create"));
+    if host_denies {
+        return format!(
+            "you may not create subnets in Shared VPC host project {np}: ask its network admin to run `{gcloud}` \
+             (a free /23), then `kubectl kasten-ilb install -n {}`",
+            f.namespace
+        );
+    }
+    format!(
+        "`kubectl kasten-ilb install -n {}` creates one, or `{gcloud}` (a free /23)",
+        f.namespace
+    )
 }

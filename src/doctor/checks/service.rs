@@ -47,7 +47,10 @@ pub fn check(f: &Facts) -> Check {
             id,
             "NEG annotation present, but the NEG controller has not written neg-status yet",
         )
-        .hint("wait a minute; if it stays, check `kubectl -n kasten-io describe service gateway` for NEG events")
+        .hint(format!(
+            "wait a minute; if it stays, check `kubectl -n {} describe service gateway` for NEG events",
+            f.namespace
+        ))
     } else {
         let neg = status.map(|s| format!(", NEG {s}")).unwrap_or_default();
         Check::pass(id, format!("NEG enabled{neg}"))

@@ -10,6 +10,7 @@ mod networks;
 mod operations;
 mod ssl_certificates;
 mod subnetworks;
+mod target_proxies;
 
 use axum::http::Method;
 use axum::response::Response;
@@ -87,6 +88,7 @@ pub(super) fn compute(w: &mut World, method: Method, rest: &str, query: &str, bo
         "instances" => instances::handle(w, &req),
         "sslCertificates" => ssl_certificates::handle(w, &req),
         "operations" => operations::handle(w, &req),
+        c if target_proxies::kind_of(c).is_some() => target_proxies::handle(w, &req, c),
         _ => load_balancing::handle(w, &req),
     }
 }
@@ -123,6 +125,7 @@ fn authorize(w: &World, method: &Method, project: &str, segs: &[&str]) -> Result
         (Some(&"regions"), "healthChecks") => "regionHealthChecks",
         (Some(&"regions"), "urlMaps") => "regionUrlMaps",
         (Some(&"regions"), "targetHttpProxies") => "regionTargetHttpProxies",
+        (Some(&"regions"), "targetHttpsProxies") => "regionTargetHttpsProxies",
         (Some(&"regions"), "sslCertificates") => "regionSslCertificates",
         (Some(&"global"), "forwardingRules") => "globalForwardingRules",
         (_, c) => c,

@@ -16,6 +16,7 @@ const NOT_A_NETWORK_ADMIN: &[&str] = &[
     "compute.firewalls.create",
     "compute.firewalls.update",
     "compute.firewalls.delete",
+    "resourcemanager.projects.setIamPolicy",
 ];
 
 /// `firewalls`: whether GKE's service agent (and the caller) may write firewall rules and
@@ -32,6 +33,8 @@ pub fn build(w: &mut World, firewalls: bool) {
         caller_denied,
         admin_token: String::new(),
         agent_writes_firewalls: firewalls,
+        caller_member: "user:platform-eng@kasten-demo.example".into(),
+        bindings: vec![],
     });
     // A host VPC opens nothing to everything internal: the load balancer's rules must be made.
     w.compute.firewalls.remove("corp-allow-internal");

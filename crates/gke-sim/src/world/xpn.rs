@@ -12,4 +12,8 @@ pub struct SharedVpc {
     pub admin_token: String,
     /// Whether GKE's service agent may write firewall rules in the host project.
     pub agent_writes_firewalls: bool,
+    /// The caller as an IAM member (`user:EMAIL`), as bindings in the host's policy name it.
+    pub caller_member: String,
+    /// The host project's IAM policy bindings set since the start (`{"role", "members"}`).
+    pub bindings: Vec<serde_json::Value>,
 }

@@ -43,12 +43,12 @@ pub(super) fn handle(w: &mut World, req: &Req<'_>) -> Response {
     }
 }
 
-/// Regional load-balancer collections served read-only (GKE's controller writes them).
-const REGIONAL_KINDS: [&str; 6] = [
+/// Regional load-balancer collections served read-only (GKE's controller writes them; target
+/// proxies: `target_proxies.rs`).
+const REGIONAL_KINDS: [&str; 5] = [
     "backendServices",
     "healthChecks",
     "urlMaps",
-    "targetHttpProxies",
     "forwardingRules",
     "addresses",
 ];
@@ -58,7 +58,6 @@ fn singular(kind: &str) -> &str {
         "backendServices" => "backendService",
         "healthChecks" => "healthCheck",
         "urlMaps" => "urlMap",
-        "targetHttpProxies" => "targetHttpProxy",
         "forwardingRules" => "forwardingRule",
         "addresses" => "address",
         _ => kind,
@@ -70,7 +69,6 @@ fn regional_map<'a>(w: &'a World, kind: &str) -> &'a std::collections::BTreeMap<
         "backendServices" => &w.compute.backend_services,
         "healthChecks" => &w.compute.health_checks,
         "urlMaps" => &w.compute.url_maps,
-        "targetHttpProxies" => &w.compute.target_proxies,
         "forwardingRules" => &w.compute.forwarding_rules,
         _ => &w.compute.addresses,
     }
