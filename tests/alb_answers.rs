@@ -415,8 +415,8 @@ fn in_the_code_world_an_external_ingress_opens_the_node_port_range_for_the_defau
             "{mode:?}: {ports:?}"
         );
     }
-    // An internal Ingress's backends are NEGs only: no node-port range.
+    // An internal Ingress's backends are NEGs only (K10's 8000, the default backend's 8080): no node-port range.
     let w = world_in("healthy", Code);
     let ports = l7_ports_until(&w, |_| true).unwrap();
-    assert_eq!(ports, vec!["8000".to_string()]);
+    assert_eq!(ports, vec!["8000".to_string(), "8080".to_string()]);
 }

@@ -120,6 +120,8 @@ fn curl_in_cluster_any(w: &TestWorld, url: &str) -> Option<(u16, String)> {
 
 /// doctor, until its first FAIL differs from `before` or it exits 0 (30 s at most).
 fn doctor_after(w: &TestWorld, before: &Value) -> (i32, Value) {
+    // The minutes a user waits for GKE after a repair: the controllers reach their steady state.
+    gke_sim::controller::settle(&mut w.sim.world());
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let (code, report) = doctor_report(w, &[]);
@@ -137,6 +139,8 @@ fn audit(scenario: &str) {
         eprintln!("SKIP: kubectl or gcloud is not installed");
         return;
     }
+    // Audit each world at its steady state (the load balancer provisioned), as a user would meet it.
+    gke_sim::controller::settle(&mut w.sim.world());
     let (mut code, mut report) = doctor_report(&w, &[]);
     let max = 3;
     for round in 0..=max {

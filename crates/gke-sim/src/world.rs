@@ -22,7 +22,7 @@ use serde_json::Value;
 pub use compute::{Compute, Op, AUTO_MODE_BLOCK, AUTO_SUBNETS, HC_SOURCE_RANGES};
 pub use kube::uuid_like;
 pub use resources::{res_by_kind, res_by_plural, ResDef, RESOURCES};
-pub use time::{now_rfc3339, rfc3339};
+pub use time::{event_nanos, now_rfc3339, rfc3339};
 
 /// Tunables of the simulation.
 #[derive(Debug, Clone)]

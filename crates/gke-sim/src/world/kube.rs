@@ -136,7 +136,7 @@ impl World {
             self.kube_put(e);
             return;
         }
-        let suffix = format!("{:x}", self.next_id.wrapping_mul(2_654_435_761) & 0xffff_ffff_ffff);
+        let suffix = format!("{:x}", super::event_nanos());
         self.next_id += 1;
         let ev = json!({
             "apiVersion": "v1",

@@ -23,6 +23,26 @@ pub fn now_rfc3339() -> String {
     rfc3339(now - 1_795_000_000)
 }
 
+/// The wall clock in nanoseconds, strictly increasing across calls: client-go's recorder names an
+/// Event `<object>.<%x of UnixNano>` (`tools/record/event.go` `makeEvent`), so an API server's list,
+/// ordered by name, has an object's events in the order they were made.
+pub fn event_nanos() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos() as u64;
+    let mut prev = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = now.max(prev + 1);
+        match LAST.compare_exchange_weak(prev, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(p) => prev = p,
+        }
+    }
+}
+
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
