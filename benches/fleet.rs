@@ -196,7 +196,9 @@ fn thousand(home: &std::path::Path) {
             .iter()
             .filter(|r| r.path.ends_with("/api/v1/nodes"))
             .count();
-        println!("  doctor --all-contexts --parallel {parallel:<2}: {wall:.2} s, peak RSS {rss:.1} MiB ({read} clusters read)");
+        println!(
+            "  doctor --all-contexts --parallel {parallel:<2}: {wall:.2} s, peak RSS {rss:.1} MiB ({read} clusters read)"
+        );
     }
 }
 
