@@ -58,7 +58,31 @@ fn start(clusters: usize) -> FleetSim {
         clusters,
         extras: false,
     };
-    FleetSim::spawn(cfg, fc, None).expect("the fleet starts")
+    let sim = FleetSim::spawn(cfg, fc, None).expect("the fleet starts");
+    settle(&sim);
+    sim
+}
+
+/// Wait (30 s at most) until no world's controllers made a pass for half a second: the worlds'
+/// start-up work (the Ingresses' programming delay) is not the first measured run's.
+fn settle(sim: &FleetSim) {
+    let passes = || -> u64 {
+        sim.fleet
+            .members
+            .iter()
+            .map(|m| m.world.lock().unwrap().controller_passes)
+            .sum()
+    };
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    let mut last = passes();
+    while std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(500));
+        let now = passes();
+        if now == last {
+            return;
+        }
+        last = now;
+    }
 }
 
 fn contexts_file(sim: &FleetSim, home: &std::path::Path) -> std::path::PathBuf {
