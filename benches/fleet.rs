@@ -1,18 +1,21 @@
 //! Fleet benchmarks that print numbers (not timed tests). Run: `cargo bench --bench fleet`.
 //!
 //! Against `gke-sim --clusters N` (in this process) with 50 ms added to every API call:
-//! 1. 100 clusters: `doctor --all-contexts` (default --parallel 8, and 16): wall time, requests per
-//!    cluster, peak RSS; single-cluster doctor once per context in sequence; the same in a parallel
-//!    shell loop (`xargs -P 8`).
-//! 2. 1,000 clusters: `doctor --all-contexts` finishes; wall time and peak RSS.
+//! 1. 100 clusters: `doctor --all-contexts` (default --parallel 8, 16 and 32): wall time, requests per
+//!    cluster, peak RSS, and each cluster's sequential round trips (the critical path, from the
+//!    simulator's request log); single-cluster doctor once per context in sequence; the same in a
+//!    parallel shell loop (`xargs -P 8`, and `-P 32`); single doctor alone on one cluster of each
+//!    scenario, with its round trips over every request (Google's included).
+//! 2. 1,000 clusters: `doctor --all-contexts` (--parallel 8 and 32) finishes; wall time and peak RSS.
 //!
 //! Wall time and peak RSS come from `/usr/bin/time -f '%e %M'` (GNU time: the largest resident set
 //! of the command and of every child it waited for).
 
+use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Duration;
 
-use gke_sim::fleet::{FleetConfig, FleetSim};
+use gke_sim::fleet::{round_trips, FleetConfig, FleetRequest, FleetSim};
 use gke_sim::SimConfig;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kubectl-kasten_ilb");
@@ -55,7 +58,31 @@ fn start(clusters: usize) -> FleetSim {
         clusters,
         ..FleetConfig::default()
     };
-    FleetSim::spawn(cfg, fc, None).expect("the fleet starts")
+    let sim = FleetSim::spawn(cfg, fc, None).expect("the fleet starts");
+    settle(&sim);
+    sim
+}
+
+/// Wait (30 s at most) until no world's controllers made a pass for half a second: the worlds'
+/// start-up work (the Ingresses' programming delay) is not the first measured run's.
+fn settle(sim: &FleetSim) {
+    let passes = || -> u64 {
+        sim.fleet
+            .members
+            .iter()
+            .map(|m| m.world.lock().unwrap().controller_passes)
+            .sum()
+    };
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    let mut last = passes();
+    while std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(500));
+        let now = passes();
+        if now == last {
+            return;
+        }
+        last = now;
+    }
 }
 
 fn contexts_file(sim: &FleetSim, home: &std::path::Path) -> std::path::PathBuf {
@@ -73,6 +100,52 @@ fn per_cluster(sim: &FleetSim, clusters: usize) -> (f64, f64) {
     (kube as f64 / clusters as f64, google as f64 / clusters as f64)
 }
 
+/// Each cluster's own requests in a fleet run (its Kubernetes API and its Container API GET; the
+/// project-wide Google reads are nobody's): (mean sequential round trips, the most, mean seconds
+/// from its first request's start to its last one's end).
+fn fleet_round_trips(sim: &FleetSim) -> (f64, usize, f64) {
+    let log = sim.requests();
+    let mut by: BTreeMap<&str, Vec<&FleetRequest>> = BTreeMap::new();
+    for r in &log {
+        if let Some(c) = r.cluster() {
+            by.entry(c).or_default().push(r);
+        }
+    }
+    let trips: Vec<usize> = by.values().map(|rs| round_trips(rs)).collect();
+    let spans: Vec<f64> = by
+        .values()
+        .map(|rs| {
+            let a = rs.iter().map(|r| r.start).min().unwrap_or_default();
+            let b = rs.iter().filter_map(|r| r.end).max().unwrap_or_default();
+            b.saturating_sub(a).as_secs_f64()
+        })
+        .collect();
+    let n = trips.len().max(1) as f64;
+    (
+        trips.iter().sum::<usize>() as f64 / n,
+        trips.iter().copied().max().unwrap_or(0),
+        spans.iter().sum::<f64>() / n,
+    )
+}
+
+/// Single doctor on one cluster of each scenario of the rotation, alone: (scenario, wall seconds,
+/// requests, sequential round trips over every request it made, Google included).
+fn single_round_trips(sim: &FleetSim, home: &std::path::Path) -> Vec<(String, f64, usize, usize)> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = vec![];
+    for m in &sim.fleet.members {
+        if !seen.insert(m.scenario.clone()) {
+            continue;
+        }
+        sim.clear_requests();
+        let (wall, _) = timed(sim, home, &format!("\"$BIN\" doctor --context {} -o json", m.context));
+        let log = sim.requests();
+        let all: Vec<&FleetRequest> = log.iter().collect();
+        out.push((m.scenario.clone(), wall, log.len(), round_trips(&all)));
+    }
+    out
+}
+
 fn fleet_run(sim: &FleetSim, home: &std::path::Path, parallel: u16) -> (f64, f64) {
     sim.clear_requests();
     timed(
@@ -82,44 +155,78 @@ fn fleet_run(sim: &FleetSim, home: &std::path::Path, parallel: u16) -> (f64, f64
     )
 }
 
+fn xargs(sim: &FleetSim, home: &std::path::Path, list: &std::path::Path, parallel: u16) -> (f64, f64) {
+    let l = list.display();
+    let script = format!("xargs -P {parallel} -I{{}} \"$BIN\" doctor --context {{}} -o json < {l} > /dev/null");
+    timed(sim, home, &script)
+}
+
 fn hundred(home: &std::path::Path) {
     let n = 100;
     let sim = start(n);
     let list = contexts_file(&sim, home);
-    let (wall8, rss8) = fleet_run(&sim, home, 8);
-    let (kube, google) = per_cluster(&sim, n);
-    let (wall16, rss16) = fleet_run(&sim, home, 16);
     println!("100 clusters, 50 ms per API call:");
-    println!("  doctor --all-contexts (--parallel 8):   {wall8:.2} s, peak RSS {rss8:.1} MiB");
-    println!("  doctor --all-contexts --parallel 16:    {wall16:.2} s, peak RSS {rss16:.1} MiB");
-    println!("  requests per cluster: {kube:.1} Kubernetes + {google:.1} Google (shared reads once per project)");
-    let l = list.display();
-    let xargs = format!("xargs -P 8 -I{{}} \"$BIN\" doctor --context {{}} -o json < {l} > /dev/null");
-    let (wall_x, rss_x) = timed(&sim, home, &xargs);
+    let mut at8 = (0.0, 0.0, 0.0);
+    for parallel in [8u16, 16, 32] {
+        let (wall, rss) = fleet_run(&sim, home, parallel);
+        let (trips, most, span) = fleet_round_trips(&sim);
+        println!(
+            "  doctor --all-contexts --parallel {parallel:<2}: {wall:.2} s, peak RSS {rss:.1} MiB; a cluster's own \
+             requests: {trips:.1} round trips one after another (at most {most}), {span:.2} s first to last"
+        );
+        if parallel == 8 {
+            let (kube, google) = per_cluster(&sim, n);
+            println!(
+                "  requests per cluster: {kube:.1} Kubernetes + {google:.1} Google (shared reads once per project)"
+            );
+            at8 = (wall, trips, span);
+        }
+    }
+    let (wall_x, rss_x) = xargs(&sim, home, &list, 8);
     println!("  xargs -P 8, single doctor per context:  {wall_x:.2} s, peak RSS {rss_x:.1} MiB (largest process)");
+    let (wall_x32, _) = xargs(&sim, home, &list, 32);
+    println!("  xargs -P 32, single doctor per context: {wall_x32:.2} s");
+    let l = list.display();
     let seq = format!("while read c; do \"$BIN\" doctor --context \"$c\" -o json > /dev/null; done < {l}");
     let (wall_s, _) = timed(&sim, home, &seq);
-    println!("  single doctor per context in sequence:  {wall_s:.2} s");
+    println!(
+        "  single doctor per context in sequence:  {wall_s:.2} s ({:.2} s a cluster)",
+        wall_s / n as f64
+    );
     println!(
         "  speed-up of --all-contexts (--parallel 8): {:.1}x over xargs -P 8, {:.1}x over the sequence",
-        wall_x / wall8,
-        wall_s / wall8
+        wall_x / at8.0,
+        wall_s / at8.0
+    );
+    println!("  single doctor alone, one cluster of each scenario (every request, Google included):");
+    for (scenario, wall, reqs, trips) in single_round_trips(&sim, home) {
+        println!("    {scenario:<18} {wall:.2} s, {reqs} requests, {trips} round trips one after another");
+    }
+    // The log ends an exec when its WebSocket upgrade is answered; the runtime's start follows.
+    let path = at8.2 + gke_sim::exec::START.as_secs_f64();
+    println!(
+        "  bound at --parallel 8: {n} clusters x ({:.2} s + the exec's {:.2} s start) / 8 = {:.2} s",
+        at8.2,
+        gke_sim::exec::START.as_secs_f64(),
+        n as f64 * path / 8.0
     );
 }
 
 fn thousand(home: &std::path::Path) {
     let n = 1000;
     let sim = start(n);
-    let (wall, rss) = fleet_run(&sim, home, 8);
-    let (wall16, rss16) = fleet_run(&sim, home, 16);
-    let ok = sim
-        .requests()
-        .iter()
-        .filter(|r| r.path.ends_with("/api/v1/nodes"))
-        .count();
     println!("1,000 clusters, 50 ms per API call:");
-    println!("  doctor --all-contexts (--parallel 8):   {wall:.2} s, peak RSS {rss:.1} MiB");
-    println!("  doctor --all-contexts --parallel 16:    {wall16:.2} s, peak RSS {rss16:.1} MiB ({ok} clusters read)");
+    for parallel in [8u16, 32] {
+        let (wall, rss) = fleet_run(&sim, home, parallel);
+        let read = sim
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/api/v1/nodes"))
+            .count();
+        println!(
+            "  doctor --all-contexts --parallel {parallel:<2}: {wall:.2} s, peak RSS {rss:.1} MiB ({read} clusters read)"
+        );
+    }
 }
 
 fn main() {

@@ -136,7 +136,7 @@ impl Facts {
     }
 }
 
-/// Read everything, concurrently, in two rounds.
+/// Read everything, concurrently, in two rounds (the in-cluster curl starts within the first).
 pub async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts> {
     let kube = crate::kube::connect(g, p).await?;
     let gcp = Gcp::new(p)?;
@@ -145,20 +145,19 @@ pub async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<F
 
 /// [`gather`] through clients made by the caller (a fleet shares one Google client).
 pub async fn gather_with(kube: Kube, gcp: Gcp, g: &Global, a: &DoctorArgs) -> anyhow::Result<Facts> {
-    let first = first_round(kube, gcp, g).await?;
+    let first = first_round(kube, gcp, g, a).await?;
     let b = &first.base;
     let k10 = first.k10_error.is_none().then_some(&b.k10);
     let backend = backend_name(b, k10).await;
     let backend = backend.as_deref();
     let ingresses = b.seen.gateway_ingresses();
-    let (vpc, hc, bs, negs, health, backend_config, curl, security, denied_host) = tokio::join!(
+    let (vpc, hc, bs, negs, health, backend_config, security, denied_host) = tokio::join!(
         state::vpc(b),
         health_check(b, backend),
         backend_service(b, backend),
         negs(b, k10),
         health(b, k10, backend),
         backend_config(b, k10),
-        curl(b, k10, a),
         super::security::gather(b, &ingresses),
         super::host_iam::denied_host(b),
     );
@@ -171,7 +170,7 @@ pub async fn gather_with(kube: Kube, gcp: Gcp, g: &Global, a: &DoctorArgs) -> an
         negs,
         health,
         backend_config,
-        curl,
+        curl: first.curl,
         security,
         seen: first.base.seen,
         k10_error: first.k10_error,
@@ -188,33 +187,87 @@ struct FirstRound {
     events: Vec<Event>,
     denied_kube: Result<Vec<String>, String>,
     denied_gcp: Result<Vec<String>, String>,
+    curl: Option<Curl>,
 }
 
-/// Round 1: the cluster, K10, nodes, ingresses, events, permissions.
-async fn first_round(kube: Kube, gcp: Gcp, g: &Global) -> anyhow::Result<FirstRound> {
-    let nodes_api: Api<Node> = Api::all(kube.client.clone());
+/// What the in-cluster curl needs (K10, the Ingresses, the Gateway API objects) and the curl
+/// itself, started as soon as those three are read: the exec (a container runtime's start, then
+/// curl) is the longest call doctor makes, and waits for nothing else.
+struct KubeSide {
+    k10: anyhow::Result<K10>,
+    ingresses: Result<Vec<Ingress>, kube::Error>,
+    gateway: anyhow::Result<crate::gateway::GatewayApi>,
+    curl: Option<Curl>,
+}
+
+async fn kube_side(kube: &Kube, gcp: &Gcp, g: &Global, a: &DoctorArgs) -> KubeSide {
     let ing_api: Api<Ingress> = kube.api();
+    let lp = ListParams::default();
+    let (k10, ings, gateway) = tokio::join!(
+        discover::k10(kube),
+        kube.retry("list ingresses", || ing_api.list(&lp)),
+        crate::gateway::observe(kube),
+    );
+    let ingresses = ings.map(|l| l.items);
+    let Ok(k) = k10 else {
+        return KubeSide {
+            k10,
+            ingresses,
+            gateway,
+            curl: None,
+        };
+    };
+    // curl reads only K10, the Ingresses and the Gateway API objects: the cluster is not known yet.
+    let early = Base {
+        kube: kube.clone(),
+        gcp: gcp.clone(),
+        seen: state::Observed {
+            cluster: discover::cluster_info(unknown_cluster(), Default::default(), g),
+            k10: k,
+            nodes: vec![],
+            ingresses: ingresses.as_ref().map(|i| i.clone()).unwrap_or_default(),
+            gateway: gateway.as_ref().map(|gw| gw.clone()).unwrap_or_default(),
+        },
+    };
+    let curl = curl(&early, Some(&early.k10), a).await;
+    KubeSide {
+        k10: Ok(early.seen.k10),
+        ingresses,
+        gateway,
+        curl,
+    }
+}
+
+fn unknown_cluster() -> discover::ClusterRef {
+    discover::ClusterRef {
+        project: String::new(),
+        location: String::new(),
+        cluster: String::new(),
+    }
+}
+
+/// Round 1: the cluster, K10, nodes, ingresses, events, permissions (and the curl, once it can).
+async fn first_round(kube: Kube, gcp: Gcp, g: &Global, a: &DoctorArgs) -> anyhow::Result<FirstRound> {
+    let nodes_api: Api<Node> = Api::all(kube.client.clone());
     let ev_api: Api<Event> = kube.api();
     let lp = ListParams::default();
     let project_guess = g
         .project
         .clone()
         .or_else(|| discover::parse_context(&kube.context).map(|c| c.project));
-    let (cluster, k10, nodes, ings, events, denied_kube, denied_gcp, gateway) = tokio::join!(
+    let (cluster, side, nodes, events, denied_kube, denied_gcp) = tokio::join!(
         discover::cluster(g, &kube, &gcp),
-        discover::k10(&kube),
+        kube_side(&kube, &gcp, g, a),
         kube.retry("list nodes", || nodes_api.list(&lp)),
-        kube.retry("list ingresses", || ing_api.list(&lp)),
         kube.retry("list events", || ev_api.list(&lp)),
         denied_kube(&kube),
         denied_gcp(&gcp, project_guess.as_deref()),
-        crate::gateway::observe(&kube),
     );
     let cluster = cluster?;
     let nodes = nodes
         .map_err(|e| crate::kube::explain(e, "listing nodes", &kube.server))?
         .items;
-    let (k10, k10_error) = match k10 {
+    let (k10, k10_error) = match side.k10 {
         Ok(k) => (k, None),
         // No such namespace: there is nothing to check (exit 2, like the other commands).
         Err(e) if discover::is_missing_namespace(&e) => return Err(e),
@@ -224,8 +277,8 @@ async fn first_round(kube: Kube, gcp: Gcp, g: &Global) -> anyhow::Result<FirstRo
         cluster,
         k10,
         nodes,
-        ingresses: ings.map(|l| l.items).unwrap_or_default(),
-        gateway: gateway.unwrap_or_default(), // unreadable: treated as absent
+        ingresses: side.ingresses.unwrap_or_default(),
+        gateway: side.gateway.unwrap_or_default(), // unreadable: treated as absent
     };
     let base = Base { kube, gcp, seen };
     let denied_gcp = match denied_gcp {
@@ -240,6 +293,7 @@ async fn first_round(kube: Kube, gcp: Gcp, g: &Global) -> anyhow::Result<FirstRo
         events: events.map(|l| l.items).unwrap_or_default(),
         denied_kube,
         denied_gcp,
+        curl: side.curl,
     })
 }
 
@@ -355,17 +409,22 @@ async fn backend_config(b: &Base, k10: Option<&K10>) -> Option<Value> {
     Some(serde_json::to_value(o).unwrap_or(Value::Null))
 }
 
-/// curl the dashboard from the first candidate pod that has curl (None: not run).
+/// curl the dashboard from the first candidate pod that has curl (None: not run). The page and the
+/// deeper path are asked at once; the deeper answer counts only when the page came back.
 async fn curl(b: &Base, k10: Option<&K10>, a: &DoctorArgs) -> Option<Curl> {
     if a.no_exec {
         return None;
     }
     let k = k10?;
     let (ep, path) = curl_target(b, k)?;
+    let deep_path = format!("{path}dashboard/");
     for cand in verify::curl_candidates(b, a.probe_pod.as_deref()) {
-        match verify::curl(b, &cand, &ep, &path).await {
+        let (page, deep) = tokio::join!(
+            verify::curl(b, &cand, &ep, &path),
+            verify::curl(b, &cand, &ep, &deep_path)
+        );
+        match page {
             Ok(Ok(page)) => {
-                let deep = verify::curl(b, &cand, &ep, &format!("{path}dashboard/")).await;
                 return Some(match deep {
                     Ok(Ok(deep)) => Ok((page, deep)),
                     Ok(Err(e)) => Err(CurlFailure::Curl(e)),

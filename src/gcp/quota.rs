@@ -56,7 +56,8 @@ pub fn project_of(url: &str) -> Option<&str> {
 }
 
 /// Reads that are the same for every cluster of a project: the VPC's network, subnets and
-/// firewall rules, and the IAM permissions on the project.
+/// firewall rules, a region's forwarding rules and backend services (unfiltered lists: each
+/// cluster picks its own from them), and the IAM permissions on the project.
 pub fn is_shared_read(method: &Method, url: &str) -> bool {
     let path = url.split('?').next().unwrap_or(url);
     match *method {
@@ -64,6 +65,8 @@ pub fn is_shared_read(method: &Method, url: &str) -> bool {
             path.contains("/global/networks/")
                 || path.ends_with("/aggregated/subnetworks")
                 || path.ends_with("/global/firewalls")
+                || path.ends_with("/forwardingRules")
+                || path.ends_with("/backendServices")
         }
         Method::POST => path.ends_with(":testIamPermissions"),
         _ => false,
@@ -155,6 +158,12 @@ mod tests {
         ));
         let bs = "https://c/compute/v1/projects/p/regions/r/backendServices/b/getHealth";
         assert!(!is_shared_read(&Method::POST, bs));
+        let frs = "https://c/compute/v1/projects/p/regions/r/forwardingRules?maxResults=500";
+        assert!(is_shared_read(&Method::GET, frs));
+        assert!(!is_shared_read(
+            &Method::GET,
+            "https://c/compute/v1/projects/p/regions/r/backendServices/b"
+        ));
         assert!(!is_shared_read(
             &Method::GET,
             "https://c/compute/v1/projects/p/zones/z/instances/i"

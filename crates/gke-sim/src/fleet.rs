@@ -237,6 +237,24 @@ pub fn max_clusters_in_flight(log: &[FleetRequest]) -> usize {
     max as usize
 }
 
+/// The sequential round trips in a log: the longest chain of requests each of which started after
+/// the one before it had ended (a request still running ends never and closes a chain). Requests
+/// that overlap were concurrent; a chain is what a client had to wait for one after another.
+pub fn round_trips(log: &[&FleetRequest]) -> usize {
+    let mut rs: Vec<(Duration, Option<Duration>)> = log.iter().map(|r| (r.start, r.end)).collect();
+    rs.sort();
+    // depth[i]: the longest chain that ends with request i.
+    let mut depth = vec![1usize; rs.len()];
+    for i in 0..rs.len() {
+        for j in 0..i {
+            if rs[j].1.is_some_and(|end| end <= rs[i].0) {
+                depth[i] = depth[i].max(depth[j] + 1);
+            }
+        }
+    }
+    depth.into_iter().max().unwrap_or(0)
+}
+
 /// The world of one member: `scenario` in project `p`, named `name`.
 fn member_world(cfg: &SimConfig, base: &str, name: &str, scenario: &str, p: &ProjectDef, token: &str) -> World {
     let cfg = SimConfig {
@@ -423,7 +441,8 @@ fn is_collection(rest: &[&str]) -> bool {
 }
 
 /// Worlds built from one scenario hold the same Compute data (names do not depend on the
-/// cluster's), so a project's Compute lists are read from the first world of each scenario.
+/// cluster's), so a project's Compute reads (lists, and single resources) ask the first world of
+/// each scenario.
 fn one_per_scenario(ms: Vec<&Member>) -> Vec<&Member> {
     let mut seen = std::collections::BTreeSet::new();
     ms.into_iter().filter(|m| seen.insert(m.scenario.as_str())).collect()
@@ -456,6 +475,10 @@ fn route<'a>(f: &'a Fleet, method: &Method, path: &str) -> (Route<'a>, String) {
         ["v1", "projects", p, ..] => (Route::One(f.in_project(p)), format!("project:{p}")),
         ["compute", "v1", "projects", p, rest @ ..] if method == Method::GET && is_collection(rest) => {
             (Route::Merge(one_per_scenario(f.in_project(p))), format!("project:{p}"))
+        }
+        // A single resource, read: the same worlds a list reads (O(scenarios), not O(clusters)).
+        ["compute", "v1", "projects", p, ..] if method == Method::GET => {
+            (Route::One(one_per_scenario(f.in_project(p))), format!("project:{p}"))
         }
         ["compute", "v1", "projects", p, ..] => (Route::One(f.in_project(p)), format!("project:{p}")),
         _ => (Route::NotFound, "unknown".into()),
@@ -716,6 +739,25 @@ mod tests {
         // By arrivals, a spans 0..50 and holds b (20) inside it; c (60) comes after a.
         assert_eq!(max_clusters_in_flight(&log), 2);
         assert_eq!(max_clusters_in_flight(&log[..1]), 1);
+    }
+
+    #[test]
+    fn round_trips_are_the_longest_chain_of_requests_one_after_another() {
+        // a then c (c starts when a ends); b overlaps both; d is still running.
+        let log = [
+            req("cluster:x", 0, 50),
+            req("cluster:x", 10, 70),
+            req("cluster:x", 50, 100),
+            req("cluster:x", 100, 150),
+        ];
+        let all: Vec<&FleetRequest> = log.iter().collect();
+        assert_eq!(round_trips(&all), 3);
+        assert_eq!(round_trips(&all[..2]), 1);
+        let mut open = log[3].clone();
+        open.end = None;
+        assert_eq!(round_trips(&[&log[0], &open]), 2);
+        assert_eq!(round_trips(&[&open, &log[3]]), 1);
+        assert_eq!(round_trips(&[]), 0);
     }
 
     #[test]

@@ -388,6 +388,15 @@ pub fn injectable(path: &str) -> bool {
         || (path.starts_with("/apis/") && path.matches('/').count() <= 3))
 }
 
+/// POSTs that ask a question and change nothing (access reviews, `getHealth`, IAM's
+/// `testIamPermissions`): they wake no controller.
+pub fn is_read_post(path: &str) -> bool {
+    path.ends_with("/selfsubjectaccessreviews")
+        || path.ends_with("/selfsubjectrulesreviews")
+        || path.ends_with("/getHealth")
+        || path.ends_with(":testIamPermissions")
+}
+
 pub fn is_google(path: &str) -> bool {
     path.starts_with("/compute/") || path.starts_with("/v1/") || path.starts_with("/crm/")
 }
@@ -453,7 +462,7 @@ async fn gate(State(state): State<Shared>, req: Request, next: axum::middleware:
         }
     }
     // Compute and Container writes change the world's maps directly: wake the controllers.
-    let write = !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+    let write = !matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS") && !is_read_post(&path);
     let resp = next.run(req).await;
     if write {
         state.lock().unwrap().touch();

@@ -81,3 +81,32 @@ fn a_new_ingress_is_synced_when_the_lb_delay_runs_out_without_further_writes() {
     assert!(created.elapsed() >= delay, "honours the delay");
     assert!(ip.starts_with("10.128.0."), "{ip}");
 }
+
+#[test]
+fn a_question_wakes_no_controller_and_a_write_does() {
+    let cfg = SimConfig {
+        scenario: "healthy".into(),
+        lb_delay: Duration::from_millis(200),
+        ..SimConfig::default()
+    };
+    let sim = Sim::spawn(cfg, None).unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    let before = passes(&sim);
+    let review = r#"{"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+        "spec": {"resourceAttributes": {"namespace": "kasten-io", "verb": "list", "resource": "pods"}}}"#;
+    for _ in 0..3 {
+        let answer = post(
+            &sim.base_url,
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            review,
+        );
+        assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(passes(&sim), before, "an access review changes nothing");
+    let cm = r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "wake"}}"#;
+    let answer = post(&sim.base_url, "/api/v1/namespaces/kasten-io/configmaps", cm);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(passes(&sim) > before, "a write wakes the controllers");
+}
