@@ -1,7 +1,7 @@
 //! Fleet benchmarks that print numbers (not timed tests). Run: `cargo bench --bench fleet`.
 //!
 //! Against `gke-sim --clusters N` (in this process) with 50 ms added to every API call:
-//! 1. 100 clusters: `doctor --all-contexts` (default --parallel 8, 16 and 32): wall time, requests per
+//! 1. 100 clusters: `doctor --all-contexts` (default --parallel 8, 16, 32, 64): wall time, requests per
 //!    cluster, peak RSS, and each cluster's sequential round trips (the critical path, from the
 //!    simulator's request log); single-cluster doctor once per context in sequence; the same in a
 //!    parallel shell loop (`xargs -P 8`, and `-P 32`); single doctor alone on one cluster of each
@@ -167,8 +167,10 @@ fn hundred(home: &std::path::Path) {
     let list = contexts_file(&sim, home);
     println!("100 clusters, 50 ms per API call:");
     let mut at8 = (0.0, 0.0, 0.0);
-    for parallel in [8u16, 16, 32] {
+    let mut walls = vec![];
+    for parallel in [8u16, 16, 32, 64] {
         let (wall, rss) = fleet_run(&sim, home, parallel);
+        walls.push((parallel, wall));
         let (trips, most, span) = fleet_round_trips(&sim);
         println!(
             "  doctor --all-contexts --parallel {parallel:<2}: {wall:.2} s, peak RSS {rss:.1} MiB; a cluster's own \
@@ -198,6 +200,12 @@ fn hundred(home: &std::path::Path) {
         wall_x / at8.0,
         wall_s / at8.0
     );
+    for (parallel, wall) in walls.iter().skip(1) {
+        println!(
+            "  speed-up of --all-contexts --parallel {parallel}: {:.1}x over xargs -P 8",
+            wall_x / wall
+        );
+    }
     println!("  single doctor alone, one cluster of each scenario (every request, Google included):");
     for (scenario, wall, reqs, trips) in single_round_trips(&sim, home) {
         println!("    {scenario:<18} {wall:.2} s, {reqs} requests, {trips} round trips one after another");

@@ -525,6 +525,17 @@ fn proxy_subnet_table() {
         let f = vpc(fresh().with_subnet(ps("not-proxy", purpose, "ACTIVE")));
         rows.push(row(format!("purpose {purpose}"), f, F, &["no ACTIVE"], &[]));
     }
+    // install refuses to expose K10 without sign-in: the hint leads with the gcloud, not install.
+    rows.push(row(
+        "no auth method",
+        vpc(fresh()).observed(|o| o.without_auth()),
+        F,
+        &["no ACTIVE proxy-only subnet"],
+        &[
+            "`gcloud compute networks subnets create proxy-only-default",
+            "once K10 has an auth method",
+        ],
+    ));
     table(CheckId::ProxySubnet, proxy_subnet::check, rows);
 }
 

@@ -79,6 +79,10 @@ fn missing_hint(f: &Facts, v: &crate::state::Vpc) -> String {
             f.namespace
         );
     }
+    if f.k10().is_some_and(|k| k.auth.is_none()) {
+        // install refuses to expose K10 without sign-in (see the K10 check), so it is no repair here.
+        return format!("`{gcloud}` (a free /23); install creates one too, once K10 has an auth method");
+    }
     format!(
         "`kubectl kasten-ilb install -n {}` creates one, or `{gcloud}` (a free /23)",
         f.namespace
