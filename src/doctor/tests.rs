@@ -2406,3 +2406,23 @@ fn e2e_counts_only_k10s_basic_challenge_as_reaching_k10() {
     ];
     assert_eq!(table(CheckId::E2e, e2e::check, rows), 4);
 }
+
+/// Hints name the namespace in use, never a fixed one: every broken world, with the namespace
+/// changed, has no kubectl command in any hint that says `-n kasten-io` or lacks `-n k10-prod`.
+#[test]
+fn hints_name_the_namespace_in_use() {
+    for (name, mut facts, _) in broken_worlds() {
+        facts.namespace = "k10-prod".into();
+        for c in evaluate(&facts) {
+            let Some(hint) = &c.hint else { continue };
+            for cmd in hint.split('`').skip(1).step_by(2) {
+                let kubectl = cmd.starts_with("kubectl ") && !cmd.starts_with("kubectl config ");
+                assert!(
+                    !kubectl || (cmd.contains(" -n k10-prod") && !cmd.contains("kasten-io")),
+                    "{name} / {:?}: {cmd}\n{hint}",
+                    c.id
+                );
+            }
+        }
+    }
+}
