@@ -347,11 +347,18 @@ pub async fn report(b: &Base) -> anyhow::Result<(Report, Frontend, (String, Stri
         (Frontend::Gateway { name }, true) => [drift(b, &vpc, &f.class), gateway_drift(b, name)].concat(),
     };
     if let Some(since) = &f.deleting {
+        let again = if f.managed {
+            format!(
+                ": run `kubectl kasten-ilb install -n {}` to make it again",
+                b.kube.namespace
+            )
+        } else {
+            String::new()
+        };
         drift.insert(
             0,
             format!(
-                "{} is going away (deleted at {since}; GKE is releasing its load balancer): run \
-                 `kubectl kasten-ilb install` to make it again",
+                "{} is going away (deleted at {since}; GKE is releasing its load balancer){again}",
                 f.frontend.resource()
             ),
         );

@@ -20,6 +20,7 @@ pub const HOST_WRITES: &[&str] = &[
     "compute.subnetworks.create",
     "compute.subnetworks.update",
     "compute.firewalls.create",
+    "compute.firewalls.update",
 ];
 
 /// Who may grant roles on the host project (an owner, or a Shared VPC admin given that right).

@@ -449,11 +449,29 @@ fn k10_rows_1() -> Vec<Row> {
         ),
         row("no pods", obs(|o| o.with_pods(0, 0)), F, &["no ready pods"], &[]),
         row(
-            "exposed without auth",
+            "exposed without auth (the recipe's Ingress: uninstall would leave it)",
             obs(|o| o.without_auth()),
             F,
             &["NO authentication", "exposed"],
-            &["auth.tokenAuth.enabled=true", "uninstall"],
+            &[
+                "auth.tokenAuth.enabled=true",
+                "`kubectl -n kasten-io delete ingress k10-ingress`",
+            ],
+        ),
+        row(
+            "exposed without auth through install's Ingress",
+            obs(|o| {
+                let mut i = ingress();
+                let label = (
+                    crate::state::MANAGED_BY_LABEL.to_string(),
+                    crate::state::MANAGER.to_string(),
+                );
+                i.metadata.labels = Some([label].into());
+                o.without_auth().with_ingress(i)
+            }),
+            F,
+            &["NO authentication", "exposed"],
+            &["`kubectl kasten-ilb uninstall -n kasten-io`"],
         ),
     ]
 }

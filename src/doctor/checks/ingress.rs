@@ -91,7 +91,13 @@ fn class_problem(j: &Value, name: &str, ns: &str) -> Option<Problem> {
             "SECURITY: no gce-internal class: this is an EXTERNAL, internet-facing load balancer".into(),
             format!(
                 "`kubectl -n {ns} annotate ingress {name} {CLASS_ANNOTATION}=gce-internal --overwrite` \
-                 (GKE then replaces the load balancer), or `kubectl kasten-ilb uninstall -n {ns}` and install"
+                 (GKE then replaces the load balancer), or `{}` and install",
+                if j["metadata"]["labels"][crate::state::MANAGED_BY_LABEL] == crate::state::MANAGER {
+                    format!("kubectl kasten-ilb uninstall -n {ns}")
+                } else {
+                    // uninstall removes only what install made.
+                    format!("kubectl -n {ns} delete ingress {name}")
+                }
             ),
         ),
         (None, Some(cn)) => (

@@ -31,9 +31,10 @@ pub fn check(f: &Facts) -> Check {
             ),
         )
         .hint(format!(
-            "remove the exposure now: `kubectl kasten-ilb uninstall -n {ns}`; then choose an auth method (no single \
+            "remove the exposure now: `{}`; then choose an auth method (no single \
              command can choose it for you), e.g. `helm upgrade {release} kasten/k10 -n {ns} --reuse-values \
-             --set auth.tokenAuth.enabled=true`, and install again"
+             --set auth.tokenAuth.enabled=true`, and install again",
+            unexpose(f, ns)
         ))
     } else if let Some(c) = stalled_rollout(k) {
         c
@@ -114,4 +115,24 @@ fn stalled_rollout(k: &K10) -> Option<Check> {
         )
         .hint(GATE_CAUSE)
     })
+}
+
+/// The command that takes the dashboard off its load balancer: uninstall when install made every
+/// front end serving it, else a delete of the first one it did not make (uninstall leaves those).
+fn unexpose(f: &Facts, ns: &str) -> String {
+    let ours = crate::plan::Frontend::installed(&f.seen);
+    let is_ours = |kind: &str, name: &str| ours.iter().any(|o| o.kind() == kind && o.name() == name);
+    for i in f.ingresses() {
+        let name = i.metadata.name.as_deref().unwrap_or_default();
+        if !is_ours("Ingress", name) {
+            return format!("kubectl -n {ns} delete ingress {name}");
+        }
+    }
+    if let Some(g) = crate::doctor::checks::gateway::dashboard(&f.seen) {
+        let name = g.metadata.name.as_deref().unwrap_or_default();
+        if !is_ours("Gateway", name) {
+            return format!("kubectl -n {ns} delete gateway {name}");
+        }
+    }
+    format!("kubectl kasten-ilb uninstall -n {ns}")
 }

@@ -116,7 +116,7 @@ fn roles(missing: &[String]) -> Vec<&'static str> {
     } else if reads {
         out.push("roles/compute.networkViewer");
     }
-    if has("compute.firewalls.create") {
+    if has("compute.firewalls.create") || has("compute.firewalls.update") {
         out.push("roles/compute.securityAdmin");
     }
     out
