@@ -96,20 +96,7 @@ fn verdict_matches_the_curl(scenario: &str, w: &TestWorld, report: &Value) {
 
 /// The in-cluster curl, or None when the world has no pod with curl (`no-curl`).
 fn curl_in_cluster_any(w: &TestWorld, url: &str) -> Option<(u16, String)> {
-    let o = w.kubectl(&[
-        "-n",
-        "kasten-io",
-        "exec",
-        "deployment/catalog-svc",
-        "-c",
-        "catalog-svc",
-        "--",
-        "curl",
-        "-s",
-        "-w",
-        "\\n%{http_code}",
-        url,
-    ])?;
+    let o = curl_exec(w, url)?;
     if !o.status.success() {
         return None;
     }

@@ -82,7 +82,16 @@ pub fn run_hint(w: &TestWorld, case: &str, hint: &str) -> Option<std::process::O
 /// `curl` of `url` through the real `kubectl exec` in a K10 pod that has curl: (HTTP code, body).
 /// None when kubectl is not installed.
 pub fn curl_in_cluster(w: &TestWorld, url: &str) -> Option<(u16, String)> {
-    let o = w.kubectl(&[
+    let o = curl_exec(w, url)?;
+    let out = ok(&o);
+    let (body, code) = out.trim_end().rsplit_once('\n').expect("the code after the body");
+    Some((code.parse().expect("a code"), body.to_string()))
+}
+
+/// The real `kubectl exec` of `curl -s -w '\n%{http_code}' url` in K10's catalog-svc pod, as it
+/// ended. None when kubectl is not installed.
+pub fn curl_exec(w: &TestWorld, url: &str) -> Option<std::process::Output> {
+    w.kubectl(&[
         "-n",
         "kasten-io",
         "exec",
@@ -95,8 +104,5 @@ pub fn curl_in_cluster(w: &TestWorld, url: &str) -> Option<(u16, String)> {
         "-w",
         "\\n%{http_code}",
         url,
-    ])?;
-    let out = ok(&o);
-    let (body, code) = out.trim_end().rsplit_once('\n').expect("the code after the body");
-    Some((code.parse().expect("a code"), body.to_string()))
+    ])
 }
