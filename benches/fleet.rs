@@ -1,7 +1,7 @@
 //! Fleet benchmarks that print numbers (not timed tests). Run: `cargo bench --bench fleet`.
 //!
 //! Against `gke-sim --clusters N` (in this process) with 50 ms added to every API call:
-//! 1. 100 clusters: `doctor --all-contexts` (default --parallel 8, 16, 32, 64): wall time, requests per
+//! 1. 100 clusters: `doctor --all-contexts` (default --parallel 8, 16, 32, 64, 100): wall time, requests per
 //!    cluster, peak RSS, and each cluster's sequential round trips (the critical path, from the
 //!    simulator's request log); single-cluster doctor once per context in sequence; the same in a
 //!    parallel shell loop (`xargs -P 8`, and `-P 32`); single doctor alone on one cluster of each
@@ -168,7 +168,7 @@ fn hundred(home: &std::path::Path) {
     println!("100 clusters, 50 ms per API call:");
     let mut at8 = (0.0, 0.0, 0.0);
     let mut walls = vec![];
-    for parallel in [8u16, 16, 32, 64] {
+    for parallel in [8u16, 16, 32, 64, 100] {
         let (wall, rss) = fleet_run(&sim, home, parallel);
         walls.push((parallel, wall));
         let (trips, most, span) = fleet_round_trips(&sim);

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Pod, Service, ServicePort};
+use k8s_openapi::api::core::v1::{ConfigMap, Container, Namespace, Node, Pod, PodSpec, Service, ServicePort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::ListParams;
 use kube::Api;
@@ -544,49 +544,50 @@ fn probe_of(container: &Value) -> Option<Probe> {
     })
 }
 
-fn is_ready(pod: &Value) -> bool {
-    pod["status"]["conditions"]
-        .as_array()
-        .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"))
+/// The status of the pod's condition `t`, when it has one.
+fn condition(pod: &Pod, t: &str) -> Option<bool> {
+    let conditions = pod.status.as_ref()?.conditions.as_ref()?;
+    conditions.iter().find(|c| c.type_ == t).map(|c| c.status == "True")
+}
+
+fn is_ready(pod: &Pod) -> bool {
+    condition(pod, "Ready") == Some(true)
 }
 
 /// Containers ready, and the NEG readiness gate present but not True.
-fn waits_for_lb(pod: &Value) -> bool {
-    let cond = |t: &str| {
-        pod["status"]["conditions"]
-            .as_array()
-            .and_then(|c| c.iter().find(|c| c["type"] == t))
-            .map(|c| c["status"] == "True")
-    };
-    let gated = pod["spec"]["readinessGates"]
-        .as_array()
-        .is_some_and(|g| g.iter().any(|g| g["conditionType"] == NEG_READY_GATE));
-    gated && cond("ContainersReady") == Some(true) && cond(NEG_READY_GATE) != Some(true)
+fn waits_for_lb(pod: &Pod) -> bool {
+    let gates = pod.spec.as_ref().and_then(|s| s.readiness_gates.as_ref());
+    let gated = gates.is_some_and(|g| g.iter().any(|g| g.condition_type == NEG_READY_GATE));
+    gated && condition(pod, "ContainersReady") == Some(true) && condition(pod, NEG_READY_GATE) != Some(true)
+}
+
+/// The pod's containers (none when it has no spec).
+fn containers(spec: Option<&PodSpec>) -> &[Container] {
+    spec.map(|s| s.containers.as_slice()).unwrap_or_default()
 }
 
 /// The pods the Service selects.
 fn gateway_pods(pods: &[Pod], selector: &BTreeMap<String, String>, target_port: &Value) -> Vec<PodInfo> {
     pods.iter()
         .filter(|p| {
-            let l = p.metadata.labels.clone().unwrap_or_default();
-            !selector.is_empty() && selector.iter().all(|(k, v)| l.get(k) == Some(v))
+            let l = p.metadata.labels.as_ref();
+            !selector.is_empty() && selector.iter().all(|(k, v)| l.and_then(|l| l.get(k)) == Some(v))
         })
         .map(|p| {
-            let pj = serde_json::to_value(p).unwrap_or(Value::Null);
-            let declares_port = pj["spec"]["containers"].as_array().into_iter().flatten().any(|c| {
-                c["ports"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|p| port_matches(p, target_port))
+            let declares_port = containers(p.spec.as_ref()).iter().any(|c| {
+                c.ports.iter().flatten().any(|p| match target_port {
+                    Value::String(name) => p.name.as_ref() == Some(name),
+                    v => v.as_i64() == Some(i64::from(p.container_port)),
+                })
             });
+            let status = p.status.as_ref();
             PodInfo {
                 name: p.metadata.name.clone().unwrap_or_default(),
-                ready: is_ready(&pj),
-                ip: pj["status"]["podIP"].as_str().unwrap_or_default().to_string(),
-                node: pj["spec"]["nodeName"].as_str().unwrap_or_default().to_string(),
+                ready: is_ready(p),
+                ip: status.and_then(|s| s.pod_ip.clone()).unwrap_or_default(),
+                node: p.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default(),
                 declares_port,
-                waits_for_lb: waits_for_lb(&pj),
+                waits_for_lb: waits_for_lb(p),
             }
         })
         .collect()
@@ -596,11 +597,14 @@ fn gateway_pods(pods: &[Pod], selector: &BTreeMap<String, String>, target_port: 
 /// Deployments (volumes, env, the dex container).
 pub fn detect_auth(deps: &[Deployment]) -> Option<String> {
     for d in deps {
-        let dj = serde_json::to_value(d).unwrap_or(Value::Null);
-        let spec = &dj["spec"]["template"]["spec"];
-        for v in spec["volumes"].as_array().into_iter().flatten() {
-            let secret = v["secret"]["secretName"].as_str().unwrap_or_default();
-            let name = v["name"].as_str().unwrap_or_default();
+        let spec = d.spec.template.spec.as_ref();
+        for v in spec.and_then(|s| s.volumes.as_ref()).into_iter().flatten() {
+            let secret = v
+                .secret
+                .as_ref()
+                .and_then(|s| s.secret_name.as_deref())
+                .unwrap_or_default();
+            let name = v.name.as_str();
             if name == "k10-basic-auth" || secret == "k10-basic-auth" {
                 return Some("basic".into());
             }
@@ -608,16 +612,11 @@ pub fn detect_auth(deps: &[Deployment]) -> Option<String> {
                 return Some("oidc".into());
             }
         }
-        for c in spec["containers"].as_array().into_iter().flatten() {
-            if c["name"] == "dex" {
+        for c in containers(spec) {
+            if c.name == "dex" {
                 return Some("dex (OpenShift or LDAP)".into());
             }
-            if c["env"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|e| e["name"] == "TOKEN_AUTH")
-            {
+            if c.env.iter().flatten().any(|e| e.name == "TOKEN_AUTH") {
                 return Some("token".into());
             }
         }
@@ -629,15 +628,11 @@ pub fn detect_auth(deps: &[Deployment]) -> Option<String> {
 /// then other K10 service pods; ready ones only.
 fn curl_candidates(pods: &[Pod]) -> Vec<(String, String)> {
     let mut out: Vec<(i32, String, String)> = vec![];
-    for p in pods {
-        let pj = serde_json::to_value(p).unwrap_or(Value::Null);
-        if !is_ready(&pj) {
-            continue;
-        }
+    for p in pods.iter().filter(|p| is_ready(p)) {
         let name = p.metadata.name.clone().unwrap_or_default();
-        for c in pj["spec"]["containers"].as_array().into_iter().flatten() {
-            let cname = c["name"].as_str().unwrap_or_default().to_string();
-            let image = c["image"].as_str().unwrap_or_default();
+        for c in containers(p.spec.as_ref()) {
+            let cname = c.name.clone();
+            let image = c.image.as_deref().unwrap_or_default();
             let rank = if image.contains("/catalog") {
                 0
             } else if image.contains("kanister-tools") || image.contains("controllermanager") {

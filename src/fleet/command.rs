@@ -8,18 +8,18 @@ use crate::printer::Printer;
 /// Doctor on every selected cluster; the exit status is the worst of the fleet.
 pub async fn doctor(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<u8> {
     let f = &a.fleet;
-    let targets = contexts::select(g, f)?;
+    let (kc, targets) = contexts::select(g, f)?;
     let gcp = run::shared_gcp(p)?;
-    let rows = run::each(targets, f, p, |t| run::doctor_one(t, g, a, p, gcp.clone())).await;
+    let rows = run::each(targets, f, p, |t| run::doctor_one(t, &kc, g, a, p, gcp.clone())).await;
     finish(rows, a.output, f, p, "doctor")
 }
 
 /// Status on every selected cluster: a row each (FAIL: drift, no address, unhealthy backends).
 pub async fn status(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<u8> {
     let f = &a.fleet;
-    let targets = contexts::select(g, f)?;
+    let (kc, targets) = contexts::select(g, f)?;
     let gcp = run::shared_gcp(p)?;
-    let rows = run::each(targets, f, p, |t| run::status_one(t, g, p, gcp.clone())).await;
+    let rows = run::each(targets, f, p, |t| run::status_one(t, &kc, g, p, gcp.clone())).await;
     finish(rows, a.output, f, p, "status")
 }
 

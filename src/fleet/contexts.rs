@@ -25,15 +25,6 @@ pub struct Target {
 
 const PATH: &str = "PATH";
 
-fn read(g: &Global) -> anyhow::Result<Kubeconfig> {
-    let hint = "point at a kubeconfig with --kubeconfig or KUBECONFIG";
-    match &g.kubeconfig {
-        Some(p) => Kubeconfig::read_from(p)
-            .map_err(|e| error::environment(format!("cannot read kubeconfig {}: {e}", p.display()), hint)),
-        None => Kubeconfig::read().map_err(|e| error::environment(format!("no usable kubeconfig: {e}"), hint)),
-    }
-}
-
 fn patterns(f: &FleetArgs) -> anyhow::Result<Vec<Regex>> {
     f.contexts
         .iter()
@@ -58,15 +49,15 @@ fn on_path(command: &str) -> bool {
     std::env::split_paths(&path).any(|d| d.join(command).is_file())
 }
 
-/// The selected contexts, grouped by cluster.
-pub fn select(g: &Global, f: &FleetArgs) -> anyhow::Result<Vec<Target>> {
+/// The kubeconfig (read once for the whole run) and its selected contexts, grouped by cluster.
+pub fn select(g: &Global, f: &FleetArgs) -> anyhow::Result<(Kubeconfig, Vec<Target>)> {
     if g.context.is_some() {
         return Err(error::usage(
             "--context names one cluster; --all-contexts and --contexts name a fleet",
             "drop --context, or pick the fleet with --contexts REGEX",
         ));
     }
-    let kc = read(g)?;
+    let kc = crate::kube::read_kubeconfig(g, "point at a kubeconfig with --kubeconfig or KUBECONFIG")?;
     let pats = patterns(f)?;
     let chosen: Vec<&str> = kc
         .contexts
@@ -84,7 +75,8 @@ pub fn select(g: &Global, f: &FleetArgs) -> anyhow::Result<Vec<Target>> {
             format!("the contexts are: {}", all.join(", ")),
         ));
     }
-    Ok(group(chosen.iter().map(|n| describe(&kc, n)).collect()))
+    let targets = group(chosen.iter().map(|n| describe(&kc, n)).collect());
+    Ok((kc, targets))
 }
 
 /// A context's server, GKE cluster (from its name) and missing exec plugin.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use kube::config::Kubeconfig;
 
 use super::contexts::Target;
 use super::{Checked, FleetArgs, Mode, Row};
@@ -127,12 +128,12 @@ pub fn mode(f: &Facts) -> Mode {
 }
 
 /// Single doctor on one cluster of the fleet.
-pub async fn doctor_one(t: Target, g: &Global, a: &DoctorArgs, p: &Printer, gcp: Gcp) -> Row {
+pub async fn doctor_one(t: Target, kc: &Kubeconfig, g: &Global, a: &DoctorArgs, p: &Printer, gcp: Gcp) -> Row {
     let start = Instant::now();
     let g = for_context(g, &t.context);
     let facts = match &t.missing_exec {
         Some(cmd) => Err(missing_plugin(&t.context, cmd)),
-        None => match crate::kube::connect(&g, p).await {
+        None => match connect(kc, &g, p).await {
             Ok(kube) => doctor::observe::gather_with(kube, gcp, &g, a).await,
             Err(e) => Err(e),
         },
@@ -156,12 +157,12 @@ pub async fn doctor_one(t: Target, g: &Global, a: &DoctorArgs, p: &Printer, gcp:
 }
 
 /// Status on one cluster of the fleet.
-pub async fn status_one(t: Target, g: &Global, p: &Printer, gcp: Gcp) -> Row {
+pub async fn status_one(t: Target, kc: &Kubeconfig, g: &Global, p: &Printer, gcp: Gcp) -> Row {
     let start = Instant::now();
     let g = for_context(g, &t.context);
     let r = match &t.missing_exec {
         Some(cmd) => Err(missing_plugin(&t.context, cmd)),
-        None => status_of(&g, p, gcp).await,
+        None => status_of(kc, &g, p, gcp).await,
     };
     match r {
         Ok((cluster, mode, r)) => Row {
@@ -180,8 +181,19 @@ pub async fn status_one(t: Target, g: &Global, p: &Printer, gcp: Gcp) -> Row {
     }
 }
 
-async fn status_of(g: &Global, p: &Printer, gcp: Gcp) -> anyhow::Result<(String, Mode, status::Report)> {
-    let kube = crate::kube::connect(g, p).await?;
+/// The client of `g`'s context, from the kubeconfig the run read once.
+async fn connect(kc: &Kubeconfig, g: &Global, p: &Printer) -> anyhow::Result<crate::kube::Kube> {
+    let context = g.context.as_deref().unwrap_or_default();
+    crate::kube::connect_with(crate::kube::minify(kc, context, g), g, p).await
+}
+
+async fn status_of(
+    kc: &Kubeconfig,
+    g: &Global,
+    p: &Printer,
+    gcp: Gcp,
+) -> anyhow::Result<(String, Mode, status::Report)> {
+    let kube = connect(kc, g, p).await?;
     let b = crate::state::with_gateway_api(crate::state::base_with(kube, gcp, g).await?).await?;
     let (r, frontend, _) = status::report(&b).await?;
     let mode = match frontend {

@@ -1641,14 +1641,13 @@ pub fn backend_health(w: &World, bs_name: &str) -> Vec<(String, i64, String, &'s
             let path = settings["requestPath"].as_str().unwrap_or("/");
             let tls = hc_settings_key(&hc) == "httpsHealthCheck";
             let pod = w
-                .kube_in_ns("Pod", "")
-                .into_iter()
+                .kube_refs("Pod", "")
                 .find(|p| p["status"]["podIP"].as_str() == Some(&ip));
             // Probes come from the health-check ranges, not the proxy-only range (data_plane).
             let healthy = match (pod, ip.parse::<Ipv4Addr>()) {
                 (Some(pod), Ok(dst)) => {
-                    data_plane::health_checkers_reach(w, &pod, dst, hport as u16)
-                        && pod_http(w, &pod, hport as u16, path, tls).is_some_and(|(code, _)| code == 200)
+                    data_plane::health_checkers_reach(w, pod, dst, hport as u16)
+                        && pod_http(w, pod, hport as u16, path, tls).is_some_and(|(code, _)| code == 200)
                 }
                 _ => false,
             };
@@ -1758,8 +1757,7 @@ pub fn vpc_http(
             return Ok(data_plane::lb_error(internal, false));
         };
         let pod = w
-            .kube_in_ns("Pod", "")
-            .into_iter()
+            .kube_refs("Pod", "")
             .find(|p| p["status"]["podIP"].as_str() == Some(ip.as_str()));
         // The backend service speaks the Service port's app protocol to the pods.
         let to_pods_tls = w
@@ -1772,13 +1770,13 @@ pub fn vpc_http(
             let dst = ip.parse().unwrap_or(Ipv4Addr::UNSPECIFIED);
             data_plane::proxies_reach(w, internal, p, dst, *eport as u16)
         });
-        return match reached.and_then(|p| pod_http(w, &p, *eport as u16, path, to_pods_tls)) {
+        return match reached.and_then(|p| pod_http(w, p, *eport as u16, path, to_pods_tls)) {
             Some(r) => Ok(r),
             None => Ok(data_plane::lb_error(internal, true)),
         };
     }
     // Services by ClusterIP or DNS name.
-    let svc = w.kube_in_ns("Service", "").into_iter().find(|s| {
+    let svc = w.kube_refs("Service", "").find(|s| {
         let n = s["metadata"]["name"].as_str().unwrap_or_default();
         let ns = s["metadata"]["namespace"].as_str().unwrap_or_default();
         s["spec"]["clusterIP"].as_str() == Some(host)
@@ -1800,7 +1798,7 @@ pub fn vpc_http(
                 format!("Failed to connect to {host} port {port} after 1 ms: Couldn't connect to server"),
             ));
         };
-        for pod in service_pods(w, &svc) {
+        for pod in service_pods(w, svc) {
             if let Some(tp) = resolve_target_port(&sp, &pod) {
                 if let Some(r) = pod_http(w, &pod, tp as u16, path, tls) {
                     return Ok(r);
@@ -1813,11 +1811,10 @@ pub fn vpc_http(
         ));
     }
     if let Some(pod) = w
-        .kube_in_ns("Pod", "")
-        .into_iter()
+        .kube_refs("Pod", "")
         .find(|p| p["status"]["podIP"].as_str() == Some(host))
     {
-        if let Some(r) = pod_http(w, &pod, port, path, tls) {
+        if let Some(r) = pod_http(w, pod, port, path, tls) {
             return Ok(r);
         }
         return Err((

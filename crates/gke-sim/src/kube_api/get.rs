@@ -15,7 +15,7 @@ pub(super) fn read(state: &Shared, t: &Target, name: &str, sub: Option<&str>, ta
         };
     };
     match sub {
-        None if table => ok_json(200, &to_table(&w, t.rd, &[o], false)),
+        None if table => ok_json(200, &to_table(&w, t.rd, &[&o], false)),
         None | Some("status") => ok_json(200, &o),
         Some("scale") => ok_json(200, &scale_of(&o)),
         Some("log") => (

@@ -28,16 +28,20 @@ impl World {
 
     /// Objects of a kind in a namespace ("" = all namespaces).
     pub fn kube_in_ns(&self, kind: &str, ns: &str) -> Vec<Value> {
-        let Some(rd) = res_by_kind(kind) else { return vec![] };
-        self.kube
-            .get(&rd.key())
-            .map(|m| {
+        self.kube_refs(kind, ns).cloned().collect()
+    }
+
+    /// The same, borrowed: for lookups on a read path (every pod cloned for each endpoint of each
+    /// `getHealth` was a sixth of a fleet run's simulator CPU).
+    pub fn kube_refs<'a>(&'a self, kind: &str, ns: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+        res_by_kind(kind)
+            .and_then(|rd| self.kube.get(&rd.key()))
+            .into_iter()
+            .flat_map(move |m| {
                 m.iter()
-                    .filter(|((n, _), _)| ns.is_empty() || n == ns)
-                    .map(|(_, v)| v.clone())
-                    .collect()
+                    .filter(move |((n, _), _)| ns.is_empty() || n == ns)
+                    .map(|(_, v)| v)
             })
-            .unwrap_or_default()
     }
 
     /// Store an object, filling in the server-set metadata fields. Returns the stored object.
