@@ -259,12 +259,20 @@ async fn first_round(kube: Kube, gcp: Gcp, g: &Global, a: &DoctorArgs) -> anyhow
         .project
         .clone()
         .or_else(|| discover::parse_context(&kube.context).map(|c| c.project));
-    let (cluster, side, nodes, events, denied_kube, denied_gcp) = tokio::join!(
+    // The access reviews go once the node and event lists are back, on the connections those
+    // freed (kube-rs speaks HTTP/1.1: a request in flight holds a connection of its own, and over
+    // TLS each new one costs a handshake); the curl, longer still, runs meanwhile.
+    let lists_then_reviews = async {
+        let (nodes, events) = tokio::join!(
+            kube.retry("list nodes", || nodes_api.list(&lp)),
+            kube.retry("list events", || ev_api.list(&lp)),
+        );
+        (nodes, events, denied_kube(&kube).await)
+    };
+    let (cluster, side, (nodes, events, denied_kube), denied_gcp) = tokio::join!(
         discover::cluster(g, &kube, &gcp),
         kube_side(&kube, &gcp, g, a),
-        kube.retry("list nodes", || nodes_api.list(&lp)),
-        kube.retry("list events", || ev_api.list(&lp)),
-        denied_kube(&kube),
+        lists_then_reviews,
         denied_gcp(&gcp, project_guess.as_deref()),
     );
     let cluster = cluster?;
