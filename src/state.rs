@@ -101,14 +101,12 @@ impl Observed {
         self.ingresses
             .iter()
             .filter(|i| {
-                let j = serde_json::to_value(i).unwrap_or(Value::Null);
-                let mut svcs = vec![j["spec"]["defaultBackend"]["service"]["name"].clone()];
-                for r in j["spec"]["rules"].as_array().into_iter().flatten() {
-                    for p in r["http"]["paths"].as_array().into_iter().flatten() {
-                        svcs.push(p["backend"]["service"]["name"].clone());
-                    }
-                }
-                svcs.iter().any(|s| s == "gateway")
+                let spec = i.spec.as_ref();
+                let default = spec.and_then(|s| s.default_backend.as_ref());
+                let rules = spec.and_then(|s| s.rules.as_ref()).into_iter().flatten();
+                let paths = rules.filter_map(|r| r.http.as_ref()).flat_map(|h| &h.paths);
+                let mut backends = default.into_iter().chain(paths.map(|p| &p.backend));
+                backends.any(|b| b.service.as_ref().is_some_and(|s| s.name == "gateway"))
             })
             .collect()
     }
@@ -355,6 +353,34 @@ pub fn going_away(meta: &kube::api::ObjectMeta) -> Option<String> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn an_ingress_routes_to_the_gateway_by_a_rule_or_by_its_default_backend() {
+        use crate::fixtures::IngressFixture;
+        let backend = |name: &str| json!({"service": {"name": name, "port": {"number": 80}}});
+        let by_default: Ingress = serde_json::from_value(json!({
+            "metadata": {"name": "by-default", "namespace": "kasten-io"},
+            "spec": {"defaultBackend": backend("gateway"),
+                     "rules": [{"http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend("x")}]}}]},
+        }))
+        .unwrap();
+        let elsewhere: Ingress = serde_json::from_value(json!({
+            "metadata": {"name": "elsewhere", "namespace": "kasten-io"},
+            "spec": {"defaultBackend": backend("other"), "rules": [{"host": "a.example"}]},
+        }))
+        .unwrap();
+        let o = Observed::healthy()
+            .with_ingress(by_default)
+            .and_ingress(elsewhere)
+            .and_ingress(crate::fixtures::ingress().named("by-rule"));
+        let names: Vec<&str> = o
+            .gateway_ingresses()
+            .iter()
+            .filter_map(|i| i.metadata.name.as_deref())
+            .collect();
+        assert!(names.contains(&"by-default") && names.contains(&"by-rule"), "{names:?}");
+        assert!(!names.contains(&"elsewhere"), "{names:?}");
+    }
 
     #[test]
     fn backend_config_lookup_order() {
