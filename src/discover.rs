@@ -550,8 +550,10 @@ fn condition(pod: &Pod, t: &str) -> Option<bool> {
     conditions.iter().find(|c| c.type_ == t).map(|c| c.status == "True")
 }
 
+/// A `Ready` condition that is True (any of them, should a pod carry two).
 fn is_ready(pod: &Pod) -> bool {
-    condition(pod, "Ready") == Some(true)
+    let conditions = pod.status.as_ref().and_then(|s| s.conditions.as_ref());
+    conditions.is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
 /// Containers ready, and the NEG readiness gate present but not True.

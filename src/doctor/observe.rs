@@ -259,15 +259,28 @@ async fn first_round(kube: Kube, gcp: Gcp, g: &Global, a: &DoctorArgs) -> anyhow
         .project
         .clone()
         .or_else(|| discover::parse_context(&kube.context).map(|c| c.project));
-    // The access reviews go once the node and event lists are back, on the connections those
-    // freed (kube-rs speaks HTTP/1.1: a request in flight holds a connection of its own, and over
-    // TLS each new one costs a handshake); the curl, longer still, runs meanwhile.
-    let lists_then_reviews = async {
-        let (nodes, events) = tokio::join!(
+    let lists = || {
+        futures::future::join(
             kube.retry("list nodes", || nodes_api.list(&lp)),
             kube.retry("list events", || ev_api.list(&lp)),
-        );
-        (nodes, events, denied_kube(&kube).await)
+        )
+    };
+    // The access reviews go once the node and event lists are back, on the connections those
+    // freed (kube-rs speaks HTTP/1.1: a request in flight holds a connection of its own, and over
+    // TLS each new one costs a handshake), while the curl, longer still, runs. With --no-exec
+    // nothing longer runs beside them, so they go at once; after a failed node list, not at all
+    // (doctor stops there).
+    let lists_then_reviews = async {
+        if a.no_exec {
+            let ((nodes, events), denied) = tokio::join!(lists(), denied_kube(&kube));
+            return (nodes, events, denied);
+        }
+        let (nodes, events) = lists().await;
+        let denied = match &nodes {
+            Ok(_) => denied_kube(&kube).await,
+            Err(_) => Err("not asked: the node list failed".to_string()),
+        };
+        (nodes, events, denied)
     };
     let (cluster, side, (nodes, events, denied_kube), denied_gcp) = tokio::join!(
         discover::cluster(g, &kube, &gcp),
