@@ -4,7 +4,6 @@
 //! network admin (each with `--project HOST`), and a rerun resumes once they exist.
 
 use ipnet::Ipv4Net;
-use serde_json::json;
 
 use crate::discover::ClusterInfo;
 use crate::error;
@@ -33,7 +32,7 @@ pub async fn check(b: &Base, vpc: &Vpc, plan: &Plan) -> anyhow::Result<()> {
     if wanted.is_empty() {
         return Ok(());
     }
-    let missing = missing(b, &c.network_project, &wanted).await?;
+    let missing = b.gcp.missing(&c.network_project, &wanted).await?;
     if missing.is_empty() {
         return Ok(());
     }
@@ -65,31 +64,6 @@ fn admin_hint(c: &ClusterInfo, namespace: &str, commands: &[String]) -> String {
          again: it goes on from there",
         c.network_project
     )
-}
-
-/// The permissions of `wanted` that IAM does not grant the caller on `project`.
-async fn missing(b: &Base, project: &str, wanted: &[&str]) -> anyhow::Result<Vec<String>> {
-    let url = format!("{}v1/projects/{project}:testIamPermissions", b.gcp.crm);
-    let v = b
-        .gcp
-        .call(
-            reqwest::Method::POST,
-            &url,
-            Some(&json!({ "permissions": wanted })),
-            true,
-        )
-        .await?;
-    let granted: Vec<&str> = v["permissions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p.as_str())
-        .collect();
-    Ok(wanted
-        .iter()
-        .filter(|p| !granted.contains(p))
-        .map(|p| p.to_string())
-        .collect())
 }
 
 /// GKE's own rule lets Google's health checkers in; on a Shared VPC where GKE's service agent may

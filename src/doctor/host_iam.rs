@@ -3,9 +3,8 @@
 //! rule there; the service project's answer says nothing about either. Asked only when the
 //! network's project differs from the cluster's (one more testIamPermissions call).
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::gcp::Gcp;
 use crate::state::Base;
 
 /// What doctor reads in the host project.
@@ -46,7 +45,8 @@ pub async fn denied_host(b: &Base) -> Option<Result<HostIam, String>> {
     }
     let asked: Vec<&str> = HOST_READS.iter().chain(HOST_WRITES).copied().chain([SET_IAM]).collect();
     Some(
-        granted(&b.gcp, &c.network_project, &asked)
+        b.gcp
+            .granted(&c.network_project, &asked)
             .await
             .map(|granted| HostIam {
                 project: c.network_project.clone(),
@@ -60,24 +60,6 @@ pub async fn denied_host(b: &Base) -> Option<Result<HostIam, String>> {
             })
             .map_err(|e| format!("{e:#}")),
     )
-}
-
-async fn granted(gcp: &Gcp, project: &str, asked: &[&str]) -> anyhow::Result<Vec<String>> {
-    let url = format!("{}v1/projects/{project}:testIamPermissions", gcp.crm);
-    let v = gcp
-        .call(
-            reqwest::Method::POST,
-            &url,
-            Some(&json!({ "permissions": asked })),
-            true,
-        )
-        .await?;
-    Ok(v["permissions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p.as_str().map(str::to_string))
-        .collect())
 }
 
 /// `serviceAccount:EMAIL` when GOOGLE_APPLICATION_CREDENTIALS is a service-account key file (a

@@ -539,21 +539,5 @@ async fn denied_gcp(gcp: &Gcp, project: Option<&str>) -> Result<Vec<String>, Str
 
 /// The permissions of [`GCP_NEEDS`] that IAM does not grant on the project.
 async fn denied_gcp_for(gcp: &Gcp, project: &str) -> Result<Vec<String>, String> {
-    let url = format!("{}v1/projects/{project}:testIamPermissions", gcp.crm);
-    let body = json!({"permissions": GCP_NEEDS});
-    let v = gcp
-        .call(reqwest::Method::POST, &url, Some(&body), true)
-        .await
-        .map_err(|e| format!("{e:#}"))?;
-    let granted: Vec<&str> = v["permissions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|x| x.as_str())
-        .collect();
-    Ok(GCP_NEEDS
-        .iter()
-        .filter(|p| !granted.contains(p))
-        .map(|p| p.to_string())
-        .collect())
+    gcp.missing(project, GCP_NEEDS).await.map_err(|e| format!("{e:#}"))
 }

@@ -451,6 +451,29 @@ impl Gcp {
         Ok(out)
     }
 
+    /// The permissions of `wanted` IAM grants the caller on `project` (`testIamPermissions`).
+    pub async fn granted(&self, project: &str, wanted: &[&str]) -> anyhow::Result<Vec<String>> {
+        let url = format!("{}v1/projects/{project}:testIamPermissions", self.crm);
+        let body = json!({ "permissions": wanted });
+        let v = self.call(Method::POST, &url, Some(&body), true).await?;
+        Ok(v["permissions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.as_str().map(str::to_string))
+            .collect())
+    }
+
+    /// The permissions of `wanted` IAM does not grant the caller on `project`, in `wanted`'s order.
+    pub async fn missing(&self, project: &str, wanted: &[&str]) -> anyhow::Result<Vec<String>> {
+        let granted = self.granted(project, wanted).await?;
+        Ok(wanted
+            .iter()
+            .filter(|p| !granted.iter().any(|g| g == *p))
+            .map(|p| p.to_string())
+            .collect())
+    }
+
     /// A mutation that returns an operation; carries a `requestId` so a retry cannot duplicate it.
     pub async fn mutate(&self, method: Method, url: &str, body: Option<&Value>) -> anyhow::Result<Operation> {
         let sep = if url.contains('?') { '&' } else { '?' };

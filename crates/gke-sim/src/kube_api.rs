@@ -34,11 +34,11 @@ pub fn status(code: u16, reason: &str, message: &str, details: Option<Value>) ->
         .into_response()
 }
 
-fn ok_json(code: u16, v: &Value) -> Response {
+fn ok_json(code: u16, v: &impl serde::Serialize) -> Response {
     (
         StatusCode::from_u16(code).unwrap(),
         [("content-type", "application/json")],
-        v.to_string(),
+        serde_json::to_string(v).expect("a JSON body serialises"),
     )
         .into_response()
 }
@@ -524,8 +524,7 @@ fn list(w: &World, t: &Target, query: &str, table: bool) -> Response {
         metadata: meta,
         items,
     };
-    let text = serde_json::to_string(&body).expect("a list serialises");
-    (StatusCode::OK, [("content-type", "application/json")], text).into_response()
+    ok_json(200, &body)
 }
 
 async fn watch(state: Shared, t: Target, query: String) -> Response {
