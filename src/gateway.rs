@@ -347,8 +347,19 @@ async fn list(kube: &Kube, kind: Kind) -> anyhow::Result<Option<Vec<DynamicObjec
     }
 }
 
-/// Read the Gateway API objects concurrently (the GatewayClasses, and K10's namespace's objects).
+/// Read the Gateway API objects concurrently (the GatewayClasses, and K10's namespace's objects),
+/// once discovery says the cluster serves them: without Gateway API (GKE installs its CRDs only when
+/// it is on), one request instead of five lists that would each be 404.
 pub async fn observe(kube: &Kube) -> anyhow::Result<GatewayApi> {
+    let gv = format!("{GATEWAY_GROUP}/v1");
+    match kube
+        .retry("discover gateway api", || kube.client.list_api_group_resources(&gv))
+        .await
+    {
+        Ok(_) => {}
+        Err(kube::Error::Api(s)) if s.code == 404 => return Ok(GatewayApi::default()),
+        Err(e) => return Err(explain(e, &format!("discovering {gv}"), &kube.server)),
+    }
     let (classes, gateways, routes, hcp, gcpp) = tokio::join!(
         list(kube, Kind::GatewayClass),
         list(kube, Kind::Gateway),

@@ -131,6 +131,63 @@ fn permissions_fail_when_iam_or_rbac_lack_a_verb() {
     );
 }
 
+/// A list doctor made in K10's namespace answers its own access review: on a healthy cluster only
+/// the six other reviews are asked; a list RBAC refuses is still asked, and named.
+#[test]
+fn lists_doctor_made_answer_their_own_access_reviews() {
+    let reviews = |w: &TestWorld| {
+        w.sim
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/selfsubjectaccessreviews"))
+            .count()
+    };
+    let w = TestWorld::start("healthy");
+    w.sim.clear_requests();
+    let (code, _) = doctor_json(&w, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        reviews(&w),
+        6,
+        "list pods, deployments and events were answered by the lists"
+    );
+    w.sim.with_world(|w| w.denied_kube = vec!["list events".into()]);
+    w.sim.clear_requests();
+    let (_, v) = doctor_json(&w, &[]);
+    assert_eq!(reviews(&w), 7, "the refused event list is asked about");
+    let f = check_of(&v, "permissions")["finding"].as_str().unwrap().to_string();
+    assert!(f.contains("list events"), "{f}");
+    // With --no-exec the reviews go at once, before any list is back: all nine.
+    w.sim.with_world(|w| w.denied_kube.clear());
+    w.sim.clear_requests();
+    doctor_json(&w, &["--no-exec"]);
+    assert_eq!(reviews(&w), 9);
+}
+
+/// Gateway API is read after discovery says the cluster serves it: without it, one request (404)
+/// instead of five lists; with it, the discovery and the five lists.
+#[test]
+fn gateway_api_is_listed_only_where_discovery_finds_it() {
+    let gateway_api = |w: &TestWorld| {
+        w.sim
+            .requests()
+            .iter()
+            .filter(|r| r.path.contains("/gateway.networking.k8s.io/") || r.path.contains("/networking.gke.io/"))
+            .map(|r| r.path.clone())
+            .collect::<Vec<_>>()
+    };
+    let w = TestWorld::start("healthy");
+    w.sim.clear_requests();
+    assert_eq!(doctor_json(&w, &[]).0, 0);
+    assert_eq!(gateway_api(&w), ["/apis/gateway.networking.k8s.io/v1"]);
+    let w = TestWorld::start("gateway-healthy");
+    w.sim.clear_requests();
+    assert_eq!(doctor_json(&w, &[]).0, 0);
+    let paths = gateway_api(&w);
+    assert_eq!(paths.len(), 6, "{paths:?}");
+    assert!(paths.iter().any(|p| p.ends_with("/gateways")), "{paths:?}");
+}
+
 #[test]
 fn k10_fails_without_ready_gateway_pods() {
     let w = TestWorld::start("healthy");

@@ -20,7 +20,7 @@ use crate::state::{self, ingress_ip, Base, Vpc, BACKEND_CONFIG};
 use crate::verify::{self, CurlError, CurlResult};
 
 /// Kubernetes verbs install needs: (verb, group, resource, subresource).
-pub const KUBE_NEEDS: &[(&str, &str, &str, &str)] = &[
+pub const KUBE_NEEDS: &[KubeNeed] = &[
     ("list", "apps", "deployments", ""),
     ("patch", "apps", "deployments", ""),
     ("patch", "", "services", ""),
@@ -195,8 +195,10 @@ struct FirstRound {
 }
 
 /// What the in-cluster curl needs (K10, the Ingresses, the Gateway API objects) and the curl
-/// itself, started as soon as those three are read: the exec (a container runtime's start, then
-/// curl) is the longest call doctor makes, and waits for nothing else.
+/// itself, started as soon as it has its target: the exec (a container runtime's start, then curl)
+/// is the longest call doctor makes, and waits for nothing else. An Ingress with an address is the
+/// target when there is one, so then the curl does not wait for the Gateway API reads (a discovery
+/// request, then the lists where Gateway API is on).
 struct KubeSide {
     k10: anyhow::Result<K10>,
     ingresses: Result<Vec<Ingress>, kube::Error>,
@@ -204,25 +206,42 @@ struct KubeSide {
     curl: Option<Curl>,
 }
 
-async fn kube_side(kube: &Kube, gcp: &Gcp, g: &Global, a: &DoctorArgs) -> KubeSide {
+/// `k10_read` hears whether K10 was read, which lists its pods and Deployments.
+async fn kube_side(
+    kube: &Kube,
+    gcp: &Gcp,
+    g: &Global,
+    a: &DoctorArgs,
+    k10_read: tokio::sync::oneshot::Sender<bool>,
+) -> KubeSide {
     let ing_api: Api<Ingress> = kube.api();
     let lp = ListParams::default();
-    let (k10, ings, gateway) = tokio::join!(
-        discover::k10(kube),
-        kube.retry("list ingresses", || ing_api.list(&lp)),
-        crate::gateway::observe(kube),
-    );
+    let k10 = async {
+        let k = discover::k10(kube).await;
+        let _ = k10_read.send(k.is_ok());
+        k
+    };
+    // The Gateway API reads run beside everything below; `finish` waits for them and takes their
+    // answer.
+    let gateway = futures::future::maybe_done(crate::gateway::observe(kube));
+    tokio::pin!(gateway);
+    let first = futures::future::join(k10, kube.retry("list ingresses", || ing_api.list(&lp)));
+    tokio::pin!(first);
+    let (k10, ings) = tokio::select! {
+        both = &mut first => both,
+        () = &mut gateway => first.await,
+    };
     let ingresses = ings.map(|l| l.items);
     let Ok(k) = k10 else {
         return KubeSide {
             k10,
             ingresses,
-            gateway,
+            gateway: finish(gateway.as_mut()).await,
             curl: None,
         };
     };
     // curl reads only K10, the Ingresses and the Gateway API objects: the cluster is not known yet.
-    let early = Base {
+    let mut early = Base {
         kube: kube.clone(),
         gcp: gcp.clone(),
         seen: state::Observed {
@@ -230,16 +249,29 @@ async fn kube_side(kube: &Kube, gcp: &Gcp, g: &Global, a: &DoctorArgs) -> KubeSi
             k10: k,
             nodes: vec![],
             ingresses: ingresses.as_ref().map(|i| i.clone()).unwrap_or_default(),
-            gateway: gateway.as_ref().map(|gw| gw.clone()).unwrap_or_default(),
+            gateway: Default::default(),
         },
     };
-    let curl = curl(&early, Some(&early.k10), a).await;
+    let (gateway, curl) = if curl_target(&early, &early.seen.k10).is_some() {
+        tokio::join!(finish(gateway.as_mut()), curl(&early, Some(&early.k10), a))
+    } else {
+        let gateway = finish(gateway.as_mut()).await;
+        early.seen.gateway = gateway.as_ref().map(|gw| gw.clone()).unwrap_or_default();
+        let curl = curl(&early, Some(&early.k10), a).await;
+        (gateway, curl)
+    };
     KubeSide {
         k10: Ok(early.seen.k10),
         ingresses,
         gateway,
         curl,
     }
+}
+
+/// A future that may already have run to the end: its output, once it has.
+async fn finish<F: std::future::Future>(mut f: std::pin::Pin<&mut futures::future::MaybeDone<F>>) -> F::Output {
+    f.as_mut().await;
+    f.take_output().expect("a future's output is taken once")
 }
 
 fn unknown_cluster() -> discover::ClusterRef {
@@ -265,26 +297,27 @@ async fn first_round(kube: Kube, gcp: Gcp, g: &Global, a: &DoctorArgs) -> anyhow
             kube.retry("list events", || ev_api.list(&lp)),
         )
     };
-    // The access reviews go once the node and event lists are back, on the connections those
-    // freed (kube-rs speaks HTTP/1.1: a request in flight holds a connection of its own, and over
-    // TLS each new one costs a handshake), while the curl, longer still, runs. With --no-exec
-    // nothing longer runs beside them, so they go at once; after a failed node list, not at all
-    // (doctor stops there).
+    // The access reviews go once the node and event lists and K10 are read, on the connections
+    // those freed (kube-rs speaks HTTP/1.1: a request in flight holds a connection of its own, and
+    // over TLS each new one costs a handshake), while the curl, longer still, runs; a list that
+    // came back already answers its own review. With --no-exec nothing longer runs beside them,
+    // so they all go at once; after a failed node list, not at all (doctor stops there).
+    let (k10_read_tx, k10_read) = tokio::sync::oneshot::channel();
     let lists_then_reviews = async {
         if a.no_exec {
-            let ((nodes, events), denied) = tokio::join!(lists(), denied_kube(&kube));
+            let ((nodes, events), denied) = tokio::join!(lists(), denied_kube(&kube, &[]));
             return (nodes, events, denied);
         }
-        let (nodes, events) = lists().await;
+        let ((nodes, events), k10_read) = tokio::join!(lists(), k10_read);
         let denied = match &nodes {
-            Ok(_) => denied_kube(&kube).await,
+            Ok(_) => denied_kube(&kube, &answered_by_reads(events.is_ok(), k10_read == Ok(true))).await,
             Err(_) => Err("not asked: the node list failed".to_string()),
         };
         (nodes, events, denied)
     };
     let (cluster, side, (nodes, events, denied_kube), denied_gcp) = tokio::join!(
         discover::cluster(g, &kube, &gcp),
-        kube_side(&kube, &gcp, g, a),
+        kube_side(&kube, &gcp, g, a, k10_read_tx),
         lists_then_reviews,
         denied_gcp(&gcp, project_guess.as_deref()),
     );
@@ -505,27 +538,48 @@ fn access_review(namespace: &str, (verb, group, res, sub): (&str, &str, &str, &s
     }
 }
 
-/// The Kubernetes verbs of [`KUBE_NEEDS`] that RBAC denies, as `verb resource[/sub]`.
-async fn denied_kube(kube: &crate::kube::Kube) -> Result<Vec<String>, String> {
+/// A need of [`KUBE_NEEDS`]: (verb, group, resource, subresource).
+pub type KubeNeed = (&'static str, &'static str, &'static str, &'static str);
+
+/// The needs that doctor's own reads already proved allowed, so their access reviews are not
+/// asked: a list in K10's namespace that came back is the same authorization question (verb
+/// `list`, the resource, the namespace) answered by the API server. `events_listed`: the event
+/// list came back; `k10_read`: K10 was read, which lists its Deployments and pods.
+pub fn answered_by_reads(events_listed: bool, k10_read: bool) -> Vec<KubeNeed> {
+    KUBE_NEEDS
+        .iter()
+        .copied()
+        .filter(|&(verb, _, res, _)| {
+            verb == "list" && (events_listed && res == "events" || k10_read && matches!(res, "deployments" | "pods"))
+        })
+        .collect()
+}
+
+/// The Kubernetes verbs of [`KUBE_NEEDS`] that RBAC denies, as `verb resource[/sub]`; `answered`
+/// are known to be allowed and not asked.
+async fn denied_kube(kube: &crate::kube::Kube, answered: &[KubeNeed]) -> Result<Vec<String>, String> {
     let api: Api<SelfSubjectAccessReview> = Api::all(kube.client.clone());
-    let futs = KUBE_NEEDS.iter().map(|&(verb, group, res, sub)| {
-        let api = api.clone();
-        let review = access_review(&kube.namespace, (verb, group, res, sub));
-        async move {
-            let pp = PostParams::default();
-            let r = kube
-                .retry("selfsubjectaccessreview", || api.create(&pp, &review))
-                .await
-                .map_err(|e| crate::kube::short_kube_error(&e))?;
-            let allowed = r.status.map(|s| s.allowed).unwrap_or(false);
-            let name = if sub.is_empty() {
-                format!("{verb} {res}")
-            } else {
-                format!("{verb} {res}/{sub}")
-            };
-            Ok::<_, String>((!allowed).then_some(name))
-        }
-    });
+    let futs = KUBE_NEEDS
+        .iter()
+        .filter(|n| !answered.contains(n))
+        .map(|&(verb, group, res, sub)| {
+            let api = api.clone();
+            let review = access_review(&kube.namespace, (verb, group, res, sub));
+            async move {
+                let pp = PostParams::default();
+                let r = kube
+                    .retry("selfsubjectaccessreview", || api.create(&pp, &review))
+                    .await
+                    .map_err(|e| crate::kube::short_kube_error(&e))?;
+                let allowed = r.status.map(|s| s.allowed).unwrap_or(false);
+                let name = if sub.is_empty() {
+                    format!("{verb} {res}")
+                } else {
+                    format!("{verb} {res}/{sub}")
+                };
+                Ok::<_, String>((!allowed).then_some(name))
+            }
+        });
     let all = futures::future::try_join_all(futs).await?;
     Ok(all.into_iter().flatten().collect())
 }

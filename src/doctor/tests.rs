@@ -2444,3 +2444,15 @@ fn hints_name_the_namespace_in_use() {
         }
     }
 }
+
+#[test]
+fn a_list_that_came_back_answers_its_own_review() {
+    use crate::doctor::observe::answered_by_reads;
+    let names = |v: Vec<(&'static str, &str, &'static str, &str)>| v.into_iter().map(|n| n.2).collect::<Vec<_>>();
+    assert_eq!(names(answered_by_reads(true, true)), ["deployments", "pods", "events"]);
+    assert_eq!(names(answered_by_reads(false, true)), ["deployments", "pods"]);
+    assert_eq!(names(answered_by_reads(true, false)), ["events"]);
+    assert!(answered_by_reads(false, false).is_empty());
+    // Only lists: patch, create and exec are never taken as read.
+    assert!(answered_by_reads(true, true).iter().all(|n| n.0 == "list"));
+}

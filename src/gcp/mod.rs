@@ -327,12 +327,27 @@ impl Gcp {
         body: Option<&Value>,
         idempotent: bool,
     ) -> anyhow::Result<Value> {
+        Ok(Arc::unwrap_or_clone(self.read(method, url, body, idempotent).await?))
+    }
+
+    /// `call`, with the answer shared: a fleet's read made once per project is handed to each
+    /// cluster of it without a copy (callers that only read it deserialise from the reference).
+    async fn read(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        idempotent: bool,
+    ) -> anyhow::Result<Arc<Value>> {
         match self.quota.as_ref().filter(|_| quota::is_shared_read(&method, url)) {
             Some(q) => {
                 let key = format!("{method} {url} {}", body.map(Value::to_string).unwrap_or_default());
-                q.once(key, || self.call_each(method, url, body, idempotent)).await
+                q.once(key, || async {
+                    self.call_each(method, url, body, idempotent).await.map(Arc::new)
+                })
+                .await
             }
-            None => self.call_each(method, url, body, idempotent).await,
+            None => self.call_each(method, url, body, idempotent).await.map(Arc::new),
         }
     }
 
@@ -378,14 +393,14 @@ impl Gcp {
     }
 
     pub async fn get<T: DeserializeOwned>(&self, url: &str) -> anyhow::Result<T> {
-        let v = self.call(Method::GET, url, None, true).await?;
-        Ok(serde_json::from_value(v)?)
+        let v = self.read(Method::GET, url, None, true).await?;
+        Ok(T::deserialize(&*v)?)
     }
 
     /// GET, with 404 as `None`.
     pub async fn get_opt<T: DeserializeOwned>(&self, url: &str) -> anyhow::Result<Option<T>> {
-        match self.call(Method::GET, url, None, true).await {
-            Ok(v) => Ok(Some(serde_json::from_value(v)?)),
+        match self.read(Method::GET, url, None, true).await {
+            Ok(v) => Ok(Some(T::deserialize(&*v)?)),
             Err(e) if e.downcast_ref::<GcpError>().is_some_and(GcpError::is_not_found) => Ok(None),
             Err(e) => Err(e),
         }
@@ -409,7 +424,7 @@ impl Gcp {
             if let Some(t) = &token {
                 u.push_str(&format!("&pageToken={}", urlencode(t)));
             }
-            let v = self.call(Method::GET, &u, None, true).await?;
+            let v = self.read(Method::GET, &u, None, true).await?;
             each(&v)?;
             token = v["nextPageToken"].as_str().map(str::to_string);
             if token.is_none() {
@@ -423,7 +438,7 @@ impl Gcp {
         let mut out = vec![];
         self.pages(url, "", filter, |v| {
             for item in v["items"].as_array().into_iter().flatten() {
-                out.push(serde_json::from_value(item.clone())?);
+                out.push(T::deserialize(item)?);
             }
             Ok(())
         })
@@ -442,7 +457,7 @@ impl Gcp {
         self.pages(url, "&returnPartialSuccess=true", filter, |v| {
             for scope in v["items"].as_object().into_iter().flatten().map(|(_, s)| s) {
                 for item in scope[field].as_array().into_iter().flatten() {
-                    out.push(serde_json::from_value(item.clone())?);
+                    out.push(T::deserialize(item)?);
                 }
             }
             Ok(())
@@ -455,7 +470,7 @@ impl Gcp {
     pub async fn granted(&self, project: &str, wanted: &[&str]) -> anyhow::Result<Vec<String>> {
         let url = format!("{}v1/projects/{project}:testIamPermissions", self.crm);
         let body = json!({ "permissions": wanted });
-        let v = self.call(Method::POST, &url, Some(&body), true).await?;
+        let v = self.read(Method::POST, &url, Some(&body), true).await?;
         Ok(v["permissions"]
             .as_array()
             .into_iter()

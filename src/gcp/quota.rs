@@ -32,7 +32,8 @@ struct Bucket {
     not_before: Instant,
 }
 
-type Cell = Arc<OnceCell<Value>>;
+/// A shared read's answer, handed to every cluster that asks without copying it.
+type Cell = Arc<OnceCell<Arc<Value>>>;
 
 /// The per-project limiters and the per-run cache, shared by every cluster of a fleet.
 pub struct Quota {
@@ -129,10 +130,10 @@ impl Quota {
 
     /// The answer to a shared read, read once per run (a failed read is tried again by the next
     /// caller; concurrent callers wait for the first).
-    pub async fn once<F, Fut>(&self, key: String, read: F) -> anyhow::Result<Value>
+    pub async fn once<F, Fut>(&self, key: String, read: F) -> anyhow::Result<Arc<Value>>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = anyhow::Result<Value>>,
+        Fut: Future<Output = anyhow::Result<Arc<Value>>>,
     {
         let cell = self.cache.lock().unwrap().entry(key).or_default().clone();
         cell.get_or_try_init(read).await.cloned()
@@ -197,10 +198,11 @@ mod tests {
         let calls = std::sync::atomic::AtomicUsize::new(0);
         let read = || async {
             calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            anyhow::Ok(serde_json::json!({"items": []}))
+            anyhow::Ok(Arc::new(serde_json::json!({"items": []})))
         };
         let (a, b) = tokio::join!(q.once("k".into(), read), q.once("k".into(), read));
-        assert_eq!(a.unwrap(), b.unwrap());
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert!(Arc::ptr_eq(&a, &b), "both askers get the one answer, not a copy");
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
         let failed = q.once("e".into(), || async { anyhow::bail!("boom") }).await;
         assert!(failed.is_err());
