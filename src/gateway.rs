@@ -332,8 +332,43 @@ pub fn enable_command(c: &crate::discover::ClusterInfo) -> String {
     )
 }
 
-/// List one kind: `Ok(None)` when the cluster does not serve it (404).
-async fn list(kube: &Kube, kind: Kind) -> anyhow::Result<Option<Vec<DynamicObject>>> {
+/// What discovery found: the resources (plurals) of each group version, None where the group
+/// version is not served (404).
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub gateway: Option<Vec<String>>,
+    pub gke: Option<Vec<String>>,
+}
+
+impl Discovered {
+    /// Does the cluster serve this kind?
+    pub fn serves(&self, kind: Kind) -> bool {
+        let gv = if kind.group() == GKE_GROUP {
+            &self.gke
+        } else {
+            &self.gateway
+        };
+        gv.as_ref().is_some_and(|r| r.iter().any(|n| n == kind.plural()))
+    }
+}
+
+/// The resources one group version serves (`GET /apis/GROUP/VERSION`), None when it is not served.
+async fn discover(kube: &Kube, gv: &str) -> anyhow::Result<Option<Vec<String>>> {
+    match kube
+        .retry("discover gateway api", || kube.client.list_api_group_resources(gv))
+        .await
+    {
+        Ok(l) => Ok(Some(l.resources.into_iter().map(|r| r.name).collect())),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(None),
+        Err(e) => Err(explain(e, &format!("discovering {gv}"), &kube.server)),
+    }
+}
+
+/// List one kind where discovery found it: `Ok(None)` when the cluster does not serve it.
+async fn list(kube: &Kube, kind: Kind, found: &Discovered) -> anyhow::Result<Option<Vec<DynamicObject>>> {
+    if !found.serves(kind) {
+        return Ok(None);
+    }
     let ar = kind.api_resource();
     let api: Api<DynamicObject> = match kind {
         Kind::GatewayClass => Api::all_with(kube.client.clone(), &ar),
@@ -348,24 +383,23 @@ async fn list(kube: &Kube, kind: Kind) -> anyhow::Result<Option<Vec<DynamicObjec
 }
 
 /// Read the Gateway API objects concurrently (the GatewayClasses, and K10's namespace's objects),
-/// once discovery says the cluster serves them: without Gateway API (GKE installs its CRDs only when
-/// it is on), one request instead of five lists that would each be 404.
+/// each kind only where discovery of its group version finds it: a cluster without Gateway API
+/// answers two discovery requests instead of five lists that would each be 404. GKE's policy kinds
+/// (`networking.gke.io/v1`) are discovered on their own, so they are still read (and uninstall
+/// still finds its own) where the Gateway API group is not served.
 pub async fn observe(kube: &Kube) -> anyhow::Result<GatewayApi> {
-    let gv = format!("{GATEWAY_GROUP}/v1");
-    match kube
-        .retry("discover gateway api", || kube.client.list_api_group_resources(&gv))
-        .await
-    {
-        Ok(_) => {}
-        Err(kube::Error::Api(s)) if s.code == 404 => return Ok(GatewayApi::default()),
-        Err(e) => return Err(explain(e, &format!("discovering {gv}"), &kube.server)),
-    }
+    let (gateway_gv, gke_gv) = (Kind::Gateway.api_version(), Kind::HealthCheckPolicy.api_version());
+    let (gateway, gke) = tokio::join!(discover(kube, &gateway_gv), discover(kube, &gke_gv));
+    let found = Discovered {
+        gateway: gateway?,
+        gke: gke?,
+    };
     let (classes, gateways, routes, hcp, gcpp) = tokio::join!(
-        list(kube, Kind::GatewayClass),
-        list(kube, Kind::Gateway),
-        list(kube, Kind::HttpRoute),
-        list(kube, Kind::HealthCheckPolicy),
-        list(kube, Kind::GcpGatewayPolicy),
+        list(kube, Kind::GatewayClass, &found),
+        list(kube, Kind::Gateway, &found),
+        list(kube, Kind::HttpRoute, &found),
+        list(kube, Kind::HealthCheckPolicy, &found),
+        list(kube, Kind::GcpGatewayPolicy, &found),
     );
     let classes = classes?;
     Ok(GatewayApi {
@@ -421,6 +455,38 @@ mod tests {
     fn bs(name: &str, neg: &str) -> BackendService {
         from_json(json!({"name": name, "backends": [{"group":
             format!("https://compute.googleapis.com/compute/v1/projects/p/zones/z/networkEndpointGroups/{neg}")}]}))
+    }
+
+    #[test]
+    fn each_kind_is_listed_where_discovery_of_its_group_finds_it() {
+        let names = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let off = Discovered::default();
+        assert!(Kind::NAMESPACED
+            .iter()
+            .chain([&Kind::GatewayClass])
+            .all(|k| !off.serves(*k)));
+        // GKE's networking.gke.io/v1 serves ManagedCertificates without Gateway API: no policies.
+        let ingress_only = Discovered {
+            gateway: None,
+            gke: names(&["managedcertificates", "managedcertificates/status"]),
+        };
+        assert!(!ingress_only.serves(Kind::HealthCheckPolicy) && !ingress_only.serves(Kind::Gateway));
+        // Gateway API switched off after a Gateway-mode install, its policy kinds still served: the
+        // policies are still read, so uninstall finds its own.
+        let policies_left = Discovered {
+            gateway: None,
+            gke: names(&["healthcheckpolicies", "gcpgatewaypolicies"]),
+        };
+        assert!(policies_left.serves(Kind::HealthCheckPolicy) && policies_left.serves(Kind::GcpGatewayPolicy));
+        assert!(!policies_left.serves(Kind::GatewayClass));
+        let on = Discovered {
+            gateway: names(&["gatewayclasses", "gateways", "gateways/status", "httproutes"]),
+            gke: names(&["healthcheckpolicies", "gcpgatewaypolicies"]),
+        };
+        assert!(Kind::NAMESPACED
+            .iter()
+            .chain([&Kind::GatewayClass])
+            .all(|k| on.serves(*k)));
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::plan;
 use crate::printer::Printer;
 use crate::state::{self, ingress_ip, Base, Vpc, BACKEND_CONFIG};
 use crate::verify::{self, CurlError, CurlResult};
+use tokio::sync::oneshot;
 
 /// Kubernetes verbs install needs: (verb, group, resource, subresource).
 pub const KUBE_NEEDS: &[KubeNeed] = &[
@@ -136,7 +137,8 @@ impl Facts {
     }
 }
 
-/// Read everything, concurrently, in two rounds (the in-cluster curl starts within the first).
+/// Read everything, concurrently: two rounds of reads, with the in-cluster curl and the access
+/// reviews beside them ([`gather_with`]).
 pub async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<Facts> {
     let kube = crate::kube::connect(g, p).await?;
     let gcp = Gcp::new(p)?;
@@ -144,8 +146,73 @@ pub async fn gather(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<F
 }
 
 /// [`gather`] through clients made by the caller (a fleet shares one Google client).
+///
+/// Three things run side by side: the in-cluster curl, which starts as soon as K10 and its target
+/// are read (the exec, a container runtime's start and then curl, is the longest call doctor makes
+/// and waits for nothing else); the access reviews, once the lists they might be answered by are
+/// back; and the two rounds of reads (the cluster, K10 and the lists; then Google's side of the
+/// load balancer, which needs the cluster). A first round that fails ends the lot.
 pub async fn gather_with(kube: Kube, gcp: Gcp, g: &Global, a: &DoctorArgs) -> anyhow::Result<Facts> {
-    let first = first_round(kube, gcp, g, a).await?;
+    let (early_tx, early) = oneshot::channel::<Base>();
+    let (lists_tx, lists) = oneshot::channel::<Listed>();
+    let (k10_read_tx, k10_read) = oneshot::channel::<bool>();
+    let curl = async {
+        let Ok(early) = early.await else {
+            return Ok(None); // K10 was not read: nothing to curl
+        };
+        Ok(curl(&early, Some(&early.seen.k10), a).await)
+    };
+    let reviews = async { Ok(reviews(&kube.clone(), lists, k10_read).await) };
+    let rounds = async {
+        let first = first_round(
+            kube.clone(),
+            gcp,
+            g,
+            Signals {
+                lists_tx,
+                k10_read_tx,
+                early_tx,
+            },
+        )
+        .await?;
+        let second = second_round(&first).await;
+        Ok::<_, anyhow::Error>((first, second))
+    };
+    let (curl, denied_kube, (first, second)) = futures::future::try_join3(curl, reviews, rounds).await?;
+    let b = first.base;
+    Ok(Facts {
+        context: b.kube.context.clone(),
+        namespace: b.kube.namespace.clone(),
+        vpc: second.vpc.map_err(|e| format!("{e:#}")),
+        hc: second.hc,
+        bs: second.bs,
+        negs: second.negs,
+        health: second.health,
+        backend_config: second.backend_config,
+        curl,
+        security: second.security,
+        seen: b.seen,
+        k10_error: first.k10_error,
+        denied_kube,
+        denied_gcp: first.denied_gcp,
+        denied_host: second.denied_host,
+        events: first.events,
+    })
+}
+
+/// Google's side of the load balancer, and the rest that needs the cluster known.
+struct SecondRound {
+    vpc: anyhow::Result<Vpc>,
+    hc: Option<HealthCheck>,
+    bs: Option<BackendService>,
+    negs: Result<Vec<NetworkEndpointGroup>, String>,
+    health: Result<Vec<(String, Vec<HealthStatus>)>, String>,
+    backend_config: Option<Value>,
+    security: super::security::Security,
+    denied_host: Option<Result<super::host_iam::HostIam, String>>,
+}
+
+async fn second_round(first: &FirstRound) -> SecondRound {
     let b = &first.base;
     let k10 = first.k10_error.is_none().then_some(&b.k10);
     let backend = backend_name(b, k10).await;
@@ -165,54 +232,71 @@ pub async fn gather_with(kube: Kube, gcp: Gcp, g: &Global, a: &DoctorArgs) -> an
         super::security::gather(b, &ingresses),
         super::host_iam::denied_host(b),
     );
-    Ok(Facts {
-        context: b.kube.context.clone(),
-        namespace: b.kube.namespace.clone(),
-        vpc: vpc.map_err(|e| format!("{e:#}")),
+    SecondRound {
+        vpc,
         hc,
         bs,
         negs,
         health,
         backend_config,
-        curl: first.curl,
         security,
-        seen: first.base.seen,
-        k10_error: first.k10_error,
-        denied_kube: first.denied_kube,
-        denied_gcp: first.denied_gcp,
         denied_host,
-        events: first.events,
-    })
+    }
+}
+
+/// Which of the first round's lists came back: (nodes, events).
+type Listed = (bool, bool);
+
+/// What the first round tells the curl and the access reviews as soon as it knows.
+struct Signals {
+    /// Whether the node and event lists came back.
+    lists_tx: oneshot::Sender<Listed>,
+    /// Whether K10 was read (which lists its pods and Deployments).
+    k10_read_tx: oneshot::Sender<bool>,
+    /// What the curl needs, once its target is known (dropped when K10 was not read).
+    early_tx: oneshot::Sender<Base>,
+}
+
+/// The access reviews, once the node and event lists and K10 are read: a list that came back
+/// already answers its own review, and the rest go on the connections those lists freed (kube-rs
+/// speaks HTTP/1.1: a request in flight holds a connection of its own, and over TLS each new one
+/// costs a handshake). After a failed node list, none (doctor stops there).
+async fn reviews(
+    kube: &Kube,
+    lists: oneshot::Receiver<Listed>,
+    k10_read: oneshot::Receiver<bool>,
+) -> Result<Vec<String>, String> {
+    let (lists, k10_read) = tokio::join!(lists, k10_read);
+    match lists {
+        Ok((true, events)) => denied_kube(kube, &answered_by_reads(events, k10_read == Ok(true))).await,
+        _ => Err("not asked: the node list failed".to_string()),
+    }
 }
 
 struct FirstRound {
     base: Base,
     k10_error: Option<String>,
     events: Vec<Event>,
-    denied_kube: Result<Vec<String>, String>,
     denied_gcp: Result<Vec<String>, String>,
-    curl: Option<Curl>,
 }
 
-/// What the in-cluster curl needs (K10, the Ingresses, the Gateway API objects) and the curl
-/// itself, started as soon as it has its target: the exec (a container runtime's start, then curl)
-/// is the longest call doctor makes, and waits for nothing else. An Ingress with an address is the
-/// target when there is one, so then the curl does not wait for the Gateway API reads (a discovery
-/// request, then the lists where Gateway API is on).
+/// K10, the Ingresses and the Gateway API objects, as the first round reads them.
 struct KubeSide {
     k10: anyhow::Result<K10>,
     ingresses: Result<Vec<Ingress>, kube::Error>,
     gateway: anyhow::Result<crate::gateway::GatewayApi>,
-    curl: Option<Curl>,
 }
 
-/// `k10_read` hears whether K10 was read, which lists its pods and Deployments.
+/// Reads K10, the Ingresses and the Gateway API objects, and hands the curl what it needs as soon
+/// as its target is known: an Ingress with an address is the target when there is one, so then the
+/// curl does not wait for the Gateway API reads (a discovery request, then the lists where Gateway
+/// API is on). `k10_read` hears whether K10 was read.
 async fn kube_side(
     kube: &Kube,
     gcp: &Gcp,
     g: &Global,
-    a: &DoctorArgs,
-    k10_read: tokio::sync::oneshot::Sender<bool>,
+    k10_read: oneshot::Sender<bool>,
+    early_tx: oneshot::Sender<Base>,
 ) -> KubeSide {
     let ing_api: Api<Ingress> = kube.api();
     let lp = ListParams::default();
@@ -237,34 +321,33 @@ async fn kube_side(
             k10,
             ingresses,
             gateway: finish(gateway.as_mut()).await,
-            curl: None,
         };
     };
     // curl reads only K10, the Ingresses and the Gateway API objects: the cluster is not known yet.
-    let mut early = Base {
+    let early = |gateway| Base {
         kube: kube.clone(),
         gcp: gcp.clone(),
         seen: state::Observed {
             cluster: discover::cluster_info(unknown_cluster(), Default::default(), g),
-            k10: k,
+            k10: k.clone(),
             nodes: vec![],
             ingresses: ingresses.as_ref().map(|i| i.clone()).unwrap_or_default(),
-            gateway: Default::default(),
+            gateway,
         },
     };
-    let (gateway, curl) = if curl_target(&early, &early.seen.k10).is_some() {
-        tokio::join!(finish(gateway.as_mut()), curl(&early, Some(&early.k10), a))
+    let by_ingress = early(Default::default());
+    let gateway = if curl_target(&by_ingress, &by_ingress.seen.k10).is_some() {
+        let _ = early_tx.send(by_ingress);
+        finish(gateway.as_mut()).await
     } else {
         let gateway = finish(gateway.as_mut()).await;
-        early.seen.gateway = gateway.as_ref().map(|gw| gw.clone()).unwrap_or_default();
-        let curl = curl(&early, Some(&early.k10), a).await;
-        (gateway, curl)
+        let _ = early_tx.send(early(gateway.as_ref().map(|gw| gw.clone()).unwrap_or_default()));
+        gateway
     };
     KubeSide {
-        k10: Ok(early.seen.k10),
+        k10: Ok(k),
         ingresses,
         gateway,
-        curl,
     }
 }
 
@@ -282,8 +365,9 @@ fn unknown_cluster() -> discover::ClusterRef {
     }
 }
 
-/// Round 1: the cluster, K10, nodes, ingresses, events, permissions (and the curl, once it can).
-async fn first_round(kube: Kube, gcp: Gcp, g: &Global, a: &DoctorArgs) -> anyhow::Result<FirstRound> {
+/// Round 1: the cluster, K10, nodes, ingresses, events and IAM; `signals` tell the curl and the
+/// access reviews what they wait for as soon as it is known.
+async fn first_round(kube: Kube, gcp: Gcp, g: &Global, signals: Signals) -> anyhow::Result<FirstRound> {
     let nodes_api: Api<Node> = Api::all(kube.client.clone());
     let ev_api: Api<Event> = kube.api();
     let lp = ListParams::default();
@@ -291,34 +375,23 @@ async fn first_round(kube: Kube, gcp: Gcp, g: &Global, a: &DoctorArgs) -> anyhow
         .project
         .clone()
         .or_else(|| discover::parse_context(&kube.context).map(|c| c.project));
-    let lists = || {
-        futures::future::join(
+    let Signals {
+        lists_tx,
+        k10_read_tx,
+        early_tx,
+    } = signals;
+    let lists = async {
+        let (nodes, events) = tokio::join!(
             kube.retry("list nodes", || nodes_api.list(&lp)),
             kube.retry("list events", || ev_api.list(&lp)),
-        )
+        );
+        let _ = lists_tx.send((nodes.is_ok(), events.is_ok()));
+        (nodes, events)
     };
-    // The access reviews go once the node and event lists and K10 are read, on the connections
-    // those freed (kube-rs speaks HTTP/1.1: a request in flight holds a connection of its own, and
-    // over TLS each new one costs a handshake), while the curl, longer still, runs; a list that
-    // came back already answers its own review. With --no-exec nothing longer runs beside them,
-    // so they all go at once; after a failed node list, not at all (doctor stops there).
-    let (k10_read_tx, k10_read) = tokio::sync::oneshot::channel();
-    let lists_then_reviews = async {
-        if a.no_exec {
-            let ((nodes, events), denied) = tokio::join!(lists(), denied_kube(&kube, &[]));
-            return (nodes, events, denied);
-        }
-        let ((nodes, events), k10_read) = tokio::join!(lists(), k10_read);
-        let denied = match &nodes {
-            Ok(_) => denied_kube(&kube, &answered_by_reads(events.is_ok(), k10_read == Ok(true))).await,
-            Err(_) => Err("not asked: the node list failed".to_string()),
-        };
-        (nodes, events, denied)
-    };
-    let (cluster, side, (nodes, events, denied_kube), denied_gcp) = tokio::join!(
+    let (cluster, side, (nodes, events), denied_gcp) = tokio::join!(
         discover::cluster(g, &kube, &gcp),
-        kube_side(&kube, &gcp, g, a, k10_read_tx),
-        lists_then_reviews,
+        kube_side(&kube, &gcp, g, k10_read_tx, early_tx),
+        lists,
         denied_gcp(&gcp, project_guess.as_deref()),
     );
     let cluster = cluster?;
@@ -349,9 +422,7 @@ async fn first_round(kube: Kube, gcp: Gcp, g: &Global, a: &DoctorArgs) -> anyhow
         base,
         k10_error,
         events: events.map(|l| l.items).unwrap_or_default(),
-        denied_kube,
         denied_gcp,
-        curl: side.curl,
     })
 }
 
