@@ -355,7 +355,7 @@ impl Discovered {
 /// The resources one group version serves (`GET /apis/GROUP/VERSION`), None when it is not served.
 async fn discover(kube: &Kube, gv: &str) -> anyhow::Result<Option<Vec<String>>> {
     match kube
-        .retry("discover gateway api", || kube.client.list_api_group_resources(gv))
+        .retry(&format!("discover {gv}"), || kube.client.list_api_group_resources(gv))
         .await
     {
         Ok(l) => Ok(Some(l.resources.into_iter().map(|r| r.name).collect())),

@@ -194,6 +194,31 @@ fn gateway_api_is_listed_only_where_discovery_finds_it() {
     assert!(paths.iter().any(|p| p.ends_with("/gateways")), "{paths:?}");
 }
 
+/// Google's side of the load balancer is read beside the in-cluster curl, not after it: with 100 ms
+/// a call, the NEG list arrives before the exec could have ended (its answer 100 ms after it arrives,
+/// then the container runtime's start), where it used to wait for the curl's end.
+#[test]
+fn googles_side_is_read_beside_the_curl() {
+    let latency = Duration::from_millis(100);
+    let w = TestWorld::with(gke_sim::SimConfig {
+        latency,
+        ..config("healthy")
+    });
+    w.sim.clear_requests();
+    assert_eq!(doctor_json(&w, &[]).0, 0);
+    let log = w.sim.requests();
+    let exec = log.iter().find(|r| r.path.ends_with("/exec")).expect("the curl ran").at;
+    let negs = log
+        .iter()
+        .find(|r| r.method == "GET" && r.path.contains("networkEndpointGroups"))
+        .expect("the NEGs were read")
+        .at;
+    assert!(
+        negs < exec + latency + gke_sim::exec::START,
+        "NEG list at {negs:?}, exec at {exec:?}: the second round waited for the curl"
+    );
+}
+
 #[test]
 fn k10_fails_without_ready_gateway_pods() {
     let w = TestWorld::start("healthy");

@@ -258,9 +258,10 @@ struct Signals {
 }
 
 /// The access reviews, once the node and event lists and K10 are read: a list that came back
-/// already answers its own review, and the rest go on the connections those lists freed (kube-rs
+/// already answers its own review, and the rest can reuse connections those reads opened (kube-rs
 /// speaks HTTP/1.1: a request in flight holds a connection of its own, and over TLS each new one
-/// costs a handshake). After a failed node list, none (doctor stops there).
+/// costs a handshake). They run beside the second round and the curl, so waiting costs no time.
+/// After a failed node list, none (doctor stops there).
 async fn reviews(
     kube: &Kube,
     lists: oneshot::Receiver<Listed>,
@@ -324,7 +325,7 @@ async fn kube_side(
         };
     };
     // curl reads only K10, the Ingresses and the Gateway API objects: the cluster is not known yet.
-    let early = |gateway| Base {
+    let mut early = Base {
         kube: kube.clone(),
         gcp: gcp.clone(),
         seen: state::Observed {
@@ -332,16 +333,16 @@ async fn kube_side(
             k10: k.clone(),
             nodes: vec![],
             ingresses: ingresses.as_ref().map(|i| i.clone()).unwrap_or_default(),
-            gateway,
+            gateway: Default::default(),
         },
     };
-    let by_ingress = early(Default::default());
-    let gateway = if curl_target(&by_ingress, &by_ingress.seen.k10).is_some() {
-        let _ = early_tx.send(by_ingress);
+    let gateway = if curl_target(&early, &early.seen.k10).is_some() {
+        let _ = early_tx.send(early);
         finish(gateway.as_mut()).await
     } else {
         let gateway = finish(gateway.as_mut()).await;
-        let _ = early_tx.send(early(gateway.as_ref().map(|gw| gw.clone()).unwrap_or_default()));
+        early.seen.gateway = gateway.as_ref().map(|gw| gw.clone()).unwrap_or_default();
+        let _ = early_tx.send(early);
         gateway
     };
     KubeSide {
