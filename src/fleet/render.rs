@@ -92,10 +92,42 @@ pub fn table(p: &Printer, rows: &[Row]) -> String {
     format!("{out}\n\n{}", summary(rows))
 }
 
-fn cluster_doc(r: &Row) -> Value {
+/// One cluster in the fleet's document. Serialised from the rows as they are (a cluster's report is
+/// borrowed, not copied: building a `Value` of the whole document copied each report three times,
+/// a tenth of a 100-cluster run's CPU). Fields are in the order of their names, as the document's
+/// other maps are (serde_json sorts keys).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterDoc<'a> {
+    aliases: &'a [String],
+    cluster: Option<&'a str>,
+    context: &'a str,
+    error: Value,
+    exit_status: u8,
+    first_fail: Option<Value>,
+    mode: &'static str,
+    note: Option<String>,
+    report: &'a Value,
+    seconds: f64,
+    verdict: &'static str,
+}
+
+/// The fleet's document: its clusters, then the summary.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Document<'a> {
+    clusters: Vec<ClusterDoc<'a>>,
+    kind: &'static str,
+    schema_version: u32,
+    summary: Value,
+}
+
+static NO_REPORT: Value = Value::Null;
+
+fn cluster_doc(r: &Row) -> ClusterDoc<'_> {
     let (report, error) = match &r.outcome {
-        Checked::Report { doc, .. } | Checked::Status { doc, .. } => (doc.clone(), Value::Null),
-        Checked::Error { message, hint, .. } => (Value::Null, json!({"message": message, "hint": hint})),
+        Checked::Report { doc, .. } | Checked::Status { doc, .. } => (doc, Value::Null),
+        Checked::Error { message, hint, .. } => (&NO_REPORT, json!({"message": message, "hint": hint})),
     };
     let first_fail = match &r.outcome {
         Checked::Report { .. } | Checked::Status { .. } => r
@@ -103,29 +135,36 @@ fn cluster_doc(r: &Row) -> Value {
             .map(|(check, finding, hint)| json!({"check": check, "finding": finding, "hint": hint})),
         Checked::Error { .. } => None,
     };
-    json!({
-        "context": r.context, "aliases": r.aliases, "cluster": r.cluster, "mode": r.mode.label(),
-        "verdict": r.verdict().label(), "exitStatus": r.exit_code(),
-        "seconds": (r.elapsed.as_millis() as f64) / 1000.0,
-        "firstFail": first_fail, "note": r.note(), "error": error, "report": report,
-    })
+    ClusterDoc {
+        aliases: &r.aliases,
+        cluster: r.cluster.as_deref(),
+        context: &r.context,
+        error,
+        exit_status: r.exit_code(),
+        first_fail,
+        mode: r.mode.label(),
+        note: r.note(),
+        report,
+        seconds: (r.elapsed.as_millis() as f64) / 1000.0,
+        verdict: r.verdict().label(),
+    }
 }
 
 /// One document: schema version, the summary, and per cluster single doctor's report (or why
 /// there is none).
 pub fn document(rows: &[Row], out: Output) -> anyhow::Result<String> {
-    let doc = json!({
-        "schemaVersion": 1,
-        "kind": "FleetReport",
-        "summary": {
+    let doc = Document {
+        clusters: rows.iter().map(cluster_doc).collect(),
+        kind: "FleetReport",
+        schema_version: 1,
+        summary: json!({
             "clusters": rows.len(),
             "pass": count(rows, Verdict::Pass), "unmanaged": count(rows, Verdict::Unmanaged),
             "warn": count(rows, Verdict::Warn),
             "fail": count(rows, Verdict::Fail), "error": count(rows, Verdict::Error),
             "exitStatus": super::exit_code(rows),
-        },
-        "clusters": rows.iter().map(cluster_doc).collect::<Vec<_>>(),
-    });
+        }),
+    };
     Ok(match out {
         Output::Json => serde_json::to_string_pretty(&doc)?,
         _ => serde_norway::to_string(&doc)?,
