@@ -360,7 +360,7 @@ pub fn chart_version(label: &str) -> Option<(u64, u64, u64)> {
     Some((it.next()??, it.next()??, it.next()??))
 }
 
-/// Read K10's gateway from the namespace.
+/// How a missing namespace is named in the error.
 const NO_NAMESPACE: &str = "does not exist";
 
 /// Whether discovery failed because K10's namespace does not exist.
@@ -368,29 +368,31 @@ pub fn is_missing_namespace(e: &anyhow::Error) -> bool {
     error::find(e).is_some_and(|c| c.message.starts_with("namespace `") && c.message.contains(NO_NAMESPACE))
 }
 
+/// K10 from its namespace: the Service `gateway`, the Deployments, the pods and `k10-gateway`. The
+/// namespace itself is asked about only when the Service is not there, to say which is missing: a
+/// cluster-scoped read that K10's namespace-scoped RBAC (README's rules) need not allow.
 pub async fn k10(kube: &Kube) -> anyhow::Result<K10> {
     let ns = kube.namespace.clone();
-    let nsapi: Api<Namespace> = Api::all(kube.client.clone());
     let svcs: Api<Service> = kube.api();
     let deps: Api<Deployment> = kube.api();
     let pods: Api<Pod> = kube.api();
     let cms: Api<ConfigMap> = kube.api();
     let lp = ListParams::default();
-    let (n, svc, dlist, plist, cm) = tokio::join!(
-        kube.retry("get namespace", || nsapi.get_opt(&ns)),
+    let (svc, dlist, plist, cm) = tokio::join!(
         kube.retry("get service gateway", || svcs.get_opt("gateway")),
         kube.retry("list deployments", || deps.list(&lp)),
         kube.retry("list pods", || pods.list(&lp)),
         kube.retry("get configmap k10-gateway", || cms.get_opt("k10-gateway")),
     );
     let what = format!("reading K10 in namespace `{ns}`");
-    if n.map_err(|e| explain(e, &what, &kube.server))?.is_none() {
-        return Err(error::environment(
-            format!("namespace `{ns}` {NO_NAMESPACE} in context `{}`", kube.context),
-            "pass the namespace K10 is installed in with -n/--namespace (`kubectl get pods -A -l app=k10` finds it)",
-        ));
-    }
     let Some(service) = svc.map_err(|e| explain(e, &what, &kube.server))? else {
+        let nsapi: Api<Namespace> = Api::all(kube.client.clone());
+        if let Ok(None) = kube.retry("get namespace", || nsapi.get_opt(&ns)).await {
+            return Err(error::environment(
+                format!("namespace `{ns}` {NO_NAMESPACE} in context `{}`", kube.context),
+                "pass the namespace K10 is installed in with -n/--namespace (`kubectl get pods -A -l app=k10` finds it)",
+            ));
+        }
         return Err(error::environment(
             format!("K10's Service `gateway` is not in namespace `{ns}`"),
             "is K10 installed here? `helm list -n NAMESPACE` shows the release; pass its namespace with -n",

@@ -219,6 +219,22 @@ fn googles_side_is_read_beside_the_curl() {
     );
 }
 
+/// K10's namespace-scoped RBAC (README's rules) does not let one read the namespace object: doctor
+/// does not need to, and reads it only to tell a missing namespace from a missing Service.
+#[test]
+fn doctor_needs_no_cluster_scoped_namespace_read() {
+    let w = TestWorld::start("healthy");
+    w.sim.with_world(|w| w.denied_kube = vec!["get namespaces".into()]);
+    w.sim.clear_requests();
+    let (code, v) = doctor_json(&w, &[]);
+    assert_eq!(code, 0, "{}", serde_json::to_string_pretty(&v).unwrap());
+    assert!(!w
+        .sim
+        .requests()
+        .iter()
+        .any(|r| r.path == "/api/v1/namespaces/kasten-io"));
+}
+
 #[test]
 fn k10_fails_without_ready_gateway_pods() {
     let w = TestWorld::start("healthy");
