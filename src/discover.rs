@@ -490,11 +490,11 @@ fn service_port(service: &Service, ns: &str) -> anyhow::Result<(ServicePort, Val
     Ok((port, target_port))
 }
 
-/// Does a container port (JSON) match the targetPort (a number, or a port name)?
-fn port_matches(p: &Value, target_port: &Value) -> bool {
+/// Does a container port (its name and number) match the targetPort (a number, or a port name)?
+fn port_matches(name: Option<&str>, number: Option<i64>, target_port: &Value) -> bool {
     match target_port {
-        Value::String(name) => p["name"].as_str() == Some(name),
-        v => p["containerPort"].as_i64() == v.as_i64(),
+        Value::String(n) => name == Some(n.as_str()),
+        v => number == v.as_i64(),
     }
 }
 
@@ -513,7 +513,7 @@ fn serving_container(containers: &[Value], target_port: &Value) -> Serving {
     };
     for (i, c) in containers.iter().enumerate() {
         for p in c["ports"].as_array().into_iter().flatten() {
-            if port_matches(p, target_port) {
+            if port_matches(p["name"].as_str(), p["containerPort"].as_i64(), target_port) {
                 found = Serving {
                     index: i,
                     port: p["containerPort"].as_i64().map(|n| n as i32),
@@ -579,10 +579,10 @@ fn gateway_pods(pods: &[Pod], selector: &BTreeMap<String, String>, target_port: 
         })
         .map(|p| {
             let declares_port = containers(p.spec.as_ref()).iter().any(|c| {
-                c.ports.iter().flatten().any(|p| match target_port {
-                    Value::String(name) => p.name.as_ref() == Some(name),
-                    v => v.as_i64() == Some(i64::from(p.container_port)),
-                })
+                c.ports
+                    .iter()
+                    .flatten()
+                    .any(|p| port_matches(p.name.as_deref(), Some(p.container_port.into()), target_port))
             });
             let status = p.status.as_ref();
             PodInfo {

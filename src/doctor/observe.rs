@@ -162,7 +162,7 @@ pub async fn gather_with(kube: Kube, gcp: Gcp, g: &Global, a: &DoctorArgs) -> an
         };
         Ok(curl(&early, Some(&early.seen.k10), a).await)
     };
-    let reviews = async { Ok(reviews(&kube.clone(), lists, k10_read).await) };
+    let reviews = async { Ok(reviews(&kube, lists, k10_read).await) };
     let rounds = async {
         let first = first_round(
             kube.clone(),
