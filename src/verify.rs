@@ -269,16 +269,19 @@ impl Endpoint {
         )
     }
 
-    /// curl arguments: `-k` for the (often private) certificate, `--resolve` to send the host name.
-    fn curl_args(&self, path: &str) -> Vec<String> {
+    /// curl arguments for `paths`, fetched one after another in one run: `-k` for the (often
+    /// private) certificate, `--resolve` to send the host name; after each transfer its status and
+    /// [`CURL_END`] (`000` when no answer came), and `--fail-early` stops at the first that fails.
+    fn curl_args(&self, paths: &[&str]) -> Vec<String> {
         let mut a = vec![
             "curl".into(),
             "-sS".into(),
             "-m".into(),
             "10".into(),
             "-i".into(),
+            "--fail-early".into(),
             "-w".into(),
-            "\n%{http_code}".into(),
+            format!("\n%{{http_code}}\n{CURL_END}\n"),
         ];
         if self.https {
             a.push("-k".into());
@@ -287,10 +290,14 @@ impl Endpoint {
             a.push("--resolve".into());
             a.push(format!("{h}:{}:{}", if self.https { 443 } else { 80 }, self.ip));
         }
-        a.push(self.url(path));
+        a.extend(paths.iter().map(|p| self.url(p)));
         a
     }
 }
+
+/// What curl writes (`-w`) after each transfer's status line, to tell one transfer's output from
+/// the next.
+pub const CURL_END: &str = "--kasten-ilb-curl-end--";
 
 /// Why an in-cluster `curl` gave no HTTP answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,45 +317,73 @@ impl std::fmt::Display for CurlError {
     }
 }
 
-/// `curl` the dashboard from inside the cluster.
-pub async fn curl(
+/// `curl` the dashboard page and a deeper path from inside the cluster, in one exec (one
+/// connection and one process start in the pod instead of two).
+pub async fn curl_pair(
     b: &Base,
     pod: &(String, Option<String>),
     ep: &Endpoint,
-    path: &str,
-) -> anyhow::Result<Result<CurlResult, CurlError>> {
-    let args = ep.curl_args(path);
+    page: &str,
+    deep: &str,
+) -> anyhow::Result<(CurlAnswer, CurlAnswer)> {
+    let args = ep.curl_args(&[page, deep]);
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = exec(b, &pod.0, pod.1.as_deref(), &argv).await?;
-    Ok(curl_outcome(&pod.0, out))
+    Ok(curl_pair_outcome(&pod.0, out))
 }
 
-/// What curl's run means: an HTTP answer (body, status), or why there was none.
-pub fn curl_outcome(pod: &str, out: ExecOutcome) -> Result<CurlResult, CurlError> {
-    match out {
-        ExecOutcome::NoBinary => Err(CurlError::NoCurl { pod: pod.to_string() }),
-        ExecOutcome::Ran { stdout, stderr, exit } if exit != 0 => Err(CurlError::Exited {
-            code: exit,
-            message: if stderr.trim().is_empty() {
-                stdout.trim().to_string()
-            } else {
-                stderr.trim().to_string()
-            },
-        }),
-        ExecOutcome::Ran { stdout, .. } => {
-            let (out, code) = stdout.rsplit_once('\n').unwrap_or(("", stdout.as_str()));
+/// One transfer's answer: an HTTP response, or why there was none.
+pub type CurlAnswer = Result<CurlResult, CurlError>;
+
+/// What a run of [`Endpoint::curl_args`] for two paths means: each transfer's HTTP answer, or why
+/// there was none. With `--fail-early` a failed page leaves the deeper path unasked; it gets the
+/// page's error. A transfer that fails after its status line (a body cut off by `-m`) is a failure.
+pub fn curl_pair_outcome(pod: &str, out: ExecOutcome) -> (CurlAnswer, CurlAnswer) {
+    let (stdout, stderr, exit) = match out {
+        ExecOutcome::NoBinary => {
+            let e = CurlError::NoCurl { pod: pod.to_string() };
+            return (Err(e.clone()), Err(e));
+        }
+        ExecOutcome::Ran { stdout, stderr, exit } => (stdout, stderr, exit),
+    };
+    let sep = format!("\n{CURL_END}\n");
+    let mut parts: Vec<&str> = stdout.split(&sep).collect();
+    let rest = parts.pop().unwrap_or_default();
+    // curl writes `-w` after a failed transfer too, with the status it got (`000`, or a real one
+    // when the body was cut off), and with --fail-early that transfer is the last: not an answer.
+    if exit != 0 {
+        parts.pop();
+    }
+    let mut answers = parts.iter().filter_map(|seg| {
+        let (out, code) = seg.rsplit_once('\n').unwrap_or(("", seg));
+        let code: u16 = code.trim().parse().unwrap_or(0);
+        (code != 0).then(|| {
             let (headers, body) = split_headers(out);
-            Ok(CurlResult {
+            CurlResult {
                 pod: pod.to_string(),
-                code: code.trim().parse().unwrap_or(0),
+                code,
                 body: body.to_string(),
                 challenge: headers
                     .into_iter()
                     .find(|(k, _)| k == "www-authenticate")
                     .map(|(_, v)| v),
-            })
-        }
-    }
+            }
+        })
+    });
+    let failed = || CurlError::Exited {
+        code: exit,
+        message: match (stderr.trim(), rest.trim()) {
+            ("", "") => "curl gave no HTTP answer".to_string(),
+            ("", out) => out.to_string(),
+            (err, _) => err.to_string(),
+        },
+    };
+    let page = answers.next().ok_or_else(failed);
+    let deep = match &page {
+        Ok(_) => answers.next().ok_or_else(failed),
+        Err(e) => Err(e.clone()),
+    };
+    (page, deep)
 }
 
 /// Why the dashboard check failed, as the code that waits or explains needs to branch on it.
@@ -376,10 +411,13 @@ impl Failure {
     /// Will waiting help? A load balancer that is still being programmed answers 502/503, or
     /// refuses and times out connections; a routed-elsewhere answer is definite.
     pub fn may_pass_later(&self) -> bool {
-        matches!(
-            self,
-            Failure::Curl(CurlError::Exited { .. }) | Failure::NoHealthyBackend(_) | Failure::ProxiesCannotConnect
-        )
+        match self {
+            // 2: curl could not start the transfer at all, as when it is older than an option it
+            // was given (`--fail-early` needs 7.52): waiting changes nothing.
+            Failure::Curl(CurlError::Exited { code, .. }) => *code != 2,
+            Failure::NoHealthyBackend(_) | Failure::ProxiesCannotConnect => true,
+            _ => false,
+        }
     }
 }
 
@@ -525,21 +563,87 @@ mod tests {
         }
     }
 
+    /// What `curl -sS -i --fail-early -w '\n%{http_code}\n<CURL_END>\n'` writes for a transfer.
+    fn transfer(headers_and_body: &str, code: &str) -> String {
+        format!("{headers_and_body}\n{code}\n{CURL_END}\n")
+    }
+
     #[test]
     fn curl_outcomes_are_typed() {
+        let no_curl = Err(CurlError::NoCurl { pod: "p".into() });
         assert_eq!(
-            curl_outcome("p", ExecOutcome::NoBinary),
-            Err(CurlError::NoCurl { pod: "p".into() })
+            curl_pair_outcome("p", ExecOutcome::NoBinary),
+            (no_curl.clone(), no_curl)
         );
+        // The page is refused: --fail-early leaves the deeper path unasked, and it gets the page's error.
+        let refused = ExecOutcome::Ran {
+            stdout: transfer("", "000"),
+            stderr: "curl: (7) Failed to connect to 10.0.0.9 port 80: Connection refused\n".into(),
+            exit: 7,
+        };
+        let e = Err(CurlError::Exited {
+            code: 7,
+            message: "curl: (7) Failed to connect to 10.0.0.9 port 80: Connection refused".into(),
+        });
+        assert_eq!(curl_pair_outcome("p", refused), (e.clone(), e));
+        // The page answers, the deeper path times out.
+        let deep_times_out = ExecOutcome::Ran {
+            stdout: transfer("HTTP/1.1 200 OK\r\n\r\n<html>\nline two", "200") + &transfer("", "000"),
+            stderr: "curl: (28) Operation timed out after 10001 milliseconds\n".into(),
+            exit: 28,
+        };
+        let (page, deep) = curl_pair_outcome("p", deep_times_out);
+        let page = page.unwrap();
+        assert_eq!((page.code, page.body.as_str()), (200, "<html>\nline two"));
+        assert!(matches!(deep, Err(CurlError::Exited { code: 28, .. })), "{deep:?}");
+        // The page answers, the deeper path's body is cut off: curl wrote its status, then failed.
+        let cut_off = ExecOutcome::Ran {
+            stdout: transfer("HTTP/1.1 200 OK\r\n\r\n<html>", "200") + &transfer("HTTP/1.1 200 OK\r\n\r\n<ht", "200"),
+            stderr: "curl: (28) Operation timed out after 10000 milliseconds with 3 bytes received\n".into(),
+            exit: 28,
+        };
+        let (page, deep) = curl_pair_outcome("p", cut_off);
+        assert_eq!(page.unwrap().body, "<html>");
+        assert!(matches!(deep, Err(CurlError::Exited { code: 28, .. })), "{deep:?}");
+        // A curl too old for --fail-early fails before any transfer, and waiting will not help.
+        let too_old = ExecOutcome::Ran {
+            stdout: String::new(),
+            stderr: "curl: option --fail-early: is unknown\n".into(),
+            exit: 2,
+        };
+        let (page, _) = curl_pair_outcome("p", too_old);
+        let e = page.unwrap_err();
+        assert!(e.to_string().contains("--fail-early"), "{e}");
+        assert!(!Failure::Curl(e).may_pass_later());
+        // Both answer.
+        let both = ExecOutcome::Ran {
+            stdout: transfer("HTTP/1.1 200 OK\r\n\r\n<html>", "200")
+                + &transfer("HTTP/1.1 404 Not Found\r\n\r\ndefault backend - 404", "404"),
+            stderr: String::new(),
+            exit: 0,
+        };
+        let (page, deep) = curl_pair_outcome("p", both);
         assert_eq!(
-            curl_outcome("p", ran("Connection refused", 7)),
-            Err(CurlError::Exited {
-                code: 7,
-                message: "Connection refused".into()
-            })
+            (page.unwrap().code, deep.unwrap().body),
+            (200, "default backend - 404".to_string())
         );
-        let ok = curl_outcome("p", ran("<html>\n200", 0)).unwrap();
-        assert_eq!((ok.code, ok.body.as_str()), (200, "<html>"));
+    }
+
+    #[test]
+    fn the_curl_command_fetches_both_paths_in_one_run_and_stops_at_the_first_failure() {
+        let ep = Endpoint {
+            https: false,
+            ip: "10.0.0.9".into(),
+            host: None,
+        };
+        let args = ep.curl_args(&["/k10/", "/k10/dashboard/"]);
+        assert!(args.contains(&"--fail-early".to_string()));
+        assert_eq!(
+            args[args.len() - 2..],
+            ["http://10.0.0.9/k10/", "http://10.0.0.9/k10/dashboard/"]
+        );
+        let w = args.iter().position(|a| a == "-w").unwrap();
+        assert_eq!(args[w + 1], format!("\n%{{http_code}}\n{CURL_END}\n"));
     }
 
     #[test]
@@ -583,16 +687,17 @@ mod tests {
     #[test]
     fn curl_i_output_is_split_into_headers_and_body() {
         let out = "HTTP/1.1 401 Unauthorized\r\nwww-authenticate: Basic realm=\"k10\"\r\nvia: 1.1 google\r\n\r\n\
-                   Unauthorized\n401";
-        let r = curl_outcome("p", ran(out, 0)).unwrap();
+                   Unauthorized";
+        let proxied = "HTTP/1.1 200 Connection established\r\n\r\nHTTP/2 200\r\ncontent-type: text/html\r\n\r\n\
+                       <title>Veeam Kasten</title>";
+        let (r, p) = curl_pair_outcome("p", ran(&(transfer(out, "401") + &transfer(proxied, "200")), 0));
+        let r = r.unwrap();
         assert_eq!(
             (r.code, r.body.as_str(), r.challenge.as_deref()),
             (401, "Unauthorized", Some("Basic realm=\"k10\""))
         );
-        let proxied = "HTTP/1.1 200 Connection established\r\n\r\nHTTP/2 200\r\ncontent-type: text/html\r\n\r\n\
-                       <title>Veeam Kasten</title>\n200";
-        let r = curl_outcome("p", ran(proxied, 0)).unwrap();
-        assert_eq!((r.body.as_str(), r.challenge), ("<title>Veeam Kasten</title>", None));
+        let p = p.unwrap();
+        assert_eq!((p.body.as_str(), p.challenge), ("<title>Veeam Kasten</title>", None));
     }
 
     #[test]

@@ -131,8 +131,9 @@ fn permissions_fail_when_iam_or_rbac_lack_a_verb() {
     );
 }
 
-/// A list doctor made in K10's namespace answers its own access review: on a healthy cluster only
-/// the six other reviews are asked; a list RBAC refuses is still asked, and named.
+/// A list doctor made in K10's namespace answers its own access review, and so does the curl's
+/// exec when it got in: on a healthy cluster only the five other reviews are asked; a list or an
+/// exec RBAC refuses is still asked, and named.
 #[test]
 fn lists_doctor_made_answer_their_own_access_reviews() {
     let reviews = |w: &TestWorld| {
@@ -148,17 +149,24 @@ fn lists_doctor_made_answer_their_own_access_reviews() {
     assert_eq!(code, 0);
     assert_eq!(
         reviews(&w),
-        6,
-        "list pods, deployments and events were answered by the lists"
+        5,
+        "list pods, deployments and events were answered by the lists, create pods/exec by the curl"
     );
     w.sim.with_world(|w| w.denied_kube = vec!["list events".into()]);
     w.sim.clear_requests();
     let (_, v) = doctor_json(&w, &[]);
-    assert_eq!(reviews(&w), 7, "the refused event list is asked about");
+    assert_eq!(reviews(&w), 6, "the refused event list is asked about");
     let f = check_of(&v, "permissions")["finding"].as_str().unwrap().to_string();
     assert!(f.contains("list events"), "{f}");
-    // With --no-exec too: the reviews run beside the second round of reads, so waiting for the
-    // lists costs nothing.
+    // A refused exec is asked about too, after the curl, and named.
+    w.sim.with_world(|w| w.denied_kube = vec!["create pods/exec".into()]);
+    w.sim.clear_requests();
+    let (_, v) = doctor_json(&w, &[]);
+    assert_eq!(reviews(&w), 6, "the refused exec is asked about");
+    let f = check_of(&v, "permissions")["finding"].as_str().unwrap().to_string();
+    assert!(f.contains("create pods/exec"), "{f}");
+    // With --no-exec the exec's review is asked at once, beside the others; they run beside the
+    // second round of reads, so waiting for the lists costs nothing.
     w.sim.with_world(|w| w.denied_kube.clear());
     w.sim.clear_requests();
     doctor_json(&w, &["--no-exec"]);

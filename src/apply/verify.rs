@@ -145,11 +145,8 @@ async fn answers(
     let deep_path = format!("{}dashboard/", plan.path);
     let mut definite = 0;
     loop {
-        let (page, deep) = tokio::join!(
-            verify::curl(b, pod, ep, &plan.path),
-            verify::curl(b, pod, ep, &deep_path)
-        );
-        let verdict = match (page?, deep?) {
+        let (page, deep) = verify::curl_pair(b, pod, ep, &plan.path, &deep_path).await?;
+        let verdict = match (page, deep) {
             (Ok(pg), Ok(dp)) => verify::judge(&pg, &dp, b.k10.auth.as_deref()),
             (Err(e), _) | (_, Err(e)) => Err(verify::Failure::from(e)),
         };

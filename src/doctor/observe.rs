@@ -156,13 +156,17 @@ pub async fn gather_with(kube: Kube, gcp: Gcp, g: &Global, a: &DoctorArgs) -> an
     let (early_tx, early) = oneshot::channel::<Base>();
     let (lists_tx, lists) = oneshot::channel::<Listed>();
     let (k10_read_tx, k10_read) = oneshot::channel::<bool>();
+    let (exec_tx, exec_let_in) = oneshot::channel::<bool>();
     let curl = async {
         let Ok(early) = early.await else {
             return Ok(None); // K10 was not read: nothing to curl
         };
-        Ok(curl(&early, Some(&early.seen.k10), a).await)
+        let c = curl(&early, Some(&early.seen.k10), a).await;
+        // The API server let the exec in when curl ran in the pod, whatever curl then said.
+        let _ = exec_tx.send(matches!(c, Some(Ok(_)) | Some(Err(CurlFailure::Curl(_)))));
+        Ok(c)
     };
-    let reviews = async { Ok(reviews(&kube, lists, k10_read).await) };
+    let reviews = async { Ok(reviews(&kube, lists, k10_read, exec_let_in).await) };
     let rounds = async {
         let first = first_round(
             kube.clone(),
@@ -261,15 +265,20 @@ struct Signals {
 /// already answers its own review, and the rest can reuse connections those reads opened (kube-rs
 /// speaks HTTP/1.1: a request in flight holds a connection of its own, and over TLS each new one
 /// costs a handshake). They run beside the second round and the curl, so waiting costs no time.
-/// After a failed node list, none (doctor stops there).
+/// The exec's review waits for the curl (`exec_let_in`) and is asked only when no exec got in
+/// (not run, or refused). After a failed node list, none (doctor stops there).
 async fn reviews(
     kube: &Kube,
     lists: oneshot::Receiver<Listed>,
     k10_read: oneshot::Receiver<bool>,
+    exec_let_in: oneshot::Receiver<bool>,
 ) -> Result<Vec<String>, String> {
     let (lists, k10_read) = tokio::join!(lists, k10_read);
     match lists {
-        Ok((true, events)) => denied_kube(kube, &answered_by_reads(events, k10_read == Ok(true))).await,
+        Ok((true, events)) => {
+            let answered = answered_by_reads(events, k10_read == Ok(true));
+            denied_kube(kube, &answered, async { exec_let_in.await == Ok(true) }).await
+        }
         _ => Err("not asked: the node list failed".to_string()),
     }
 }
@@ -544,7 +553,7 @@ async fn backend_config(b: &Base, k10: Option<&K10>) -> Option<Value> {
 }
 
 /// curl the dashboard from the first candidate pod that has curl (None: not run). The page and the
-/// deeper path are asked at once; the deeper answer counts only when the page came back.
+/// deeper path are asked in one exec; the deeper answer counts only when the page came back.
 async fn curl(b: &Base, k10: Option<&K10>, a: &DoctorArgs) -> Option<Curl> {
     if a.no_exec {
         return None;
@@ -553,21 +562,14 @@ async fn curl(b: &Base, k10: Option<&K10>, a: &DoctorArgs) -> Option<Curl> {
     let (ep, path) = curl_target(b, k)?;
     let deep_path = format!("{path}dashboard/");
     for cand in verify::curl_candidates(b, a.probe_pod.as_deref()) {
-        let (page, deep) = tokio::join!(
-            verify::curl(b, &cand, &ep, &path),
-            verify::curl(b, &cand, &ep, &deep_path)
-        );
-        match page {
-            Ok(Ok(page)) => {
-                return Some(match deep {
-                    Ok(Ok(deep)) => Ok((page, deep)),
-                    Ok(Err(e)) => Err(CurlFailure::Curl(e)),
-                    Err(e) => Err(CurlFailure::Exec(format!("{e:#}"))),
-                });
-            }
-            Ok(Err(CurlError::NoCurl { .. })) => continue,
-            Ok(Err(e)) => return Some(Err(CurlFailure::Curl(e))),
+        let (page, deep) = match verify::curl_pair(b, &cand, &ep, &path, &deep_path).await {
+            Ok(answers) => answers,
             Err(e) => return Some(Err(CurlFailure::Exec(format!("{e:#}")))),
+        };
+        match page {
+            Ok(page) => return Some(deep.map(|deep| (page, deep)).map_err(CurlFailure::Curl)),
+            Err(CurlError::NoCurl { .. }) => continue,
+            Err(e) => return Some(Err(CurlFailure::Curl(e))),
         }
     }
     Some(Err(CurlFailure::NoCurlPod {
@@ -627,17 +629,32 @@ pub fn answered_by_reads(events_listed: bool, k10_read: bool) -> Vec<KubeNeed> {
         .collect()
 }
 
+/// The need an exec that got in answers: install's in-cluster curl is the same exec.
+pub const EXEC_NEED: KubeNeed = ("create", "", "pods", "exec");
+
 /// The Kubernetes verbs of [`KUBE_NEEDS`] that RBAC denies, as `verb resource[/sub]`; `answered`
-/// are known to be allowed and not asked.
-async fn denied_kube(kube: &crate::kube::Kube, answered: &[KubeNeed]) -> Result<Vec<String>, String> {
+/// are known to be allowed and not asked, and [`EXEC_NEED`] is not asked when `exec_let_in` says
+/// an exec got in.
+async fn denied_kube(
+    kube: &crate::kube::Kube,
+    answered: &[KubeNeed],
+    exec_let_in: impl std::future::Future<Output = bool>,
+) -> Result<Vec<String>, String> {
     let api: Api<SelfSubjectAccessReview> = Api::all(kube.client.clone());
+    let mut exec_let_in = Some(exec_let_in);
     let futs = KUBE_NEEDS
         .iter()
         .filter(|n| !answered.contains(n))
         .map(|&(verb, group, res, sub)| {
             let api = api.clone();
             let review = access_review(&kube.namespace, (verb, group, res, sub));
+            let wait = exec_let_in.take_if(|_| (verb, group, res, sub) == EXEC_NEED);
             async move {
+                if let Some(let_in) = wait {
+                    if let_in.await {
+                        return Ok(None);
+                    }
+                }
                 let pp = PostParams::default();
                 let r = kube
                     .retry("selfsubjectaccessreview", || api.create(&pp, &review))

@@ -214,22 +214,26 @@ pub fn run(w: &World, ns: &str, container: &serde_json::Value, command: &[String
     }
 }
 
-/// Simulated curl: the flags the recipe and the plugin use.
-pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
-    let mut silent = false;
-    let mut show_error = false;
-    let mut fail = false;
-    let mut head = false;
-    let mut include = false;
-    let mut insecure = false;
-    let mut out_null = false;
-    let mut write_out = None;
-    let mut url = None;
-    let mut resolve: Option<(String, u16, String)> = None;
-    let mut host_header: Option<String> = None;
-    let mut i = 0;
-    while i < args.len() {
-        let a = &args[i];
+/// The curl options the recipe and the plugin use, and the URLs in the order given.
+#[derive(Default)]
+struct CurlOpts {
+    silent: bool,
+    show_error: bool,
+    fail: bool,
+    fail_early: bool,
+    head: bool,
+    include: bool,
+    insecure: bool,
+    /// `-o` targets in order: the n-th applies to the n-th URL (`true`: /dev/null).
+    outputs: Vec<bool>,
+    write_out: Option<String>,
+    urls: Vec<String>,
+    resolve: Option<(String, u16, String)>,
+    host_header: Option<String>,
+}
+
+impl CurlOpts {
+    fn parse(args: &[String]) -> CurlOpts {
         let takes_value = [
             "-o",
             "--output",
@@ -250,56 +254,84 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
             "-d",
             "--data",
         ];
-        if takes_value.contains(&a.as_str()) {
-            let v = args.get(i + 1).cloned().unwrap_or_default();
-            match a.as_str() {
-                "-o" | "--output" => out_null = v == "/dev/null",
-                "-w" | "--write-out" => write_out = Some(v),
-                "--resolve" => {
-                    let mut parts = v.splitn(3, ':');
-                    if let (Some(h), Some(p), Some(a)) = (parts.next(), parts.next(), parts.next()) {
-                        resolve = Some((h.to_string(), p.parse().unwrap_or(0), a.to_string()));
-                    }
-                }
-                "-H" | "--header" => {
-                    if let Some((k, val)) = v.split_once(':') {
-                        if k.trim().eq_ignore_ascii_case("host") {
-                            host_header = Some(val.trim().to_string());
+        let mut o = CurlOpts::default();
+        let mut i = 0;
+        while i < args.len() {
+            let a = &args[i];
+            if takes_value.contains(&a.as_str()) {
+                let v = args.get(i + 1).cloned().unwrap_or_default();
+                match a.as_str() {
+                    "-o" | "--output" => o.outputs.push(v == "/dev/null"),
+                    "-w" | "--write-out" => o.write_out = Some(v),
+                    "--resolve" => {
+                        let mut parts = v.splitn(3, ':');
+                        if let (Some(h), Some(p), Some(a)) = (parts.next(), parts.next(), parts.next()) {
+                            o.resolve = Some((h.to_string(), p.parse().unwrap_or(0), a.to_string()));
                         }
                     }
-                }
-                _ => {}
-            }
-            i += 2;
-            continue;
-        }
-        if let Some(long) = a.strip_prefix("--") {
-            match long {
-                "silent" => silent = true,
-                "show-error" => show_error = true,
-                "fail" => fail = true,
-                "head" => head = true,
-                "include" => include = true,
-                "insecure" => insecure = true,
-                _ => {}
-            }
-        } else if let Some(short) = a.strip_prefix('-') {
-            for c in short.chars() {
-                match c {
-                    's' => silent = true,
-                    'S' => show_error = true,
-                    'f' => fail = true,
-                    'I' => head = true,
-                    'i' => include = true,
-                    'k' => insecure = true,
+                    "-H" | "--header" => {
+                        if let Some((k, val)) = v.split_once(':') {
+                            if k.trim().eq_ignore_ascii_case("host") {
+                                o.host_header = Some(val.trim().to_string());
+                            }
+                        }
+                    }
                     _ => {}
                 }
+                i += 2;
+                continue;
             }
-        } else if url.is_none() {
-            url = Some(a.clone());
+            if let Some(long) = a.strip_prefix("--") {
+                match long {
+                    "silent" => o.silent = true,
+                    "show-error" => o.show_error = true,
+                    "fail" => o.fail = true,
+                    "fail-early" => o.fail_early = true,
+                    "head" => o.head = true,
+                    "include" => o.include = true,
+                    "insecure" => o.insecure = true,
+                    _ => {}
+                }
+            } else if let Some(short) = a.strip_prefix('-') {
+                for c in short.chars() {
+                    match c {
+                        's' => o.silent = true,
+                        'S' => o.show_error = true,
+                        'f' => o.fail = true,
+                        'I' => o.head = true,
+                        'i' => o.include = true,
+                        'k' => o.insecure = true,
+                        _ => {}
+                    }
+                }
+            } else {
+                o.urls.push(a.clone());
+            }
+            i += 1;
         }
-        i += 1;
+        o
     }
+
+    /// `-w`'s text after a transfer: `%{http_code}` is `000` when no response came back.
+    fn write_out(&self, code: u16, verify: Option<i32>) -> String {
+        self.write_out.as_deref().map_or_else(String::new, |wo| {
+            wo.replace("%{ssl_verify_result}", &verify.unwrap_or(0).to_string())
+                .replace("%{http_code}", &format!("{code:03}"))
+                .replace("\\n", "\n")
+        })
+    }
+}
+
+/// One transfer's output, and its error (curl's exit code and message) if it failed.
+struct Transfer {
+    stdout: String,
+    error: Option<(i32, String)>,
+}
+
+/// Simulated curl: the flags the recipe and the plugin use. Several URLs are fetched one by one;
+/// the exit code is the last transfer's, or the first failure's with `--fail-early`.
+pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
+    let o = CurlOpts::parse(args);
     if args.iter().any(|a| a == "--version" || a == "-V") {
         return ExecResult {
             stdout:
@@ -310,20 +342,49 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
             start_error: None,
         };
     }
-    let err = |code: i32, msg: String| ExecResult {
-        stdout: String::new(),
-        stderr: if !silent || show_error {
+    let message = |code: i32, msg: &str| {
+        if !o.silent || o.show_error {
             format!("curl: ({code}) {msg}\n")
         } else {
             String::new()
-        },
-        exit: Some(code),
+        }
+    };
+    if o.urls.is_empty() {
+        return ExecResult {
+            stdout: String::new(),
+            stderr: message(2, "no URL specified"),
+            exit: Some(2),
+            start_error: None,
+        };
+    }
+    let mut r = ExecResult {
+        stdout: String::new(),
+        stderr: String::new(),
+        exit: Some(0),
         start_error: None,
     };
-    let Some(url) = url else {
-        return err(2, "no URL specified".into());
+    for (i, url) in o.urls.iter().enumerate() {
+        let t = transfer(w, ns, &o, url, o.outputs.get(i).copied().unwrap_or(false));
+        r.stdout.push_str(&t.stdout);
+        r.exit = Some(t.error.as_ref().map_or(0, |e| e.0));
+        if let Some((code, msg)) = t.error {
+            r.stderr.push_str(&message(code, &msg));
+            if o.fail_early {
+                break;
+            }
+        }
+    }
+    r
+}
+
+/// One URL of a curl command line, from the pod's network position; `out_null`: its `-o` is
+/// /dev/null (each `-o` applies to one URL, in order; a URL without one prints its body).
+fn transfer(w: &World, ns: &str, o: &CurlOpts, url: &str, out_null: bool) -> Transfer {
+    let failed = |code: i32, msg: String, http: u16, verify: Option<i32>| Transfer {
+        stdout: o.write_out(http, verify),
+        error: Some((code, msg)),
     };
-    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url.as_str()));
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
     let (hostport, path) = match rest.find('/') {
         Some(p) => (&rest[..p], &rest[p..]),
         None => (rest, "/"),
@@ -333,20 +394,20 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
         None => (hostport, if scheme == "https" { 443 } else { 80 }),
     };
     // --resolve HOST:PORT:ADDR connects to ADDR and sends Host: HOST.
-    let (connect, hh) = match &resolve {
+    let (connect, hh) = match &o.resolve {
         Some((h, p, a)) if h == host && *p == port => (a.clone(), Some(host.to_string())),
-        _ => (host.to_string(), host_header.clone()),
+        _ => (host.to_string(), o.host_header.clone()),
     };
     let (code, body) = match crate::controller::vpc_http(w, ns, &connect, port, path, hh.as_deref(), scheme == "https")
     {
         Ok(r) => r,
-        Err((c, m)) => return err(c, m),
+        Err((c, m)) => return failed(c, m, 0, None),
     };
     // Every certificate a load balancer serves here is self-signed (gke-sim has no CA): curl refuses
     // it unless told not to verify (-k), and reports X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT (18).
     let verify = lb_tls(w, &connect, scheme).then_some(18);
-    if verify.is_some() && !insecure {
-        return err(60, "SSL certificate problem: self-signed certificate".into());
+    if verify.is_some() && !o.insecure {
+        return failed(60, "SSL certificate problem: self-signed certificate".into(), 0, verify);
     }
     let reason = match code {
         200 => "OK",
@@ -365,28 +426,20 @@ pub fn curl(w: &World, ns: &str, args: &[String]) -> ExecResult {
          {extra}via: 1.1 google\r\n\r\n",
         body.len()
     );
-    if fail && code >= 400 {
-        return err(22, format!("The requested URL returned error: {code}"));
+    if o.fail && code >= 400 {
+        return failed(22, format!("The requested URL returned error: {code}"), code, verify);
     }
     let mut stdout = String::new();
-    if head {
+    if o.head {
         stdout.push_str(&headers);
     } else if !out_null {
-        if include {
+        if o.include {
             stdout.push_str(&headers);
         }
         stdout.push_str(&body);
     }
-    if let Some(wo) = write_out {
-        let wo = wo.replace("%{ssl_verify_result}", &verify.unwrap_or(0).to_string());
-        stdout.push_str(&wo.replace("%{http_code}", &code.to_string()).replace("\\n", "\n"));
-    }
-    ExecResult {
-        stdout,
-        stderr: String::new(),
-        exit: Some(0),
-        start_error: None,
-    }
+    stdout.push_str(&o.write_out(code, verify));
+    Transfer { stdout, error: None }
 }
 
 /// An HTTPS request to a load balancer's address (its certificate is what curl verifies).
@@ -414,6 +467,48 @@ mod tests {
 
     fn ids(r: &ExecResult, s: Streams) -> Vec<u8> {
         frames(r, s).into_iter().map(|(id, _)| id).collect()
+    }
+
+    #[test]
+    fn several_urls_are_fetched_in_turn_and_fail_early_stops_at_the_first_failure() {
+        let w = crate::scenario::world(crate::world::SimConfig::default(), "http://127.0.0.1:1".into());
+        let run = |extra: &[&str], urls: &[&str]| {
+            let a = [
+                "-sS",
+                "-o",
+                "/dev/null",
+                "-o",
+                "/dev/null",
+                "-w",
+                "\\n%{http_code}\\nEND\\n",
+            ]
+            .iter()
+            .chain(extra)
+            .chain(urls)
+            .map(|s| s.to_string())
+            .collect::<Vec<String>>();
+            curl(&w, "kasten-io", &a)
+        };
+        // K10 answers (401: the fresh world has basic auth); nothing listens on port 81.
+        let (ok, refused) = ("http://gateway/k10/", "http://gateway:81/");
+        // A failed transfer still writes -w, with status 000; the last transfer decides the exit code.
+        let r = run(&[], &[refused, ok]);
+        assert_eq!((r.exit, r.stdout.as_str()), (Some(0), "\n000\nEND\n\n401\nEND\n"));
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(r.stderr.starts_with("curl: (7) "), "{}", r.stderr);
+        assert_eq!(run(&[], &[ok, refused]).exit, Some(7));
+        // --fail-early: the first failure ends the run, with its code.
+        let r = run(&["--fail-early"], &[refused, ok]);
+        assert_eq!((r.exit, r.stdout.as_str()), (Some(7), "\n000\nEND\n"));
+        let r = run(&["--fail-early"], &[ok, ok]);
+        assert_eq!((r.exit, r.stdout.as_str()), (Some(0), "\n401\nEND\n\n401\nEND\n"));
+        // Each -o takes one URL: a third URL prints its body.
+        let r = run(&[], &[ok, ok, ok]);
+        assert!(
+            r.stdout.starts_with("\n401\nEND\n\n401\nEND\n") && r.stdout.len() > 30,
+            "{}",
+            r.stdout
+        );
     }
 
     #[test]
