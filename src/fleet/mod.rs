@@ -3,7 +3,7 @@
 //! [`contexts`] picks the contexts and folds the ones for the same cluster together; [`run`]
 //! checks the clusters concurrently (at most `--parallel` at once, each with its own deadline)
 //! through the single-cluster code (doctor's `gather_with`, `evaluate`, `report`), sharing one
-//! Google client whose quota is per project ([`crate::gcp::quota`]); every cluster ends as a
+//! Google client whose quota is per project and API ([`crate::gcp::quota`]); every cluster ends as a
 //! [`Row`], whatever went wrong with it. [`render`] prints the table, JSON or YAML, and
 //! [`junit`] writes the JUnit file.
 

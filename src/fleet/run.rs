@@ -17,7 +17,7 @@ use crate::gcp::quota::Quota;
 use crate::gcp::Gcp;
 use crate::printer::Printer;
 
-/// The Google client every cluster of the run shares (one credential, one quota per project).
+/// The Google client every cluster of the run shares (one credential, one quota per project and API).
 pub fn shared_gcp(p: &Printer) -> anyhow::Result<Gcp> {
     Ok(Gcp::new(p)?.with_quota(Arc::new(Quota::default())))
 }

@@ -76,7 +76,7 @@ pub struct Gcp {
     pub crm: String,
     pub stats: Arc<Stats>,
     printer: Printer,
-    /// Shared by a fleet run: per-project rate limits, 429 back-off and reads done once.
+    /// Shared by a fleet run: rate limits per project and API, 429 back-off and reads done once.
     quota: Option<Arc<quota::Quota>>,
 }
 
@@ -230,8 +230,9 @@ impl Gcp {
     }
 
     async fn once(&self, method: &Method, url: &str, body: Option<&Value>) -> Result<Value, Attempt> {
+        let api = api_of(url, [&self.compute, &self.crm, &self.container]);
         if let Some(q) = &self.quota {
-            q.admit(url).await;
+            q.admit(api, url).await;
         }
         let r = self.attempt(method, url, body).await;
         if let (Some(q), Err(a)) = (&self.quota, &r) {
@@ -239,7 +240,8 @@ impl Gcp {
                 .downcast_ref::<GcpError>()
                 .is_some_and(|e| quota::is_rate_limited(e.status, &e.reason))
             {
-                q.back_off(url, a.retry_after.unwrap_or(Duration::from_secs(1))).await;
+                q.back_off(api, url, a.retry_after.unwrap_or(Duration::from_secs(1)))
+                    .await;
             }
         }
         r
@@ -614,6 +616,21 @@ pub fn context(e: anyhow::Error, what: &str) -> anyhow::Error {
     }
 }
 
+/// Which API `url` calls, for its quota, given the Compute, Resource Manager and GKE endpoints.
+/// Compute's and Resource Manager's are tried first: an override may put GKE's at the root of the
+/// same host. A URL under none of them is a Compute resource's own link.
+fn api_of(url: &str, [compute, crm, container]: [&str; 3]) -> quota::Api {
+    if url.starts_with(compute) {
+        quota::Api::Compute
+    } else if url.starts_with(crm) {
+        quota::Api::ResourceManager
+    } else if url.starts_with(container) {
+        quota::Api::Container
+    } else {
+        quota::Api::Compute
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -629,6 +646,34 @@ mod tests {
         };
         assert_eq!(e.permission().as_deref(), Some("compute.firewalls.create"));
         assert!(hint_for(&e).contains("roles/compute.securityAdmin"));
+    }
+
+    #[test]
+    fn each_call_counts_against_its_own_apis_quota() {
+        use quota::Api::*;
+        let google = [
+            "https://compute.googleapis.com/compute/v1/",
+            "https://cloudresourcemanager.googleapis.com/",
+            "https://container.googleapis.com/",
+        ];
+        // gcloud's overrides may serve every API from one host, GKE's at its root.
+        let one_host = [
+            "http://127.0.0.1:9/compute/v1/",
+            "http://127.0.0.1:9/crm/",
+            "http://127.0.0.1:9/",
+        ];
+        for [compute, crm, container] in [google, one_host] {
+            let calls = [
+                (format!("{compute}projects/p/zones/z/instances/i"), Compute),
+                (format!("{crm}v1/projects/p:testIamPermissions"), ResourceManager),
+                (format!("{container}v1/projects/p/locations/l/clusters/c"), Container),
+            ];
+            for (url, api) in calls {
+                assert_eq!(api_of(&url, [compute, crm, container]), api, "{url}");
+            }
+        }
+        let link = "https://www.googleapis.com/compute/v1/projects/p/global/networks/n";
+        assert_eq!(api_of(link, google), Compute);
     }
 
     #[test]

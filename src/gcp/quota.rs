@@ -1,7 +1,8 @@
-//! Google's API quota is per project, so a fleet run shares it: calls to one project go through
-//! one rate limiter (a token bucket), a 429 holds back every call to that project (not just the
-//! one that got it), and what is the same for every cluster of a project (its network, subnets,
-//! firewall rules, the IAM answer) is read once per run.
+//! Google's API quota is per project and per API, so a fleet run shares it: calls to one API of
+//! one project (Compute Engine, GKE, Resource Manager) go through one rate limiter (a token
+//! bucket), a 429 holds back every call to that API of that project (not just the one that got
+//! it), and what is the same for every cluster of a project (its network, subnets, firewall rules,
+//! the IAM answer) is read once per run.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -12,12 +13,22 @@ use reqwest::Method;
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
-/// Requests per second per project, and the burst. Compute Engine's rate quotas are per project
+/// Requests per second per API of a project, and the burst. Compute Engine's rate quotas are per project
 /// and counted per minute ("1,500 requests/minute" per project for reads and for lists, the
 /// defaults of its read and list groups, https://cloud.google.com/compute/api-quota): a sustained
 /// 25 a second, with a burst well inside one minute's allowance.
 pub const PER_SECOND: f64 = 25.0;
 pub const BURST: f64 = 250.0;
+
+/// The Google APIs a doctor calls: each has its own quota ("Rate quotas ... define the number of
+/// requests that can be made to the Compute Engine API. These quotas apply on a per-project
+/// basis", https://cloud.google.com/compute/api-quota), so each has its own bucket in a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Api {
+    Compute,
+    Container,
+    ResourceManager,
+}
 
 /// A rate-limit answer: 429, or the 403 `rateLimitExceeded` that Compute Engine sends when a
 /// project exceeds a rate quota ("you receive a 403 error with the reason rateLimitExceeded").
@@ -32,14 +43,17 @@ struct Bucket {
     not_before: Instant,
 }
 
+/// One API's bucket in one project, shared by every call to it.
+type Shared = Arc<tokio::sync::Mutex<Bucket>>;
+
 /// A shared read's answer, handed to every cluster that asks without copying it.
 type Cell = Arc<OnceCell<Arc<Value>>>;
 
-/// The per-project limiters and the per-run cache, shared by every cluster of a fleet.
+/// The per-project, per-API limiters and the per-run cache, shared by every cluster of a fleet.
 pub struct Quota {
     per_second: f64,
     burst: f64,
-    buckets: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Bucket>>>>,
+    buckets: Mutex<HashMap<(Api, String), Shared>>,
     cache: Mutex<HashMap<String, Cell>>,
 }
 
@@ -84,9 +98,9 @@ impl Quota {
         }
     }
 
-    fn bucket(&self, project: &str) -> Arc<tokio::sync::Mutex<Bucket>> {
+    fn bucket(&self, api: Api, project: &str) -> Shared {
         let mut m = self.buckets.lock().unwrap();
-        m.entry(project.to_string())
+        m.entry((api, project.to_string()))
             .or_insert_with(|| {
                 let now = Instant::now();
                 Arc::new(tokio::sync::Mutex::new(Bucket {
@@ -98,10 +112,10 @@ impl Quota {
             .clone()
     }
 
-    /// Wait for a turn to call `url`'s project: after any 429 back-off, then for a token.
-    pub async fn admit(&self, url: &str) {
+    /// Wait for a turn to call `api` of `url`'s project: after any 429 back-off, then for a token.
+    pub async fn admit(&self, api: Api, url: &str) {
         let Some(project) = project_of(url) else { return };
-        let bucket = self.bucket(project);
+        let bucket = self.bucket(api, project);
         // Waiters queue on the bucket's lock, so the order is first come, first served.
         let mut b = bucket.lock().await;
         let now = Instant::now();
@@ -120,10 +134,10 @@ impl Quota {
         b.tokens -= 1.0;
     }
 
-    /// A 429 from `url`'s project: no call to that project before `delay` has passed.
-    pub async fn back_off(&self, url: &str, delay: Duration) {
+    /// A 429 from `api` of `url`'s project: no call to it before `delay` has passed.
+    pub async fn back_off(&self, api: Api, url: &str, delay: Duration) {
         let Some(project) = project_of(url) else { return };
-        let bucket = self.bucket(project);
+        let bucket = self.bucket(api, project);
         let mut b = bucket.lock().await;
         b.not_before = b.not_before.max(Instant::now() + delay);
     }
@@ -179,16 +193,23 @@ mod tests {
         let q = Quota::new(20.0, 2.0);
         let t0 = Instant::now();
         for _ in 0..4 {
-            q.admit("https://c/projects/a/x").await;
+            q.admit(Api::Compute, "https://c/projects/a/x").await;
         }
         // Two from the burst, then one every 50 ms.
         assert!(t0.elapsed() >= Duration::from_millis(90), "{:?}", t0.elapsed());
-        q.back_off("https://c/projects/b/y", Duration::from_millis(1500)).await;
+        // Another API of the same project has a bucket of its own.
+        let t = Instant::now();
+        q.admit(Api::Container, "https://c/v1/projects/a/x").await;
+        q.admit(Api::Container, "https://c/v1/projects/a/x").await;
+        assert!(t.elapsed() < Duration::from_millis(40), "{:?}", t.elapsed());
+        q.back_off(Api::Compute, "https://c/projects/b/y", Duration::from_millis(1500))
+            .await;
         let t1 = Instant::now();
-        // Another project has its own bucket and its own back-off.
-        q.admit("https://c/projects/c/x").await;
+        // Another project has its own bucket and its own back-off, and so has another API.
+        q.admit(Api::Compute, "https://c/projects/c/x").await;
+        q.admit(Api::Container, "https://c/v1/projects/b/x").await;
         assert!(t1.elapsed() < Duration::from_millis(1000), "{:?}", t1.elapsed());
-        q.admit("https://c/projects/b/z").await;
+        q.admit(Api::Compute, "https://c/projects/b/z").await;
         assert!(t1.elapsed() >= Duration::from_millis(1500), "{:?}", t1.elapsed());
     }
 
