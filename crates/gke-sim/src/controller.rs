@@ -1580,9 +1580,8 @@ pub fn pod_http(w: &World, pod: &Value, port: u16, path: &str, tls: bool) -> Opt
 pub fn netpol_admits_any(w: &World, pod: &Value, port: u16) -> bool {
     let ns = pod["metadata"]["namespace"].as_str().unwrap_or_default();
     let labels = &pod["metadata"]["labels"];
-    let selecting: Vec<Value> = w
-        .kube_in_ns("NetworkPolicy", ns)
-        .into_iter()
+    let selecting: Vec<&Value> = w
+        .kube_refs("NetworkPolicy", ns)
         .filter(|np| {
             let sel = &np["spec"]["podSelector"]["matchLabels"];
             sel.as_object()

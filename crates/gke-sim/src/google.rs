@@ -41,11 +41,12 @@ pub fn google_error(code: u16, message: &str, reason: &str) -> Response {
         .into_response()
 }
 
-pub(crate) fn ok(v: Value) -> Response {
+/// A 200 with `v` (owned, or borrowed from the world: a read needs no copy of what it shows).
+pub(crate) fn ok(v: impl std::borrow::Borrow<Value>) -> Response {
     (
         StatusCode::OK,
         [("content-type", "application/json; charset=UTF-8")],
-        v.to_string(),
+        v.borrow().to_string(),
     )
         .into_response()
 }
@@ -313,7 +314,7 @@ fn container(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]
         }
         (&Method::GET, ["locations" | "zones", l, "clusters", c]) => {
             if *c == w.cluster_name && (*l == w.location) {
-                ok(w.cluster.clone())
+                ok(&w.cluster)
             } else {
                 google_error(
                     404,
@@ -374,7 +375,7 @@ fn container(w: &mut World, method: Method, rest: &str, query: &str, body: &[u8]
         }
         (&Method::GET, ["locations" | "zones", _l, "operations", op]) => {
             match w.compute.operations.get(&format!("container/{op}")) {
-                Some(o) => ok(o.value.clone()),
+                Some(o) => ok(&o.value),
                 None => google_error(404, &format!("Not found: operation {op}."), "notFound"),
             }
         }

@@ -25,7 +25,7 @@ pub(super) fn handle(w: &mut World, req: &Req<'_>) -> Response {
             )
         }
         (&Method::GET, ["global", "firewalls", f]) => match w.compute.firewalls.get(*f) {
-            Some(v) => ok(v.clone()),
+            Some(v) => ok(v),
             None => not_found(&format!("projects/{project}/global/firewalls/{f}")),
         },
         (&Method::POST, ["global", "firewalls"]) => {

@@ -11,7 +11,7 @@ pub(super) fn handle(w: &mut World, req: &Req<'_>) -> Response {
     let project = req.project;
     match (req.method, req.segs) {
         (&Method::GET, ["zones", z, "instances", i]) => match w.compute.instances.get(&format!("{z}/{i}")) {
-            Some(v) => ok(v.clone()),
+            Some(v) => ok(v),
             None => not_found(&format!("projects/{project}/zones/{z}/instances/{i}")),
         },
         _ => req.unknown(),

@@ -21,7 +21,7 @@ pub(super) fn handle(w: &mut World, req: &Req<'_>) -> Response {
             )
         }
         (&Method::GET, ["global", "networks", n]) => match w.compute.networks.get(*n) {
-            Some(v) => ok(v.clone()),
+            Some(v) => ok(v),
             None => not_found(&format!("projects/{project}/global/networks/{n}")),
         },
         (&Method::GET, []) => ok(

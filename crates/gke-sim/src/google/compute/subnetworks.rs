@@ -55,7 +55,7 @@ pub(super) fn handle(w: &mut World, req: &Req<'_>) -> Response {
             )
         }
         (&Method::GET, ["regions", r, "subnetworks", s]) => match w.compute.subnetworks.get(&format!("{r}/{s}")) {
-            Some(v) => ok(v.clone()),
+            Some(v) => ok(v),
             None => not_found(&format!("projects/{project}/regions/{r}/subnetworks/{s}")),
         },
         (&Method::POST, ["regions", r, "subnetworks"]) => {
