@@ -29,6 +29,20 @@ pub struct GoogleFilter {
     terms: Vec<Term>,
 }
 
+/// `value` as a full-match regular expression, compiled once per pattern for the life of the
+/// simulator (a fleet asks the same few filters for each of its clusters, and compiling was most
+/// of the cost of a filtered list).
+fn full_match(value: &str) -> Result<regex::Regex, regex::Error> {
+    static COMPILED: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, regex::Regex>>> =
+        std::sync::LazyLock::new(Default::default);
+    if let Some(re) = COMPILED.lock().unwrap().get(value) {
+        return Ok(re.clone());
+    }
+    let re = regex::Regex::new(&format!("^(?:{value})$"))?;
+    COMPILED.lock().unwrap().insert(value.to_string(), re.clone());
+    Ok(re)
+}
+
 impl GoogleFilter {
     pub fn parse(s: &str) -> Result<GoogleFilter, String> {
         let mut terms = vec![];
@@ -61,7 +75,7 @@ impl GoogleFilter {
                 .clone();
             let re = match op {
                 Op::ReEq | Op::ReNe => Some(
-                    regex::Regex::new(&format!("^(?:{value})$"))
+                    full_match(&value)
                         .map_err(|e| format!("Invalid list filter expression: bad regular expression: {e}"))?,
                 ),
                 Op::Eq | Op::Ne => None,

@@ -46,7 +46,7 @@ pub(crate) fn ok(v: impl std::borrow::Borrow<Value>) -> Response {
     (
         StatusCode::OK,
         [("content-type", "application/json; charset=UTF-8")],
-        v.borrow().to_string(),
+        crate::json_bytes(v.borrow()),
     )
         .into_response()
 }

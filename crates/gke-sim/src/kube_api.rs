@@ -38,7 +38,7 @@ fn ok_json(code: u16, v: &impl serde::Serialize) -> Response {
     (
         StatusCode::from_u16(code).unwrap(),
         [("content-type", "application/json")],
-        serde_json::to_string(v).expect("a JSON body serialises"),
+        crate::json_bytes(v),
     )
         .into_response()
 }

@@ -369,6 +369,18 @@ pub fn new_access_token() -> String {
     format!("ya29.sim-{}", random_hex(40))
 }
 
+/// `v` as a JSON body. A list of K10's pods is tens of kilobytes: it is written into a buffer
+/// the thread keeps, then copied once at its size, instead of grown by doubling (and copying)
+/// from serde_json's 128 bytes.
+pub(crate) fn json_bytes(v: &impl serde::Serialize) -> Vec<u8> {
+    thread_local!(static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) });
+    BUF.with_borrow_mut(|buf| {
+        buf.clear();
+        serde_json::to_writer(&mut *buf, v).expect("a JSON body serialises");
+        buf.to_vec()
+    })
+}
+
 /// One world's HTTP app: the request gate, `pods/exec` and the dispatcher (the fleet calls it in-process).
 pub fn app(shared: Shared) -> Router {
     Router::new()
