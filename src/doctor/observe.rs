@@ -20,13 +20,16 @@ use crate::state::{self, ingress_ip, Base, Vpc, BACKEND_CONFIG};
 use crate::verify::{self, CurlError, CurlResult};
 use tokio::sync::oneshot;
 
+/// The need an exec that got in answers: install's in-cluster curl is the same exec.
+const EXEC_NEED: KubeNeed = ("create", "", "pods", "exec");
+
 /// Kubernetes verbs install needs: (verb, group, resource, subresource).
 pub const KUBE_NEEDS: &[KubeNeed] = &[
     ("list", "apps", "deployments", ""),
     ("patch", "apps", "deployments", ""),
     ("patch", "", "services", ""),
     ("list", "", "pods", ""),
-    ("create", "", "pods", "exec"),
+    EXEC_NEED,
     ("list", "", "events", ""),
     ("create", "networking.k8s.io", "ingresses", ""),
     ("patch", "networking.k8s.io", "ingresses", ""),
@@ -628,9 +631,6 @@ pub fn answered_by_reads(events_listed: bool, k10_read: bool) -> Vec<KubeNeed> {
         })
         .collect()
 }
-
-/// The need an exec that got in answers: install's in-cluster curl is the same exec.
-pub const EXEC_NEED: KubeNeed = ("create", "", "pods", "exec");
 
 /// The Kubernetes verbs of [`KUBE_NEEDS`] that RBAC denies, as `verb resource[/sub]`; `answered`
 /// are known to be allowed and not asked, and [`EXEC_NEED`] is not asked when `exec_let_in` says
