@@ -385,7 +385,7 @@ async fn closed_port() -> anyhow::Result<u16> {
 /// Bind 127.0.0.1:0, build every world, start their controllers, and return the server future.
 pub async fn serve(cfg: SimConfig, fc: FleetConfig) -> anyhow::Result<(Arc<Fleet>, ServeFuture)> {
     anyhow::ensure!(fc.clusters > 0, "a fleet has at least one cluster");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let listener = crate::listen_loopback()?;
     let base = format!("http://{}", listener.local_addr()?);
     let token = crate::new_access_token();
     let unreachable = match fc.extras {

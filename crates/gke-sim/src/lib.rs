@@ -345,9 +345,29 @@ fn shell_quote(v: &str) -> String {
 
 type ServeFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
+/// A listener on 127.0.0.1 with a free port, whose accept queue is as long as the kernel allows,
+/// as a Go server's (the API server's) is: Go listens with `/proc/sys/net/core/somaxconn`.
+/// tokio's `TcpListener::bind` asks for 128, as Rust's standard library does; a fleet run opens more
+/// than that at once, and TCP drops what does not fit and tries again a second later.
+pub fn listen_loopback() -> std::io::Result<tokio::net::TcpListener> {
+    let somaxconn = std::fs::read_to_string("/proc/sys/net/core/somaxconn").ok();
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    socket.listen(listen_backlog(somaxconn.as_deref()))
+}
+
+/// The accept queue Go asks for, from the contents of `/proc/sys/net/core/somaxconn`: that number
+/// (at most 65,535, as Linux keeps it in 16 bits), or 4,096 when it cannot be read.
+pub fn listen_backlog(somaxconn: Option<&str>) -> u32 {
+    match somaxconn.and_then(|s| s.split_whitespace().next()?.parse::<u32>().ok()) {
+        Some(n) if n > 0 => n.min(65_535),
+        _ => 4_096,
+    }
+}
+
 /// Bind 127.0.0.1:0, build the world, and return the server future.
 pub async fn serve(cfg: SimConfig) -> anyhow::Result<(String, Shared, ServeFuture)> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let listener = listen_loopback()?;
     let addr = listener.local_addr()?;
     let base = format!("http://{addr}");
     let mut world = scenario::world(cfg, base.clone());
