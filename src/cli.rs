@@ -179,6 +179,18 @@ kubectl kasten-ilb completion install-kubectl-helper")]
     Completion(CompletionArgs),
 }
 
+impl Command {
+    /// The fleet a `doctor` or `status` checks (`--all-contexts`, `--contexts`), if it checks one.
+    pub fn fleet(&self) -> Option<&crate::fleet::FleetArgs> {
+        let f = match self {
+            Command::Doctor(a) => &a.fleet,
+            Command::Status(a) => &a.fleet,
+            _ => return None,
+        };
+        f.is_fleet().then_some(f)
+    }
+}
+
 #[derive(Args, Debug, Clone)]
 #[command(args_conflicts_with_subcommands = true, arg_required_else_help = true)]
 pub struct CompletionArgs {

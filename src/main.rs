@@ -58,7 +58,7 @@ fn main() -> ExitCode {
     let printer = Printer::new(cli.global.no_color, cli.global.verbose);
     init_tracing(cli.global.verbose, printer.color);
     let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(workers(&cli.command))
         .enable_all()
         .build()
     {
@@ -206,3 +206,14 @@ fn init_tracing(verbose: u8, color: bool) {
         .without_time()
         .try_init();
 }
+
+/// One cluster's reads are I/O: two workers serve them. A fleet's clusters are tasks of their own,
+/// and their decoding and TLS use the machine's cores, up to one per cluster checked at once.
+fn workers(command: &Command) -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    match command.fleet() {
+        Some(f) => cores.min(usize::from(f.parallel)).max(2),
+        None => 2,
+    }
+}
+

@@ -1,5 +1,7 @@
 //! `doctor --all-contexts` / `--contexts REGEX` and the same for `status`: select, check, print.
 
+use std::sync::Arc;
+
 use super::{contexts, junit, render, run, FleetArgs, Row};
 use crate::cli::{DoctorArgs, Global, Output, StatusArgs};
 use crate::error;
@@ -9,8 +11,13 @@ use crate::printer::Printer;
 pub async fn doctor(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<u8> {
     let f = &a.fleet;
     let (kc, targets) = contexts::select(g, f)?;
-    let gcp = run::shared_gcp(p)?;
-    let rows = run::each(targets, f, p, |t| run::doctor_one(t, &kc, g, a, p, gcp.clone())).await;
+    let shared = shared(kc, g, p)?;
+    let a = Arc::new(a.clone());
+    let rows = run::each(targets, f, p, |t| {
+        let (s, a) = (shared.clone(), a.clone());
+        async move { run::doctor_one(t, &s, &a).await }
+    })
+    .await;
     finish(rows, a.output, f, p, "doctor")
 }
 
@@ -18,9 +25,23 @@ pub async fn doctor(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<u
 pub async fn status(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<u8> {
     let f = &a.fleet;
     let (kc, targets) = contexts::select(g, f)?;
-    let gcp = run::shared_gcp(p)?;
-    let rows = run::each(targets, f, p, |t| run::status_one(t, &kc, g, p, gcp.clone())).await;
+    let shared = shared(kc, g, p)?;
+    let rows = run::each(targets, f, p, |t| {
+        let s = shared.clone();
+        async move { run::status_one(t, &s).await }
+    })
+    .await;
     finish(rows, a.output, f, p, "status")
+}
+
+/// What the clusters' tasks share, read and made once.
+fn shared(kc: kube::config::Kubeconfig, g: &Global, p: &Printer) -> anyhow::Result<Arc<run::Shared>> {
+    Ok(Arc::new(run::Shared {
+        kc,
+        g: g.clone(),
+        p: p.clone(),
+        gcp: run::shared_gcp(p)?,
+    }))
 }
 
 /// Sort worst first, print, write the JUnit file, and return the fleet's exit status.

@@ -22,12 +22,22 @@ pub fn shared_gcp(p: &Printer) -> anyhow::Result<Gcp> {
     Ok(Gcp::new(p)?.with_quota(Arc::new(Quota::default())))
 }
 
+/// What every cluster of a run shares: the kubeconfig read once, the flags, the printer, and the
+/// Google client with its quota.
+pub struct Shared {
+    pub kc: Kubeconfig,
+    pub g: Global,
+    pub p: Printer,
+    pub gcp: Gcp,
+}
+
 /// Run `check` on every target, `--parallel` at a time, with one progress line per finished
-/// cluster on a terminal.
+/// cluster on a terminal. Each cluster is a task of its own, so the runtime's workers share the
+/// clusters, and a cluster's reads wake the worker that is already running it.
 pub async fn each<F, Fut>(targets: Vec<Target>, f: &FleetArgs, p: &Printer, check: F) -> Vec<Row>
 where
     F: Fn(Target) -> Fut,
-    Fut: std::future::Future<Output = Row>,
+    Fut: std::future::Future<Output = Row> + Send + 'static,
 {
     let total = targets.len();
     let deadline = f.per_cluster_timeout;
@@ -54,23 +64,44 @@ fn progress_line(row: &Row, done: usize, total: usize) -> String {
     )
 }
 
-/// `check(t)`, or an error row when it takes longer than `deadline`.
+/// `check(t)` as a task of its own, or an error row when it takes longer than `deadline` (the task
+/// is stopped then) or panics.
 async fn within<F, Fut>(deadline: Duration, t: Target, check: &F) -> Row
 where
     F: Fn(Target) -> Fut,
-    Fut: std::future::Future<Output = Row>,
+    Fut: std::future::Future<Output = Row> + Send + 'static,
 {
     let start = Instant::now();
     let (context, aliases) = (t.context.clone(), t.aliases.clone());
-    match tokio::time::timeout(deadline, check(t)).await {
-        Ok(row) => row,
-        Err(_) => {
-            let e = error::environment(
-                format!("no answer within {}s (--per-cluster-timeout)", deadline.as_secs()),
-                "check that the cluster is reachable (`kubectl get ns --context ...`), or raise --per-cluster-timeout",
-            );
-            error_row(context, aliases, &e, start.elapsed())
-        }
+    let task = Task(tokio::spawn(check(t)));
+    let e = match tokio::time::timeout(deadline, task).await {
+        Ok(Ok(row)) => return row,
+        Ok(Err(panicked)) => error::environment(
+            format!("the check of this cluster stopped: {panicked}"),
+            "this is a bug in kubectl-kasten-ilb; run single doctor on this context with -vv and report it",
+        ),
+        Err(_) => error::environment(
+            format!("no answer within {}s (--per-cluster-timeout)", deadline.as_secs()),
+            "check that the cluster is reachable (`kubectl get ns --context ...`), or raise --per-cluster-timeout",
+        ),
+    };
+    error_row(context, aliases, &e, start.elapsed())
+}
+
+/// A spawned task that is stopped when its handle is dropped (a cluster past its deadline).
+struct Task<T>(tokio::task::JoinHandle<T>);
+
+impl<T> std::future::Future for Task<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -128,13 +159,13 @@ pub fn mode(f: &Facts) -> Mode {
 }
 
 /// Single doctor on one cluster of the fleet.
-pub async fn doctor_one(t: Target, kc: &Kubeconfig, g: &Global, a: &DoctorArgs, p: &Printer, gcp: Gcp) -> Row {
+pub async fn doctor_one(t: Target, s: &Shared, a: &DoctorArgs) -> Row {
     let start = Instant::now();
-    let g = for_context(g, &t.context);
+    let g = for_context(&s.g, &t.context);
     let facts = match &t.missing_exec {
         Some(cmd) => Err(missing_plugin(&t.context, cmd)),
-        None => match connect(kc, &g, p).await {
-            Ok(kube) => doctor::observe::gather_with(kube, gcp, &g, a).await,
+        None => match connect(&s.kc, &g, &s.p).await {
+            Ok(kube) => doctor::observe::gather_with(kube, s.gcp.clone(), &g, a).await,
             Err(e) => Err(e),
         },
     };
@@ -157,12 +188,12 @@ pub async fn doctor_one(t: Target, kc: &Kubeconfig, g: &Global, a: &DoctorArgs, 
 }
 
 /// Status on one cluster of the fleet.
-pub async fn status_one(t: Target, kc: &Kubeconfig, g: &Global, p: &Printer, gcp: Gcp) -> Row {
+pub async fn status_one(t: Target, s: &Shared) -> Row {
     let start = Instant::now();
-    let g = for_context(g, &t.context);
+    let g = for_context(&s.g, &t.context);
     let r = match &t.missing_exec {
         Some(cmd) => Err(missing_plugin(&t.context, cmd)),
-        None => status_of(kc, &g, p, gcp).await,
+        None => status_of(&s.kc, &g, &s.p, s.gcp.clone()).await,
     };
     match r {
         Ok((cluster, mode, r)) => Row {
@@ -211,5 +242,52 @@ mod tests {
     fn the_mode_column_follows_doctors_mode() {
         assert_eq!(mode(&Facts::healthy()), Mode::Ingress);
         assert_eq!(mode(&Facts::gateway_healthy()), Mode::Gateway);
+    }
+
+    fn target(context: &str) -> Target {
+        Target {
+            context: context.into(),
+            aliases: vec![],
+            server: "https://10.0.0.1".into(),
+            missing_exec: None,
+        }
+    }
+
+    /// A cluster past its deadline is an error row, and its task is stopped, not left running
+    /// beside the clusters that follow it.
+    #[tokio::test]
+    async fn a_check_past_its_deadline_is_an_error_row_and_its_task_is_stopped() {
+        let alive = Arc::new(());
+        let held = alive.clone();
+        let never = move |t: Target| {
+            let held = held.clone();
+            async move {
+                let _held = held;
+                std::future::pending::<()>().await;
+                error_row(t.context, t.aliases, &anyhow::anyhow!("unreachable"), Duration::ZERO)
+            }
+        };
+        let row = within(Duration::from_millis(20), target("slow"), &never).await;
+        let Checked::Error { message, code, .. } = &row.outcome else {
+            panic!("{:?}", row.outcome)
+        };
+        assert_eq!(message, "no answer within 0s (--per-cluster-timeout)");
+        assert_eq!(*code, exit::ENVIRONMENT);
+        // The aborted task drops what it held once the runtime has run the abort.
+        for _ in 0..100 {
+            if Arc::strong_count(&alive) == 2 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            Arc::strong_count(&alive),
+            2,
+            "the closure's copy and ours: the task's is gone"
+        );
+
+        let quick = |t: Target| async move { error_row(t.context, vec![], &anyhow::anyhow!("x"), Duration::ZERO) };
+        let row = within(Duration::from_secs(60), target("quick"), &quick).await;
+        assert_eq!(row.context, "quick");
     }
 }
