@@ -11,7 +11,8 @@
 //! Wall time and peak RSS come from `/usr/bin/time -f '%e %M'` (GNU time: the largest resident set
 //! of the command and of every child it waited for). The 100-cluster `--all-contexts` and `xargs`
 //! timings are each run three times: the median is printed, with the range, and speed-ups are
-//! medians over medians.
+//! medians over medians. Then `--parallel 100` and `xargs -P 8` run in turn, five pairs: each pair's
+//! ratio sees the same host load, so their median is the speed-up that holds from run to run.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -187,6 +188,23 @@ fn repeated(mut run: impl FnMut() -> (f64, f64)) -> (Walls, f64) {
     (Walls(walls), rss)
 }
 
+/// Pairs of runs, `--all-contexts --parallel 100` then `xargs -P 8`, one right after the other.
+const PAIRS: usize = 5;
+
+/// `xargs -P 8` over `--parallel 100` in each of [`PAIRS`] pairs of runs: on a virtual machine whose
+/// host load drifts by a tenth within minutes, runs taken together are what a ratio can trust.
+fn paired(sim: &FleetSim, home: &std::path::Path, list: &std::path::Path) -> Walls {
+    Walls(
+        (0..PAIRS)
+            .map(|_| {
+                let (fleet, _) = fleet_run(sim, home, 100);
+                let (shell, _) = xargs(sim, home, list, 8);
+                shell / fleet
+            })
+            .collect(),
+    )
+}
+
 fn fleet_run(sim: &FleetSim, home: &std::path::Path, parallel: u16) -> (f64, f64) {
     sim.clear_requests();
     timed(
@@ -249,6 +267,16 @@ fn hundred(home: &std::path::Path) {
             wall_x / wall
         );
     }
+    let ratios = paired(&sim, home, &list);
+    let (lo, hi) = ratios
+        .0
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(l, h), r| (l.min(*r), h.max(*r)));
+    println!(
+        "  speed-up of --parallel 100 over xargs -P 8, {PAIRS} pairs of runs taken together: {:.1}x \
+         (median; {lo:.1}x-{hi:.1}x)",
+        ratios.median()
+    );
     println!("  single doctor alone, one cluster of each scenario (every request, Google included):");
     for (scenario, wall, reqs, trips) in single_round_trips(&sim, home) {
         println!("    {scenario:<18} {wall:.2} s, {reqs} requests, {trips} round trips one after another");
