@@ -218,11 +218,13 @@ fn workers(command: &Command) -> usize {
     }
 }
 
-/// glibc's allocator grows a thread's arena by what each allocation needs plus `M_TOP_PAD`
-/// (128 KiB by default), asking the kernel each time: a fleet run at `--parallel 100` did that
-/// over 10,000 times (`mprotect`). A 16 MiB pad cuts that to about 2,500 and the run's system time
-/// by a tenth; pages are resident only once written, so peak memory does not move
-/// (BENCHMARKS.md, round 8).
+/// glibc's allocator asks the kernel for memory in small steps: the main heap grows by what an
+/// allocation needs plus `M_TOP_PAD` (128 KiB by default), and a worker thread's arena starts with
+/// that much and is then made usable page range by page range (`mprotect`). A fleet run at
+/// `--parallel 100` made about 10,500 such calls; with a 16 MiB pad, about 2,500, and its system
+/// time fell by an eighth. Pages count once written: peak memory grew by about 1 MiB at 100
+/// clusters and 8 MiB at 1,000 (BENCHMARKS.md, round 8). Setting the pad also fixes glibc's mmap
+/// and trim thresholds at their defaults instead of letting them adapt.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn tune_allocator() {
     // SAFETY: mallopt sets one of glibc's allocator parameters; it is called before any other

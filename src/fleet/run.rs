@@ -65,7 +65,7 @@ fn progress_line(row: &Row, done: usize, total: usize) -> String {
 }
 
 /// `check(t)` as a task of its own, or an error row when it takes longer than `deadline` (the task
-/// is stopped then) or panics.
+/// is stopped then) or panics (a debug build's unwinding; a release build aborts the process).
 async fn within<F, Fut>(deadline: Duration, t: Target, check: &F) -> Row
 where
     F: Fn(Target) -> Fut,
@@ -78,7 +78,10 @@ where
         Ok(Ok(row)) => return row,
         Ok(Err(panicked)) => error::environment(
             format!("the check of this cluster stopped: {panicked}"),
-            "this is a bug in kubectl-kasten-ilb; run single doctor on this context with -vv and report it",
+            format!(
+                "this is a bug in kubectl-kasten-ilb: run the same command with --context {context} -vv and \
+                 report what it prints"
+            ),
         ),
         Err(_) => error::environment(
             format!("no answer within {}s (--per-cluster-timeout)", deadline.as_secs()),
@@ -256,7 +259,7 @@ mod tests {
     /// A cluster past its deadline is an error row, and its task is stopped, not left running
     /// beside the clusters that follow it.
     #[tokio::test]
-    async fn a_check_past_its_deadline_is_an_error_row_and_its_task_is_stopped() {
+    async fn a_check_past_its_deadline_or_that_panics_is_an_error_row_and_its_task_is_stopped() {
         let alive = Arc::new(());
         let held = alive.clone();
         let never = move |t: Target| {
@@ -285,6 +288,22 @@ mod tests {
             2,
             "the closure's copy and ours: the task's is gone"
         );
+
+        async fn panics(_: Target) -> Row {
+            panic!("a bug")
+        }
+        let row = within(Duration::from_secs(60), target("buggy"), &panics).await;
+        let Checked::Error { message, hint, code } = &row.outcome else {
+            panic!("{:?}", row.outcome)
+        };
+        assert!(message.starts_with("the check of this cluster stopped: "), "{message}");
+        assert!(message.contains("a bug"), "{message}");
+        assert!(
+            hint.as_deref().unwrap_or_default().contains("--context buggy -vv"),
+            "{hint:?}"
+        );
+        assert_eq!(*code, exit::ENVIRONMENT);
+        assert_eq!(row.context, "buggy");
 
         let quick = |t: Target| async move { error_row(t.context, vec![], &anyhow::anyhow!("x"), Duration::ZERO) };
         let row = within(Duration::from_secs(60), target("quick"), &quick).await;

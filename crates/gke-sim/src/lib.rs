@@ -357,10 +357,12 @@ pub fn listen_loopback() -> std::io::Result<tokio::net::TcpListener> {
 }
 
 /// The accept queue Go asks for, from the contents of `/proc/sys/net/core/somaxconn`: that number
-/// (at most 65,535, as Linux keeps it in 16 bits), or 4,096 when it cannot be read.
+/// (at most `i32::MAX`, what `listen` takes; Linux 4.1 and later keep it in 32 bits), or 4,096 when
+/// it cannot be read (our choice: Go falls back to the platform's `SOMAXCONN`, 128 on Linux, and
+/// 4,096 is Linux's own default since 5.4; the kernel lowers it to its limit anyway).
 pub fn listen_backlog(somaxconn: Option<&str>) -> u32 {
     match somaxconn.and_then(|s| s.split_whitespace().next()?.parse::<u32>().ok()) {
-        Some(n) if n > 0 => n.min(65_535),
+        Some(n) if n > 0 => n.min(i32::MAX as u32),
         _ => 4_096,
     }
 }
