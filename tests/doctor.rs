@@ -152,19 +152,17 @@ fn lists_doctor_made_answer_their_own_access_reviews() {
         5,
         "list pods, deployments and events were answered by the lists, create pods/exec by the curl"
     );
-    w.sim.with_world(|w| w.denied_kube = vec!["list events".into()]);
-    w.sim.clear_requests();
-    let (_, v) = doctor_json(&w, &[]);
-    assert_eq!(reviews(&w), 6, "the refused event list is asked about");
-    let f = check_of(&v, "permissions")["finding"].as_str().unwrap().to_string();
-    assert!(f.contains("list events"), "{f}");
-    // A refused exec is asked about too, after the curl, and named.
-    w.sim.with_world(|w| w.denied_kube = vec!["create pods/exec".into()]);
-    w.sim.clear_requests();
-    let (_, v) = doctor_json(&w, &[]);
-    assert_eq!(reviews(&w), 6, "the refused exec is asked about");
-    let f = check_of(&v, "permissions")["finding"].as_str().unwrap().to_string();
-    assert!(f.contains("create pods/exec"), "{f}");
+    // A refused list, or a refused exec (asked after the curl), is asked about and named.
+    let refused = |verb: &str| {
+        w.sim.with_world(|w| w.denied_kube = vec![verb.into()]);
+        w.sim.clear_requests();
+        let (_, v) = doctor_json(&w, &[]);
+        assert_eq!(reviews(&w), 6, "`{verb}`, refused, is asked about");
+        let f = check_of(&v, "permissions")["finding"].as_str().unwrap().to_string();
+        assert!(f.contains(verb), "{f}");
+    };
+    refused("list events");
+    refused("create pods/exec");
     // With --no-exec the exec's review is asked at once, beside the others; they run beside the
     // second round of reads, so waiting for the lists costs nothing.
     w.sim.with_world(|w| w.denied_kube.clear());

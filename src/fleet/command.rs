@@ -11,7 +11,7 @@ use crate::printer::Printer;
 pub async fn doctor(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<u8> {
     let f = &a.fleet;
     let (kc, targets) = contexts::select(g, f)?;
-    let shared = shared(kc, g, p)?;
+    let shared = run::Shared::new(kc, g, p)?;
     let a = Arc::new(a.clone());
     let rows = run::each(targets, f, p, |t| {
         let (s, a) = (shared.clone(), a.clone());
@@ -25,23 +25,13 @@ pub async fn doctor(g: &Global, a: &DoctorArgs, p: &Printer) -> anyhow::Result<u
 pub async fn status(g: &Global, a: &StatusArgs, p: &Printer) -> anyhow::Result<u8> {
     let f = &a.fleet;
     let (kc, targets) = contexts::select(g, f)?;
-    let shared = shared(kc, g, p)?;
+    let shared = run::Shared::new(kc, g, p)?;
     let rows = run::each(targets, f, p, |t| {
         let s = shared.clone();
         async move { run::status_one(t, &s).await }
     })
     .await;
     finish(rows, a.output, f, p, "status")
-}
-
-/// What the clusters' tasks share, read and made once.
-fn shared(kc: kube::config::Kubeconfig, g: &Global, p: &Printer) -> anyhow::Result<Arc<run::Shared>> {
-    Ok(Arc::new(run::Shared {
-        kc,
-        g: g.clone(),
-        p: p.clone(),
-        gcp: run::shared_gcp(p)?,
-    }))
 }
 
 /// Sort worst first, print, write the JUnit file, and return the fleet's exit status.

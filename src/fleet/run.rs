@@ -17,11 +17,6 @@ use crate::gcp::quota::Quota;
 use crate::gcp::Gcp;
 use crate::printer::Printer;
 
-/// The Google client every cluster of the run shares (one credential, one quota per project and API).
-pub fn shared_gcp(p: &Printer) -> anyhow::Result<Gcp> {
-    Ok(Gcp::new(p)?.with_quota(Arc::new(Quota::default())))
-}
-
 /// What every cluster of a run shares: the kubeconfig read once, the flags, the printer, and the
 /// Google client with its quota.
 pub struct Shared {
@@ -29,6 +24,19 @@ pub struct Shared {
     pub g: Global,
     pub p: Printer,
     pub gcp: Gcp,
+}
+
+impl Shared {
+    /// The run's shares, with the Google client every cluster uses (one credential, one quota per
+    /// project and API).
+    pub fn new(kc: Kubeconfig, g: &Global, p: &Printer) -> anyhow::Result<Arc<Shared>> {
+        Ok(Arc::new(Shared {
+            kc,
+            g: g.clone(),
+            p: p.clone(),
+            gcp: Gcp::new(p)?.with_quota(Arc::new(Quota::default())),
+        }))
+    }
 }
 
 /// Run `check` on every target, `--parallel` at a time, with one progress line per finished
